@@ -9,6 +9,7 @@ Home Office quarterly statistics, widened where agencies record more detail
 from __future__ import annotations
 
 import datetime as dt
+from typing import Optional
 
 import pandas as pd
 import pandera.pandas as pa
@@ -35,6 +36,7 @@ NATIONALITY_GROUPS = (
     "uk", "eu_eea", "europe_other", "africa", "asia_south", "asia_east",
     "middle_east", "americas", "oceania", "stateless", "unknown",
 )
+NRM_MEASURES = ("referrals", "dtn_reports")
 GEOGRAPHY_LEVELS = ("uk", "nation", "region", "police_force_area", "local_authority",
                     "county", "first_responder")
 
@@ -155,6 +157,19 @@ class NrmCounts(pa.DataFrameModel):
         description="Exploitation type as published (e.g. 'Labour & Criminal'), or `all`."
     )
     age_group: Series[str] = pa.Field(isin=(*AGE_GROUPS, "all"), description="Age at exploitation.")
+    measure: Optional[Series[str]] = pa.Field(  # noqa: UP045 (pandera needs Optional)
+        isin=NRM_MEASURES,
+        description=(
+            "What is counted: `referrals` (potential victims referred into the NRM) or "
+            "`dtn_reports` (Duty to Notify reports, adults who did not consent to a referral)."
+        ),
+    )
+    location: Optional[Series[str]] = pa.Field(  # noqa: UP045
+        description=(
+            "Location of exploitation as published (UK, Overseas, UK and Overseas, "
+            "Not specified or unknown), or `all`."
+        ),
+    )
     count: Series[pd.Int64Dtype] = pa.Field(
         nullable=True, ge=0, description="Potential victims referred; missing when not published."
     )
