@@ -20,6 +20,8 @@ Remake the sample with ``python tests/nrm_workbooks.py data/sample/nrm``.
 
 from __future__ import annotations
 
+import functools
+import numbers
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,8 +135,9 @@ def age_location_sheet(name: str, long: pd.DataFrame, *, number: int | None = 2,
     upper.append(None)
     lower.append("Total")
     rows += [upper, lower]
-    wide = long.set_index(["year", "quarter", "age_at_exploitation", "location_of_exploitation"])
-    values = wide["referrals"]
+    values = {tuple(key): value for *key, value in long[
+        ["year", "quarter", "age_at_exploitation", "location_of_exploitation", "referrals"]
+    ].itertuples(index=False)}
     last_year = None
     for (year, quarter), _ in long.groupby(["year", "quarter"], sort=True):
         cells = [year if year != last_year and (year, quarter) != blank_year_on else None, quarter]
@@ -146,7 +149,7 @@ def age_location_sheet(name: str, long: pd.DataFrame, *, number: int | None = 2,
             age_totals.append(cells[-1])
         if grand_totals and (year, quarter) in grand_totals:
             cells.append(grand_totals[(year, quarter)])
-        elif all(isinstance(v, int | float) for v in age_totals):
+        elif all(_is_number(v) for v in age_totals):
             cells.append(int(sum(age_totals)))  # the published table is additive
         else:
             cells.append("[x]")
@@ -171,29 +174,37 @@ def first_responder_sheet(name: str, responder_type: str, data: pd.DataFrame, *,
     rows = preamble(TITLES[layout][responder_type], layout, number)
     rows.append(labels + gap + nationalities + ["Total"])
     width = len(labels)
+    cells = {(r, e, a): n for r, e, a, n in data[
+        ["first_responder", "exploitation_type", "age_at_exploitation", "referrals"]
+    ].itertuples(index=False)}
     order = [r for r in dict.fromkeys(data["first_responder"]) if r != RESPONDER_TOTAL]
     order.append(RESPONDER_TOTAL)
+    offset = 0 if responder_label else -1
     for responder in order:
-        block = data[data["first_responder"] == responder]
-        if block.empty:
+        if (responder, "All types", "All ages") not in cells:
             continue
         label = "Total" if responder == RESPONDER_TOTAL else responder
-        top = block[(block.exploitation_type == "All types")
-                    & (block.age_at_exploitation == "All ages")].referrals.item()
-        offset = 0 if responder_label else -1
         if responder_label or responder == RESPONDER_TOTAL:
-            rows.append(_labelled(width, 0, label) + gap + _counts(top, nationalities))
-        for exploitation, sub in block[block.exploitation_type != "All types"].groupby(
-                "exploitation_type", sort=True):
-            subtotal = sub[sub.age_at_exploitation == "All ages"].referrals.item()
+            rows.append(_labelled(width, 0, label) + gap
+                        + _counts(cells[(responder, "All types", "All ages")], nationalities))
+        types = sorted({e for r, e, _ in cells if r == responder and e != "All types"})
+        for exploitation in types:
             rows.append(_labelled(width, 1 + offset, exploitation) + gap
-                        + _counts(subtotal, nationalities))
+                        + _counts(cells[(responder, exploitation, "All ages")], nationalities))
             for age in AGES:
-                hit = sub[sub.age_at_exploitation == age]
-                if not hit.empty:
+                if (responder, exploitation, age) in cells:
                     rows.append(_labelled(width, 2 + offset, age) + gap
-                                + _counts(hit.referrals.item(), nationalities))
+                                + _counts(cells[(responder, exploitation, age)], nationalities))
     return SheetSpec(name, rows)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python values, so the writers store numbers as numbers."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, str) else value
 
 
 def _labelled(width: int, level: int, label: str) -> list[Any]:
@@ -204,7 +215,7 @@ def _labelled(width: int, level: int, label: str) -> list[Any]:
 
 def _counts(total: Any, nationalities: list[str]) -> list[Any]:
     """Nationality cells then Total. The split is arithmetic, not published (module doc)."""
-    if not nationalities or not isinstance(total, int | float):
+    if not nationalities or not _is_number(total):
         return [None] * len(nationalities) + [total]
     base, extra = divmod(int(total), len(nationalities))
     return [base + (1 if i < extra else 0) for i in range(len(nationalities))] + [total]
@@ -254,8 +265,13 @@ def age_location_data(release: str = "2023Q4") -> pd.DataFrame:
     return data[period <= release].reset_index(drop=True)
 
 
+@functools.cache
+def _police_csv() -> pd.DataFrame:
+    return pd.read_csv(POLICE_CSV).rename(columns={"police_first_responder": "first_responder"})
+
+
 def police_data(release: str) -> pd.DataFrame:
-    data = pd.read_csv(POLICE_CSV).rename(columns={"police_first_responder": "first_responder"})
+    data = _police_csv()
     return data[(data.year.astype(str) + data.quarter) == release].reset_index(drop=True)
 
 
@@ -336,6 +352,7 @@ def _write_ods(path: Path, sheets: list[SheetSpec]) -> None:
             tr = TableRow()
             covered = 0
             for c, value in enumerate(row):
+                value = _plain(value)
                 if covered:
                     covered -= 1
                     tr.addElement(CoveredTableCell())
@@ -346,7 +363,7 @@ def _write_ods(path: Path, sheets: list[SheetSpec]) -> None:
                     covered = spans[(r, c)] - 1
                 if value is None:
                     cell = TableCell(**attrs)
-                elif isinstance(value, int | float) and not isinstance(value, bool):
+                elif _is_number(value):
                     cell = TableCell(valuetype="float", value=value, **attrs)
                     cell.addElement(P(text=str(value)))
                 else:
@@ -366,7 +383,7 @@ def _write_xlsx(path: Path, sheets: list[SheetSpec]) -> None:
     for spec in sheets:
         sheet = book.create_sheet(spec.name)
         for row in spec.rows:
-            sheet.append(list(row))
+            sheet.append([_plain(v) for v in row])
         for r, c, n in spec.spans:
             sheet.merge_cells(start_row=r + 1, start_column=c + 1, end_row=r + 1,
                               end_column=c + n)
