@@ -1,0 +1,80 @@
+"""create_app(): the only place the Dash app is built.
+
+Everything is served by the app itself (Bootstrap CSS, Dash and plotly JS, our CSS and JS):
+police and council networks often block CDNs, so nothing is fetched from elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from dash import Dash
+
+from analysis import config
+from dashboard import shell
+from dashboard.context import CONFIG_KEY, DashboardContext
+from dashboard.pages import PAGES
+from dashboard.theme import register_templates
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="en-GB">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        {%favicon%}
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer class="dash-footer">
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+
+def create_app(store_path: str | Path | None = None, board: bool = False) -> Dash:
+    """Build the dashboard over a store file.
+
+    Parameters
+    ----------
+    store_path
+        The DuckDB store to read (default: ``config.store_path()``). It is opened read-only
+        for every query; only an upload on the Data page writes to it.
+    board
+        Open in board mode unless the URL says otherwise (for a boardroom screen).
+    """
+    register_templates()
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        title="Dark Figure",
+        update_title=None,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.index_string = INDEX_STRING
+    app.server.config[CONFIG_KEY] = DashboardContext(config.store_path(store_path), board)
+    app.server.config["MAX_CONTENT_LENGTH"] = config.max_upload_bytes() * 2
+    for page in PAGES:
+        dash.register_page(
+            page.__name__,
+            path=page.PATH if "<" not in page.PATH else None,
+            path_template=page.PATH if "<" in page.PATH else None,
+            name=page.NAV_LABEL,
+            title=f"{page.TITLE} | Dark Figure",
+            layout=page.layout,
+            order=PAGES.index(page),
+        )
+        page.register_callbacks(app)
+    with app.server.app_context():  # Dash evaluates the layout once to validate it
+        app.layout = shell.layout
+    shell.register_callbacks(app)
+    return app

@@ -1,0 +1,57 @@
+/* Dark Figure browser helpers: URL state, board mode, image downloads, keyboard navigation.
+   Served by the app itself (no CDN). */
+window.dash_clientside = Object.assign({}, window.dash_clientside, {
+  darkfigure: {
+    /* Rewrite the query string in place (no reload, no re-render, focus kept) and set the
+       board class on <body> so the CSS can switch to presentation scale. */
+    syncUrl: function (query, state) {
+      if (query === undefined || query === null) { return window.dash_clientside.no_update; }
+      var url = window.location.pathname + query + window.location.hash;
+      if (url !== window.location.pathname + window.location.search + window.location.hash) {
+        window.history.replaceState(window.history.state, "", url);
+      }
+      var board = !!(state && state.board);
+      document.body.classList.toggle("board", board);
+      return "";
+    },
+    /* PNG or SVG of one chart, made by plotly in the browser. */
+    downloadImage: function (pngClicks, svgClicks, graphId) {
+      var ctx = window.dash_clientside.callback_context;
+      var trig = (ctx.triggered && ctx.triggered.length) ? ctx.triggered[0].prop_id : "";
+      var format = trig.indexOf("-svg.") >= 0 ? "svg" : "png";
+      var holder = document.getElementById(graphId);
+      var gd = holder ? holder.querySelector(".js-plotly-plot") : null;
+      if (gd && window.Plotly) {
+        window.Plotly.downloadImage(gd, {format: format, filename: graphId.replace(/-graph$/, ""),
+                                         width: 1600, height: 900});
+      }
+      return window.dash_clientside.no_update;
+    }
+  }
+});
+
+/* Board mode: left/right arrows and Page Up/Down step through the board views in order. */
+(function () {
+  var ORDER = ["nav-overview", "nav-national", "nav-areas", "nav-sectors", "nav-trends", "nav-hidden"];
+  function currentIndex() {
+    var path = window.location.pathname;
+    for (var i = 0; i < ORDER.length; i++) {
+      var link = document.getElementById(ORDER[i]);
+      if (link && new URL(link.href, window.location.href).pathname === path) { return i; }
+    }
+    return -1;
+  }
+  document.addEventListener("keydown", function (event) {
+    if (!document.body.classList.contains("board")) { return; }
+    var tag = (event.target && event.target.tagName) || "";
+    if (/^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(tag) || event.altKey || event.ctrlKey || event.metaKey) { return; }
+    var step = 0;
+    if (event.key === "ArrowRight" || event.key === "PageDown") { step = 1; }
+    if (event.key === "ArrowLeft" || event.key === "PageUp") { step = -1; }
+    if (!step) { return; }
+    var i = currentIndex();
+    var next = i < 0 ? 0 : Math.min(Math.max(i + step, 0), ORDER.length - 1);
+    var link = document.getElementById(ORDER[next]);
+    if (link && next !== i) { event.preventDefault(); link.click(); }
+  });
+})();

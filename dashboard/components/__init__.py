@@ -1,0 +1,1 @@
+"""Functions returning Dash components. No callbacks live here."""

@@ -1,0 +1,83 @@
+"""The chart panel: every chart with a title, a text summary, its data table and downloads."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    # No "send to cloud" or other network features: the app must work offline.
+    "modeBarButtonsToRemove": ["sendDataToCloud", "lasso2d", "select2d"],
+}
+
+
+def chart_panel(
+    chart_id: str, title: str, *, caption: str = "", board: bool = True, height: int | None = None
+) -> html.Section:
+    """A section holding one chart and its text alternative.
+
+    ``board`` says whether the chart is the view's board message; other charts are hidden in
+    board mode (one message per view). Callbacks fill ``<chart_id>-graph``, ``-summary`` and
+    ``-table``; the buttons ``-csv``, ``-xlsx``, ``-png``, ``-svg`` download it.
+    """
+    graph_kwargs = {"style": {"height": f"{height}px"}} if height else {}
+    return html.Section(
+        [
+            html.H2(title, id=f"{chart_id}-title", className="chart-title"),
+            html.P(caption, className="chart-caption analyst-only") if caption else None,
+            html.P(
+                "", id=f"{chart_id}-summary", className="chart-summary", **{"aria-live": "polite"}
+            ),
+            dcc.Loading(
+                dcc.Graph(
+                    id=f"{chart_id}-graph",
+                    config=GRAPH_CONFIG,
+                    className="chart-graph",
+                    **graph_kwargs,
+                ),
+                type="default",
+                delay_show=400,
+            ),
+            html.Div(
+                [
+                    html.Span("Download:", className="me-2"),
+                    html.Button(
+                        "CSV",
+                        id=f"{chart_id}-csv",
+                        className="btn btn-outline-primary btn-sm me-1",
+                        **{"aria-label": f"Download the data behind '{title}' as CSV"},
+                    ),
+                    html.Button(
+                        "XLSX",
+                        id=f"{chart_id}-xlsx",
+                        className="btn btn-outline-primary btn-sm me-1",
+                        **{"aria-label": f"Download the data behind '{title}' as Excel"},
+                    ),
+                    html.Button(
+                        "PNG",
+                        id=f"{chart_id}-png",
+                        className="btn btn-outline-secondary btn-sm me-1",
+                        **{"aria-label": f"Download the chart '{title}' as a PNG image"},
+                    ),
+                    html.Button(
+                        "SVG",
+                        id=f"{chart_id}-svg",
+                        className="btn btn-outline-secondary btn-sm",
+                        **{"aria-label": f"Download the chart '{title}' as an SVG image"},
+                    ),
+                    dcc.Download(id=f"{chart_id}-download"),
+                ],
+                className="chart-downloads analyst-only",
+            ),
+            html.Details(
+                [
+                    html.Summary("Data table"),
+                    html.Div(id=f"{chart_id}-table", className="table-responsive"),
+                ],
+                className="chart-table analyst-only",
+            ),
+        ],
+        className="chart-panel" + (" board-view" if board else " analyst-only"),
+        **{"aria-labelledby": f"{chart_id}-title"},
+    )

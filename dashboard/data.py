@@ -1,0 +1,201 @@
+"""Read-only queries behind the pages: open the store read-only, filter, reshape, cache.
+
+No statistics here: estimates come from ``analysis``; this module only selects the records a
+view asks for and hands them to the estimators, then protects the counts with
+``analysis.disclosure`` before anything reaches a chart, table or download.
+
+Every cached function is keyed on the store's *version* (path plus file modification time),
+so an upload invalidates the caches without any global state being mutated.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import config, reference
+from analysis.schema import AGE_GROUPS, EXPLOITATION_TYPES, SECTORS
+from dashboard.components.filters import FilterOptions
+from dashboard.state import ALL, ViewState
+
+StoreVersion = tuple[str, int]
+
+
+def store_version(store_path: Path | str) -> StoreVersion:
+    """Identity of the store's current contents: path and modification time (0 if absent)."""
+    path = Path(store_path)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        stamp = 0
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        stamp = max(stamp, wal.stat().st_mtime_ns)
+    return (str(path), stamp)
+
+
+def _open(version: StoreVersion):
+    from analysis.store import Store
+
+    return Store(version[0], read_only=True)
+
+
+@lru_cache(maxsize=4)
+def _all_referrals(version: StoreVersion) -> pd.DataFrame:
+    if version[1] == 0:
+        return pd.DataFrame()
+    with _open(version) as store:
+        return store.referrals()
+
+
+@lru_cache(maxsize=4)
+def _loads(version: StoreVersion) -> pd.DataFrame:
+    if version[1] == 0:
+        return pd.DataFrame(columns=["load_id", "file_name", "kind", "rows", "loaded_at"])
+    with _open(version) as store:
+        return store.loads()
+
+
+@lru_cache(maxsize=4)
+def _summary(version: StoreVersion) -> dict:
+    if version[1] == 0:
+        return {}
+    with _open(version) as store:
+        return store.summary()
+
+
+@lru_cache(maxsize=1)
+def _areas() -> pd.DataFrame:
+    return reference.read_areas()
+
+
+def home_area() -> str:
+    return config.get_setting("home_area")
+
+
+def area_name(code: str) -> str:
+    areas = _areas()
+    hit = areas.loc[areas.lad_code == code, "lad_name"]
+    if len(hit):
+        return str(hit.iloc[0])
+    hit = areas.loc[areas.pfa_code == code, "pfa_name"]
+    return f"{hit.iloc[0]} (force area)" if len(hit) else code
+
+
+def lads_in(code: str) -> list[str]:
+    """The local authority districts an area code covers (a force area or one district)."""
+    areas = _areas()
+    if code in set(areas.pfa_code):
+        return sorted(areas.loc[areas.pfa_code == code, "lad_code"])
+    return [code]
+
+
+def load_history(store_path: Path | str) -> pd.DataFrame:
+    """The store's load history, newest first."""
+    loads = _loads(store_version(store_path)).copy()
+    if "loaded_at" in loads.columns:
+        loads = loads.sort_values("loaded_at", ascending=False, kind="stable")
+    return loads.reset_index(drop=True)
+
+
+def store_summary(store_path: Path | str) -> dict:
+    return _summary(store_version(store_path))
+
+
+def latest_snapshot(store_path: Path | str) -> int | None:
+    """The newest load number: board views freeze to it so the room sees fixed data."""
+    loads = _loads(store_version(store_path))
+    if loads.empty or "load_id" not in loads.columns:
+        return None
+    ids = pd.to_numeric(loads["load_id"], errors="coerce").dropna()
+    return int(ids.max()) if len(ids) else None
+
+
+def snapshot_label(store_path: Path | str, snapshot: int | None) -> str:
+    """A readable name for a data snapshot, e.g. 'Snapshot 7 (data loaded 2026-11-28)'."""
+    if snapshot is None:
+        return "Live data (latest load)"
+    loads = _loads(store_version(store_path))
+    when = ""
+    if not loads.empty and {"load_id", "loaded_at"} <= set(loads.columns):
+        ids = pd.to_numeric(loads["load_id"], errors="coerce")
+        hit = loads.loc[ids == snapshot, "loaded_at"]
+        if len(hit):
+            when = f" (data loaded {pd.Timestamp(hit.iloc[0]):%d %b %Y})"
+    return f"Snapshot {snapshot}{when}"
+
+
+def referrals(
+    store_path: Path | str, state: ViewState, *, use_area: bool = True, use_period: bool = True
+) -> pd.DataFrame:
+    """Referrals selected by the view's filters (and frozen to its snapshot, if any)."""
+    return _referrals(store_version(store_path), state, use_area, use_period).copy()
+
+
+@lru_cache(maxsize=64)
+def _referrals(
+    version: StoreVersion, state: ViewState, use_area: bool, use_period: bool
+) -> pd.DataFrame:
+    frame = _all_referrals(version)
+    if frame.empty:
+        return frame
+    keep = pd.Series(True, index=frame.index)
+    if state.snapshot is not None and "load_id" in frame.columns:
+        keep &= pd.to_numeric(frame["load_id"], errors="coerce") <= state.snapshot
+    if use_area:
+        keep &= frame["area_code"].isin(lads_in(state.area or home_area()))
+    if use_period and "quarter" in frame.columns:
+        if state.start:
+            keep &= frame["quarter"] >= state.start
+        if state.end:
+            keep &= frame["quarter"] <= state.end
+    for column, value in (
+        ("sector", state.sector),
+        ("exploitation_type", state.exploitation_type),
+        ("age_group", state.age_group),
+    ):
+        if value != ALL:
+            keep &= frame[column] == value
+    return frame.loc[keep]
+
+
+@lru_cache(maxsize=1)
+def _scenarios() -> list[tuple[str, str]]:
+    catalogue = reference.read_prevalence_estimates()
+    usable = catalogue[
+        catalogue[["estimate_central", "estimate_low", "estimate_high"]].notna().any(axis=1)
+    ]
+    return [(r.estimate_id, f"{r.publisher}: {r.publication}"[:90]) for r in usable.itertuples()]
+
+
+def filter_options(store_path: Path | str) -> FilterOptions:
+    """Choices for the filter bar: the home force and its districts first, then stored areas."""
+    return _filter_options(store_version(store_path))
+
+
+@lru_cache(maxsize=4)
+def _filter_options(version: StoreVersion) -> FilterOptions:
+    home = home_area()
+    areas = [(home, area_name(home))] + [(c, area_name(c)) for c in lads_in(home) if c != home]
+    frame = _all_referrals(version)
+    quarters: list[str] = []
+    if not frame.empty:
+        seen = {c for c, _ in areas}
+        extra = sorted(set(frame["area_code"].dropna()) - seen)
+        areas += [(c, area_name(c)) for c in extra]
+        quarters = sorted(frame["quarter"].dropna().unique())
+    return FilterOptions(
+        areas=areas,
+        quarters=quarters,
+        sectors=list(SECTORS),
+        exploitation_types=list(EXPLOITATION_TYPES),
+        age_groups=list(AGE_GROUPS),
+        scenarios=_scenarios(),
+    )
+
+
+def store_exists(store_path: Path | str) -> bool:
+    return os.path.exists(store_path)
