@@ -59,7 +59,8 @@ def _wait_rendered(driver, timeout: float = 20.0) -> None:
     while time.time() < deadline:
         busy = driver.execute_script(
             "return !!document.querySelector('[data-dash-is-loading=\"true\"]')"
-            " || !document.querySelector('#main') || document.querySelectorAll('._dash-loading').length > 0"
+            " || !document.querySelector('#main')"
+            " || document.querySelectorAll('._dash-loading').length > 0"
         )
         if not busy:
             time.sleep(1.5)  # let plotly finish drawing

@@ -1,4 +1,4 @@
-"""An accessible HTML table for the data behind a chart (WCAG: a text alternative to every chart)."""
+"""An accessible HTML table for the data behind a chart (WCAG: a text alternative to a chart)."""
 
 from __future__ import annotations
 
