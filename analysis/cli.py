@@ -7,15 +7,27 @@ import importlib
 import pkgutil
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
 from analysis import __version__, commands
 from analysis.errors import DarkFigureError
 
 
+COMMAND_ENTRY_POINTS = "darkfigure.commands"
+
+
 def _command_modules():
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        if not info.name.startswith("_"):
-            yield importlib.import_module(f"{commands.__name__}.{info.name}")
+    # Library commands live beside the library; commands of packages built on it (the
+    # dashboard's serve and report) register through entry points, so analysis never
+    # imports dashboard.
+    names = [
+        f"{commands.__name__}.{info.name}"
+        for info in pkgutil.iter_modules(commands.__path__)
+        if not info.name.startswith("_")
+    ]
+    names += [ep.value for ep in entry_points(group=COMMAND_ENTRY_POINTS)]
+    modules = [importlib.import_module(name) for name in names]
+    return sorted(modules, key=lambda m: m.NAME)
 
 
 def build_parser() -> argparse.ArgumentParser:
