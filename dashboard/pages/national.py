@@ -1,13 +1,14 @@
-"""National context: the 43 forces."""
+"""National context: police-made NRM referrals across the 43 forces of England and Wales."""
 
 from __future__ import annotations
 
 from dash import html
 
+from dashboard import data
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
-from dashboard.figures.common import message_figure
+from dashboard.figures import national as fig
 
 SLUG = "national"
 PATH = "/national"
@@ -17,16 +18,51 @@ IN_NAV = True
 BOARD_ORDER = 2
 
 
-def _main(store_path, state) -> ChartOutput:
-    return ChartOutput(message_figure("Not available yet", board=state.board), "", None)
+def _forces(store_path, state) -> ChartOutput:
+    forces, home = data.national_forces(), data.home_force(state)
+    return ChartOutput(
+        fig.force_rates(forces, home, board=state.board),
+        fig.describe_force_rates(forces, home),
+        forces,
+    )
 
 
-CHARTS = (ChartSpec(f"{SLUG}-main", TITLE, _main),)
+def _uk(store_path, state) -> ChartOutput:
+    series = data.uk_series()
+    return ChartOutput(
+        fig.uk_quarterly(series, board=state.board), fig.describe_uk_quarterly(series), series
+    )
+
+
+CHARTS = (
+    ChartSpec(
+        "national-forces",
+        "Police-made NRM referrals per 100,000 residents a year, by force",
+        _forces,
+    ),
+    ChartSpec("national-uk", "UK NRM referrals per quarter", _uk),
+)
 BOARD_CHART = CHARTS[0]
 
 
 def layout(**_query) -> html.Div:
-    return html.Div([page_header(SLUG, TITLE), chart_panel(f"{SLUG}-main", TITLE)])
+    return html.Div(
+        [
+            page_header(
+                SLUG,
+                TITLE,
+                "Published Home Office figures for every territorial force. These "
+                "count referrals the force made, not where the exploitation happened, and they "
+                "are not estimates of prevalence.",
+            ),
+            chart_panel(
+                "national-forces",
+                CHARTS[0].caption,
+                caption="Each dot is a force; the highlighted dot is the selected force area.",
+            ),
+            chart_panel("national-uk", CHARTS[1].caption, board=False),
+        ]
+    )
 
 
 def register_callbacks(app) -> None:
