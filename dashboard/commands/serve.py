@@ -29,9 +29,7 @@ def run(args: argparse.Namespace) -> int:
 
     store_path = config.store_path(args.store)
     if not store_path.exists():
-        print(
-            f"No store at {store_path}: building it from the sample in {config.SAMPLE_DIR} ..."
-        )
+        print(f"No store at {store_path}: building it from the sample in {config.SAMPLE_DIR} ...")
         build_sample_store(store_path)
         print(f"Built {store_path}.")
     else:

@@ -1,0 +1,117 @@
+"""The board pack: one PDF page per board view, with title, message, intervals, source and date.
+
+Each page is the view's board figure (the same builder the dashboard uses, at presentation
+scale) with the view's one-sentence message, the data snapshot and the date printed on it,
+rendered by kaleido 1.x through the system Chromium and joined with pypdf.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import tempfile
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+
+import plotly.graph_objects as go
+
+from dashboard import data, theme
+from dashboard.state import ViewState
+
+PAGE_WIDTH, PAGE_HEIGHT = 1600, 1000  # 16:10 at 1 px = 1/96 in; kaleido scales to PDF points
+
+
+def board_views() -> list[tuple[str, object]]:
+    """(page title, chart spec) of every board view, in presentation order."""
+    from dashboard.pages import BOARD_PAGES
+
+    return [(page.TITLE, page.BOARD_CHART) for page in BOARD_PAGES]
+
+
+def _wrap(text: str, width: int = 120) -> str:
+    return "<br>".join(textwrap.wrap(text, width)) if text else ""
+
+
+def pack_page(title: str, figure: go.Figure, message: str, footer: str) -> go.Figure:
+    """Restyle one board figure as a printed page: title and message on top, footer below."""
+    fig = go.Figure(figure)
+    fig.update_layout(
+        title=dict(
+            text=f"<b>{title}</b><br><span style='font-size:20px'>{_wrap(message)}</span>",
+            x=0.02,
+            xanchor="left",
+            y=0.97,
+            yanchor="top",
+            font=dict(size=30),
+        ),
+        margin=dict(t=190, b=150, l=fig.layout.margin.l or 80, r=60),
+        width=PAGE_WIDTH,
+        height=PAGE_HEIGHT,
+        showlegend=fig.layout.showlegend,
+    )
+    fig.add_annotation(
+        text=_wrap(footer, 170),
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=0,
+        yshift=-120,
+        xanchor="left",
+        yanchor="top",
+        showarrow=False,
+        font=dict(size=14, color=theme.GREY),
+        align="left",
+    )
+    return fig
+
+
+def build_pages(store_path: Path, state: ViewState) -> list[go.Figure]:
+    """The pack's figures (one per board view) for a view state, frozen to its snapshot."""
+    state = replace(state, board=True)
+    if state.snapshot is None:
+        state = replace(state, snapshot=data.latest_snapshot(store_path))
+    today = dt.date.today().strftime("%d %B %Y")
+    snapshot = data.snapshot_label(store_path, state.snapshot)
+    area = data.area_name(state.area or data.home_area())
+    period = state.period.replace(":", " to ") if state.period else "all quarters in the store"
+    pages = []
+    for title, spec in board_views():
+        out = spec.build(store_path, state)
+        footer = (
+            f"Dark Figure board pack, {today}. {area}; {period}; scenario {state.scenario}; "
+            f"{snapshot}. Counts below the disclosure threshold shown as [c]. "
+            "Intervals are 95% unless stated."
+        )
+        pages.append(pack_page(title, out.figure, out.summary, footer))
+    return pages
+
+
+def figures_to_pdf(figures: list[go.Figure]) -> bytes:
+    """Render each figure to a one-page PDF with kaleido (one browser session) and join them."""
+    import kaleido
+    from pypdf import PdfWriter
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = [Path(tmp) / f"page-{i:02d}.pdf" for i in range(len(figures))]
+        kaleido.write_fig_from_object_sync(
+            [
+                {
+                    "fig": fig,
+                    "path": str(path),
+                    "opts": {"format": "pdf", "width": PAGE_WIDTH, "height": PAGE_HEIGHT},
+                }
+                for fig, path in zip(figures, paths, strict=True)
+            ]
+        )
+        writer = PdfWriter()
+        for path in paths:
+            writer.append(str(path))
+        buffer = io.BytesIO()
+        writer.write(buffer)
+    return buffer.getvalue()
+
+
+def build_pack(store_path: Path, state: ViewState) -> bytes:
+    """The whole board pack as PDF bytes."""
+    return figures_to_pdf(build_pages(Path(store_path), state))
