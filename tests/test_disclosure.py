@@ -12,7 +12,6 @@ from scipy.optimize import linprog
 
 from analysis.disclosure import (
     SUPPRESSED_MARKER,
-    DisclosureError,
     format_suppressed,
     protected_total,
     suppress_series,
