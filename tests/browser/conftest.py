@@ -52,3 +52,15 @@ def require_browser():
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(f"{reason}; CI must install chromium and chromium-driver")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser_store(request, tmp_path_factory):
+    """A private copy of the sample store (uploads in these tests must not touch the shared one)."""
+    target = tmp_path_factory.mktemp("browser-store") / "darkfigure.duckdb"
+    try:
+        source = Path(request.getfixturevalue("sample_store"))
+    except pytest.FixtureLookupError:
+        return target  # no sample store yet: the pages must still load on an empty store
+    shutil.copy(source, target)
+    return target
