@@ -340,3 +340,28 @@ def data_vintages() -> pd.DataFrame:
         from_press_reports=("secondary", "any"),
     )
     return grouped.sort_values("first_quarter", ignore_index=True)
+
+
+def loads_for_display(store_path: Path | str) -> pd.DataFrame:
+    """The load history as the Data page shows it (no content hashes in full)."""
+    loads = load_history(store_path)
+    if "content_hash" in loads.columns:
+        loads = loads.assign(content_hash=loads["content_hash"].astype(str).str[:12])
+    return loads
+
+
+def counts_by_area_quarter(store_path: Path | str, state: ViewState) -> pd.DataFrame:
+    """Detected referrals by district and quarter for the view, protected for disclosure."""
+    from analysis.disclosure import suppress_small_counts
+
+    frame = referrals(store_path, state)
+    if frame.empty:
+        return pd.DataFrame(columns=["area_code", "area_name", "quarter", "referral_count"])
+    table = (
+        frame.groupby(["area_code", "quarter"], observed=True)
+        .size()
+        .rename("referral_count")
+        .reset_index()
+    )
+    table.insert(1, "area_name", table["area_code"].map(area_name))
+    return suppress_small_counts(table, "referral_count", group_columns="area_code")

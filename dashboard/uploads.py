@@ -1,0 +1,97 @@
+"""Browser uploads: decode, stage in a private temporary folder, ingest with the CLI's checks.
+
+The store does the validation and is all-or-nothing: a file with any problem raises
+``InputError`` listing every failing row and column, and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import config
+from analysis.errors import DarkFigureError, InputError
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]")
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    ok: bool
+    message: str
+    table: pd.DataFrame  # loads added, or the problems found
+
+
+def safe_file_name(name: str) -> str:
+    """A file name with no directory part or odd characters (uploads name their own files)."""
+    base = Path(str(name).replace("\\", "/")).name
+    cleaned = _SAFE_NAME.sub("_", base).strip(" .")
+    return cleaned or "upload"
+
+
+def decode_contents(contents: str) -> bytes:
+    """dcc.Upload gives 'data:<mime>;base64,<payload>'."""
+    _, _, payload = contents.partition(",")
+    return base64.b64decode(payload)
+
+
+def ingest_uploads(
+    store_path: Path, names: list[str], contents: list[str], kind: str | None = None
+) -> UploadOutcome:
+    """Stage the uploaded files (JSON files are mappings) and ingest the rest in one go."""
+    from analysis.store import Store
+
+    limit = config.max_upload_bytes()
+    with tempfile.TemporaryDirectory(prefix="darkfigure-upload-") as tmp:
+        folder = Path(tmp)
+        (folder / "mappings").mkdir()
+        data_files = []
+        for name, content in zip(names, contents, strict=True):
+            raw = decode_contents(content)
+            if len(raw) > limit:
+                return UploadOutcome(
+                    False,
+                    f"{name} is larger than the {limit // 2**20} MB limit; nothing was stored.",
+                    pd.DataFrame(),
+                )
+            safe = safe_file_name(name)
+            target = folder / ("mappings" if safe.lower().endswith(".json") else "") / safe
+            target.write_bytes(raw)
+            if not safe.lower().endswith(".json"):
+                data_files.append(target)
+        if not data_files:
+            return UploadOutcome(
+                False,
+                "Only mapping files were uploaded: add the data files "
+                "they describe. Nothing was stored.",
+                pd.DataFrame(),
+            )
+        try:
+            with Store(store_path) as store:
+                records = store.ingest(data_files, kind=None if kind in (None, "auto") else kind)
+        except InputError as exc:
+            problems = exc.to_frame()
+            return UploadOutcome(
+                False, f"{len(problems):,} problem(s) found; nothing was stored.", problems
+            )
+        except DarkFigureError as exc:
+            return UploadOutcome(False, f"{exc} Nothing was stored.", pd.DataFrame())
+    table = (
+        pd.DataFrame(
+            [
+                getattr(r, "__dict__", None) or dict(r._asdict())
+                if hasattr(r, "_asdict")
+                else vars(r)
+                for r in records
+            ]
+        )
+        if records
+        else pd.DataFrame()
+    )
+    added = sum(int(getattr(r, "rows", 0) or 0) for r in records)
+    return UploadOutcome(True, f"Loaded {len(records)} file(s), {added:,} new row(s).", table)
