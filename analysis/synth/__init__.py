@@ -4,16 +4,19 @@ Everything produced here is synthetic. ``simulate_population`` draws the true vi
 (a stock fed by a flow), ``simulate_detections`` the agencies' records of them,
 ``write_sample`` the extracts as analysts receive them plus ``truth.json``, and
 ``simulate_referrals`` a fast schema-valid referrals table of any size.
+Modules: ``config`` (every parameter), ``population``, ``detection``, ``extracts``,
+``truth``, ``sample``, ``referrals``.
 """
 
 from analysis.synth.config import AgencySpec, SynthConfig
 from analysis.synth.detection import person_key, simulate_detections, to_referrals
 from analysis.synth.population import Population, expected_stock, simulate_population
+from analysis.synth.referrals import simulate_referrals
 from analysis.synth.sample import SAMPLE_SEED, SampleResult, write_sample
 from analysis.synth.truth import build_truth
 
 __all__ = [
     "SAMPLE_SEED", "AgencySpec", "Population", "SampleResult", "SynthConfig", "build_truth",
     "expected_stock", "person_key", "simulate_detections", "simulate_population",
-    "to_referrals", "write_sample",
+    "simulate_referrals", "to_referrals", "write_sample",
 ]

@@ -57,9 +57,9 @@ def expected_stock(config: SynthConfig | None = None) -> pd.DataFrame:
     Examples
     --------
     >>> t = expected_stock()
-    >>> round(t["expected_stock"].sum(), 1)   # 122,000 / 67,886,000 x 1,121,800
+    >>> round(float(t["expected_stock"].sum()), 1)   # 122,000 / 67,886,000 x 1,121,800
     2016.0
-    >>> t.set_index("area_code").loc["E06000016", "rate_multiplier"] > 1
+    >>> bool(t.set_index("area_code").loc["E06000016", "rate_multiplier"] > 1)
     True
     """
     from analysis.reference import read_populations

@@ -43,7 +43,7 @@ def _periods(population: Population) -> list[tuple[str, float, float]]:
     start, end = pd.Timestamp(cfg.start), pd.Timestamp(cfg.end) + pd.Timedelta(days=1)
     qs = quarters(cfg.start, cfg.end)
     periods = [(f"{qs[0]}:{qs[-1]}", 0.0, _day(population, end))]
-    for year in range(start.year, end.year + (end.dayofyear > 1)):
+    for year in range(start.year, end.year + (end.day_of_year > 1)):
         y0, y1 = max(pd.Timestamp(year=year, month=1, day=1), start), min(
             pd.Timestamp(year=year + 1, month=1, day=1), end)
         if y0 < y1:
