@@ -90,7 +90,7 @@ def small(tmp_path_factory) -> Path:
 
 def _files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")}
 
 
 def test_same_seed_gives_byte_identical_files(small, tmp_path):
