@@ -365,3 +365,11 @@ def counts_by_area_quarter(store_path: Path | str, state: ViewState) -> pd.DataF
     )
     table.insert(1, "area_name", table["area_code"].map(area_name))
     return suppress_small_counts(table, "referral_count", group_columns="area_code")
+
+
+@lru_cache(maxsize=16)
+def national_funnel(home_code: str):
+    """Funnel data for the 43 forces (published figures, so no disclosure step is needed)."""
+    from analysis.funnel import national_funnel as build
+
+    return build(national_forces(), home_code)

@@ -1,0 +1,168 @@
+"""Funnel plots: each area's observed/expected ratio against its expected count, with limits."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import theme
+from dashboard.figures.common import base_figure, message_figure
+
+CLASS_SYMBOLS = {
+    "above 99.8%": "triangle-up",
+    "above 95%": "triangle-up",
+    "within": "circle",
+    "below 95%": "triangle-down",
+    "below 99.8%": "triangle-down",
+}
+
+
+def funnel_plot(
+    table: pd.DataFrame,
+    curve: pd.DataFrame,
+    target: float,
+    *,
+    board: bool = False,
+    x_title: str = "Expected count",
+    y_title: str = "Observed / expected",
+    source: str = "",
+    label_all: bool = False,
+) -> go.Figure:
+    """Funnel plot from ``analysis.funnel`` output (its ``table`` and ``curve()`` frames).
+
+    Points are marked by classification with shape as well as colour; highlighted areas are
+    labelled. Suppressed observed counts (missing ratio) are left out and said so.
+    """
+    shown = table.dropna(subset=["ratio"])
+    if shown.empty:
+        return message_figure("No areas to compare for this selection", board=board)
+    fig = base_figure(board=board, source=source)
+    for level, dash, width in ((0.998, "dot", 2), (0.95, "dash", 2)):
+        part = curve[(curve["confidence_level"] - level).abs() < 1e-6].sort_values("expected")
+        name = f"{level:.1%} limits".replace(".0%", "%")
+        for bound, show in (("upper", True), ("lower", False)):
+            fig.add_trace(
+                go.Scatter(
+                    x=part["expected"],
+                    y=part[bound],
+                    mode="lines",
+                    name=name,
+                    showlegend=show,
+                    legendgroup=name,
+                    line=dict(color=theme.GREY, dash=dash, width=width),
+                    hoverinfo="skip",
+                )
+            )
+    fig.add_hline(y=target, line=dict(color=theme.INK, width=1.5))
+    others = shown[~shown["highlighted"]]
+    fig.add_trace(
+        go.Scatter(
+            x=others["expected"],
+            y=others["ratio"],
+            mode="markers+text" if label_all else "markers",
+            text=others["area_name"] if label_all else None,
+            textposition="top center",
+            marker=dict(
+                color=theme.BLUE,
+                size=14 if board else 9,
+                opacity=0.85,
+                symbol=[CLASS_SYMBOLS.get(c, "circle") for c in others["classification"]],
+            ),
+            name="Areas",
+            customdata=others[["area_name", "classification"]],
+            hovertemplate="%{customdata[0]}: ratio %{y:.2f}, expected %{x:,.1f} (%{customdata[1]})"
+            "<extra></extra>",
+        )
+    )
+    home = shown[shown["highlighted"]]
+    if len(home):
+        fig.add_trace(
+            go.Scatter(
+                x=home["expected"],
+                y=home["ratio"],
+                mode="markers",
+                marker=dict(
+                    color=theme.HIGHLIGHT,
+                    size=24 if board else 15,
+                    line=dict(color=theme.INK, width=2),
+                ),
+                name="Selected area",
+                customdata=home[["area_name"]],
+                hovertemplate="%{customdata[0]}: ratio %{y:.2f}<extra></extra>",
+            )
+        )
+        for _, row in home.iterrows():
+            fig.add_annotation(
+                x=_log10(row["expected"]),
+                y=row["ratio"],
+                text=f"<b>{row['area_name']} {row['ratio']:.2f}</b>",
+                showarrow=True,
+                arrowcolor=theme.HIGHLIGHT,
+                ax=40,
+                ay=-60 if board else -40,
+                xanchor="left",
+                bgcolor="rgba(255,255,255,0.9)",
+                bordercolor=theme.HIGHLIGHT,
+                font=dict(color=theme.HIGHLIGHT, size=theme.font_size(board) + 2),
+            )
+    fig.update_xaxes(title=x_title, type="log")
+    fig.update_yaxes(title=y_title, rangemode="tozero")
+    _clip_outliers(fig, shown, board)
+    hidden = len(table) - len(shown)
+    if hidden:
+        fig.add_annotation(
+            text=f"{hidden} area(s) not shown: counts suppressed [c]",
+            xref="paper",
+            yref="paper",
+            x=1,
+            y=1,
+            xanchor="right",
+            showarrow=False,
+            font=dict(color=theme.GREY),
+        )
+    return fig
+
+
+def _log10(x: float) -> float:
+    import math
+
+    return math.log10(x)
+
+
+def _clip_outliers(fig: go.Figure, shown: pd.DataFrame, board: bool) -> None:
+    """A very small area can have a huge ratio (City of London has almost no residents) and
+    squash every other point: cut the axis and print the off-scale values at its top."""
+    ratios = shown["ratio"]
+    robust = float(ratios.quantile(0.9))
+    if len(ratios) < 5 or ratios.max() <= 2.5 * robust:
+        return
+    top = robust * 1.8
+    fig.update_yaxes(range=[0, top])
+    for _, row in shown[shown["ratio"] > top].iterrows():
+        fig.add_annotation(
+            x=_log10(row["expected"]),
+            y=top,
+            yanchor="top",
+            showarrow=False,
+            text=f"\u2191 {row['area_name']} {row['ratio']:.1f} (off scale)",
+            xanchor="left",
+            font=dict(color=theme.GREY, size=theme.font_size(board) - 2),
+        )
+
+
+def describe_funnel(table: pd.DataFrame, what: str = "areas") -> str:
+    """One sentence: where the highlighted area sits and how many areas are outside limits."""
+    shown = table.dropna(subset=["ratio"])
+    if shown.empty:
+        return "No areas to compare for this selection."
+    outside = shown["classification"].isin(["above 99.8%", "below 99.8%"]).sum()
+    parts = []
+    for _, row in shown[shown["highlighted"]].iterrows():
+        where = (
+            "within the 95% limits, so indistinguishable from the benchmark"
+            if row["classification"] == "within"
+            else f"{row['classification']} limit"
+        )
+        parts.append(f"{row['area_name']} has a ratio of {row['ratio']:.2f}: {where}.")
+    parts.append(f"{outside} of {len(shown)} {what} lie outside the 99.8% limits.")
+    return " ".join(parts)
