@@ -146,7 +146,10 @@ Excel dates (city council, hospital trust, HMRC); dates as dd/mm/yyyy, ISO, dd-m
   cannabis cultivation spread. Exploitation type follows sector (county lines and cannabis:
   criminal; sex industry: sexual; domestic: domestic servitude; others: labour) with
   {p['multiple_share']:.0%} 'multiple'. Children are mostly in county lines and cannabis
-  cultivation; sex and nationality group vary by sector.
+  cultivation; sex and nationality group vary by sector. The garment weighting is a design
+  choice for testing, not evidence: the Director of Labour Market Enforcement's review of
+  Operation Tacit found the prevalence of modern slavery in Leicester's garment sector low
+  (mainly minimum-wage and health-and-safety breaches; `data/reference/`).
 * **Detection.** Each agency detects a person at an annual rate set by sector (GLAA and HMRC
   labour sectors only; police mainly criminal and sexual exploitation; health a little of
   everything; councils only their own districts and children far more), times a person-level
@@ -159,6 +162,11 @@ Excel dates (city council, hospital trust, HMRC); dates as dd/mm/yyyy, ISO, dd-m
 * **Linkage keys.** `person_key` is the first {p['key_hex_chars']} hex characters of
   HMAC-SHA256 of a synthetic identifier under a synthetic key; some agencies leave it blank
   for a share of records (see `truth.json`).
+* **What to check estimates against.** `truth.json` holds the expected and realised stock
+  by district, the true new victims by district x quarter (and x sector), the distinct
+  victims exploited in each district and year (`mse_targets`: what a multiple systems
+  estimate on the linked, keyed records of that district and period should recover), each
+  agency's records and mean detection probability, and the awareness event and its effect.
 * **No personal data.** No names, dates of birth, addresses or notes; broad groups only.
 
 ## Expected stock and flow by district
