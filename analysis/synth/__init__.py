@@ -8,7 +8,7 @@ Modules: ``config`` (every parameter), ``population``, ``detection``, ``extracts
 ``truth``, ``sample``, ``referrals``.
 """
 
-from analysis.synth.config import AgencySpec, SynthConfig
+from analysis.synth.config import AgencySpec, SynthConfig, uniform_agencies
 from analysis.synth.detection import person_key, simulate_detections, to_referrals
 from analysis.synth.population import Population, expected_stock, simulate_population
 from analysis.synth.referrals import simulate_referrals
@@ -18,5 +18,5 @@ from analysis.synth.truth import build_truth
 __all__ = [
     "SAMPLE_SEED", "AgencySpec", "Population", "SampleResult", "SynthConfig", "build_truth",
     "expected_stock", "person_key", "simulate_detections", "simulate_population",
-    "simulate_referrals", "to_referrals", "write_sample",
+    "simulate_referrals", "to_referrals", "uniform_agencies", "write_sample",
 ]

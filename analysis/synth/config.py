@@ -230,3 +230,28 @@ class SynthConfig:
     def parameters(self) -> dict[str, object]:
         """The scalar parameters, for truth.json."""
         return {k: v for k, v in vars(self).items() if k != "agencies"}
+
+
+def uniform_agencies(annual_rate: float = 0.05, n: int = 5) -> tuple[AgencySpec, ...]:
+    """``n`` force-wide agencies detecting every sector at the same annual rate.
+
+    With ``frailty_sigma=0`` and no direct dependence (``police_to_ngo=0``,
+    ``child_to_council=0``) the lists are then independent given the time a person is
+    exploited: a simple case for checking multiple systems estimation. Slugs reuse the
+    default agencies' so their extract formats apply.
+
+    Examples
+    --------
+    >>> [a.agency_type for a in uniform_agencies(n=3)]
+    ['police', 'local_authority', 'health']
+    """
+    kinds = ("police", "local_authority", "health", "glaa", "hmrc", "ngo", "home_office",
+             "business")
+    slugs = ("leicestershire_police", "leicestershire_county_council", "uhl_nhs", "glaa",
+             "hmrc_nmw", "freedom_network", "home_office_ie", "supply_chain_audit")
+    if not 1 <= n <= len(kinds):
+        raise ValueError(f"n must be 1-{len(kinds)}")
+    return tuple(AgencySpec(slug, f"Uniform agency {i + 1} ({kind})", kind,
+                            _hazards(annual_rate), type_unknown_share=0.0,
+                            sector_unknown_share=0.0)
+                 for i, (slug, kind) in enumerate(zip(slugs[:n], kinds[:n], strict=True)))

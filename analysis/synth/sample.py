@@ -165,7 +165,9 @@ Excel dates (city council, hospital trust, HMRC); dates as dd/mm/yyyy, ISO, dd-m
 * **What to check estimates against.** `truth.json` holds the expected and realised stock
   by district, the true new victims by district x quarter (and x sector), the distinct
   victims exploited in each district and year (`mse_targets`: what a multiple systems
-  estimate on the linked, keyed records of that district and period should recover), each
+  estimate on the linked, keyed records of that district and period should recover; expect
+  estimates below it, because catchability varies by person, sector, district and time
+  exploited, as it does in life), each
   agency's records and mean detection probability, and the awareness event and its effect.
 * **No personal data.** No names, dates of birth, addresses or notes; broad groups only.
 

@@ -214,7 +214,15 @@ def build_truth(population: Population, records: pd.DataFrame,
                           "linked, keyed records of that area and period should recover. "
                           "Records without a person_key cannot be linked: leave them out of "
                           "the capture table (missing keys lower catchability, they do not "
-                          "change the target).",
+                          "change the target). Expect estimates below the target: catchability "
+                          "varies by person (shared log-normal frailty), by sector (GLAA and "
+                          "HMRC see labour sectors only), by district (councils) and by how "
+                          "long each person was exploited within the period, and police and "
+                          "NGO lists are directly dependent. That is the point of the test: "
+                          "a method or stratification that copes with heterogeneity gets "
+                          "closer. With frailty_sigma=0, no direct dependence, "
+                          "uniform_agencies() and no turnover the lists are independent and "
+                          "an independence model recovers the target.",
             "targets": targets,
         },
     }
