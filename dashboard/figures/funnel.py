@@ -133,10 +133,10 @@ def _clip_outliers(fig: go.Figure, shown: pd.DataFrame, board: bool) -> None:
     """A very small area can have a huge ratio (City of London has almost no residents) and
     squash every other point: cut the axis and print the off-scale values at its top."""
     ratios = shown["ratio"]
-    robust = float(ratios.quantile(0.9))
-    if len(ratios) < 5 or ratios.max() <= 2.5 * robust:
+    robust = float(ratios.quantile(0.75))
+    if len(ratios) < 5 or ratios.max() <= 3 * robust:
         return
-    top = robust * 1.8
+    top = max(2 * robust, float(ratios[ratios <= 3 * robust].max()) * 1.15)
     fig.update_yaxes(range=[0, top])
     for _, row in shown[shown["ratio"] > top].iterrows():
         fig.add_annotation(

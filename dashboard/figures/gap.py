@@ -1,0 +1,200 @@
+"""Detected against expected: the headline band and the area comparison bars."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import theme
+from dashboard.figures.common import base_figure, message_figure
+from dashboard.theme import fmt_count
+
+
+def gap_band(
+    detected: float | None,
+    expected: float,
+    expected_lower: float,
+    expected_upper: float,
+    *,
+    board: bool = False,
+    label: str = "",
+    source: str = "",
+) -> go.Figure:
+    """One bar: the expected range (grey band, central line) with the detected count on it.
+
+    ``detected=None`` means the count is suppressed: the band is drawn and the count is [c].
+    """
+    fig = base_figure(board=board, height=330 if not board else 520, source=source)
+    y = [label or "Selected area"]
+    fig.add_trace(
+        go.Bar(
+            x=[expected_upper - expected_lower],
+            base=[expected_lower],
+            y=y,
+            orientation="h",
+            marker=dict(color=theme.BAND_DARK),
+            width=0.5,
+            name="Expected range",
+            hovertemplate=f"Expected {fmt_count(expected_lower)} to {fmt_count(expected_upper)}"
+            "<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[expected],
+            y=y,
+            mode="markers",
+            name="Expected (central)",
+            marker=dict(
+                symbol="line-ns",
+                size=60 if board else 40,
+                color=theme.INK,
+                line=dict(width=4 if board else 3, color=theme.INK),
+            ),
+            hovertemplate=f"Expected (central) {fmt_count(expected)}<extra></extra>",
+        )
+    )
+    size = theme.font_size(board)
+    fig.add_annotation(
+        x=expected_lower,
+        y=y[0],
+        text=fmt_count(expected_lower),
+        yshift=-50,
+        showarrow=False,
+        font=dict(size=size, color=theme.GREY),
+    )
+    fig.add_annotation(
+        x=expected_upper,
+        y=y[0],
+        text=fmt_count(expected_upper),
+        yshift=-50,
+        showarrow=False,
+        font=dict(size=size, color=theme.GREY),
+    )
+    fig.add_annotation(
+        x=expected,
+        y=y[0],
+        text=f"expected {fmt_count(expected)}",
+        yshift=50,
+        showarrow=False,
+        font=dict(size=size, color=theme.INK),
+    )
+    if detected is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[detected],
+                y=y,
+                mode="markers+text",
+                name="Detected",
+                marker=dict(
+                    symbol="diamond",
+                    size=30 if board else 20,
+                    color=theme.BLUE,
+                    line=dict(color=theme.INK, width=2),
+                ),
+                text=[f"<b>detected {fmt_count(detected)}</b>"],
+                textposition="bottom center",
+                textfont=dict(size=size + 2, color=theme.BLUE),
+                hovertemplate=f"Detected {fmt_count(detected)}<extra></extra>",
+            )
+        )
+    else:
+        fig.add_annotation(
+            x=0,
+            y=y[0],
+            xanchor="left",
+            text="detected [c]",
+            showarrow=False,
+            yshift=-50,
+            font=dict(size=size, color=theme.BLUE),
+        )
+    right = max(expected_upper, detected or 0) * 1.08
+    fig.update_xaxes(range=[0, right], title="People a year (new cases)", tickformat=",")
+    fig.update_yaxes(showticklabels=False, showgrid=False)
+    fig.update_layout(showlegend=not board, bargap=0.4)
+    return fig
+
+
+def ratio_bars(table: pd.DataFrame, *, board: bool = False, source: str = "") -> go.Figure:
+    """Sorted horizontal bars of detection ratio with interval whiskers (no ranks printed).
+
+    ``table``: ``area_name``, ``ratio``, ``ratio_lower``, ``ratio_upper`` and optional
+    ``highlighted``. Rows with a missing ratio (suppressed count) are listed as [c].
+    """
+    if table.empty:
+        return message_figure("No areas for this selection", board=board)
+    frame = table.copy()
+    frame["highlighted"] = frame.get("highlighted", False)
+    shown = frame.dropna(subset=["ratio"]).sort_values("ratio")
+    hidden = frame[frame["ratio"].isna()]
+    height = max(360, 34 * (len(shown) + len(hidden)) + 160) * (1.4 if board else 1)
+    fig = base_figure(board=board, height=int(height), source=source)
+    colours = [theme.HIGHLIGHT if h else theme.BLUE for h in shown["highlighted"]]
+    fig.add_trace(
+        go.Bar(
+            x=shown["ratio"],
+            y=shown["area_name"],
+            orientation="h",
+            marker=dict(color=colours),
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                color=theme.INK,
+                thickness=2,
+                array=shown["ratio_upper"] - shown["ratio"],
+                arrayminus=shown["ratio"] - shown["ratio_lower"],
+            ),
+            text=[f"{r:.2f}" for r in shown["ratio"]],
+            textposition="inside" if board else "none",
+            insidetextanchor="start",
+            textfont=dict(color="#FFFFFF"),
+            customdata=shown[["ratio_lower", "ratio_upper"]],
+            hovertemplate="%{y}: %{x:.2f} (%{customdata[0]:.2f} to %{customdata[1]:.2f})"
+            "<extra></extra>",
+            name="Detection ratio",
+        )
+    )
+    if len(hidden):
+        fig.add_trace(
+            go.Bar(
+                x=[0] * len(hidden),
+                y=hidden["area_name"],
+                orientation="h",
+                text=["[c]"] * len(hidden),
+                textposition="outside",
+                marker=dict(color=theme.LIGHT_GREY),
+                name="Suppressed",
+                hoverinfo="skip",
+            )
+        )
+    fig.update_xaxes(title="Detected / expected (detection ratio)", rangemode="tozero")
+    fig.update_yaxes(showgrid=False, automargin=True)
+    fig.update_layout(showlegend=False)
+    return fig
+
+
+def describe_gap(
+    detected: float | None,
+    expected: float,
+    lower: float,
+    upper: float,
+    ratio: float | None,
+    ratio_lower: float | None,
+    ratio_upper: float | None,
+    area: str,
+) -> str:
+    """The plain-English sentence: what the numbers mean and what they do not."""
+    if detected is None or ratio is None:
+        return (
+            f"{area}: the detected count is too small to show ([c]). Expected new cases a "
+            f"year under the scenario: {fmt_count(expected)} ({fmt_count(lower)} to "
+            f"{fmt_count(upper)})."
+        )
+    share = f"{ratio:.0%}" if ratio < 10 else f"{ratio:.1f} times"
+    return (
+        f"{area}: agencies detected {fmt_count(detected)} people, against "
+        f"{fmt_count(expected)} expected ({fmt_count(lower)} to {fmt_count(upper)}) under "
+        f"the national scenario, a detection ratio of {share} ({ratio_lower:.0%} to "
+        f"{ratio_upper:.0%}). The expected figure rests on a national estimate and an "
+        "assumed duration of exploitation; it is a scale, not a count of real victims."
+    )

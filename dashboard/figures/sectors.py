@@ -1,0 +1,137 @@
+"""Sectors and exploitation types: detected against the (assumed) expected split, heatmaps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard import theme
+from dashboard.figures.common import base_figure, message_figure
+from dashboard.theme import fmt_count
+
+SECTOR_CAVEAT = (
+    "Referral-based sector shares over-represent visible sectors; the expected "
+    "split by sector is an assumption (equal shares), not a measurement."
+)
+
+
+def _label(value: str) -> str:
+    return str(value).replace("_", " ").capitalize()
+
+
+def detected_vs_expected(
+    table: pd.DataFrame, category: str, *, board: bool = False, source: str = ""
+) -> go.Figure:
+    """Horizontal bars of detected per category with the expected range drawn beside them.
+
+    ``table``: ``category`` column, ``detected`` (NA when suppressed), ``expected``,
+    ``expected_lower``, ``expected_upper``.
+    """
+    if table.empty:
+        return message_figure("No referrals for this selection", board=board)
+    frame = table.sort_values("expected", ascending=True)
+    labels = [_label(v) for v in frame[category]]
+    height = max(380, 44 * len(frame) + 170) * (1.3 if board else 1)
+    fig = base_figure(board=board, height=int(height), source=source)
+    fig.add_trace(
+        go.Bar(
+            x=frame["detected"].astype("Float64").fillna(0),
+            y=labels,
+            orientation="h",
+            name="Detected",
+            marker=dict(color=theme.BLUE),
+            text=[fmt_count(v) for v in frame["detected"]],
+            textposition="outside",
+            hovertemplate="%{y}: detected %{text}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=frame["expected"],
+            y=labels,
+            mode="markers",
+            name="Expected (range)",
+            marker=dict(
+                symbol="line-ns",
+                size=22 if board else 16,
+                color=theme.INK,
+                line=dict(width=3, color=theme.INK),
+            ),
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                color=theme.GREY,
+                thickness=6 if board else 4,
+                width=0,
+                array=frame["expected_upper"] - frame["expected"],
+                arrayminus=frame["expected"] - frame["expected_lower"],
+            ),
+            hovertemplate="%{y}: expected %{x:,.0f}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="People a year", rangemode="tozero", tickformat=",")
+    fig.update_yaxes(showgrid=False)
+    return fig
+
+
+def heatmap(
+    table: pd.DataFrame,
+    row: str,
+    column: str,
+    *,
+    board: bool = False,
+    value: str = "referral_count",
+    source: str = "",
+) -> go.Figure:
+    """Counts by two categories (e.g. area x sector); suppressed cells print as [c]."""
+    if table.empty:
+        return message_figure("No referrals for this selection", board=board)
+    wide = table.pivot_table(index=row, columns=column, values=value, aggfunc="first", dropna=False)
+    suppressed = None
+    flag = value + "_suppressed"
+    if flag in table.columns:
+        suppressed = table.pivot_table(
+            index=row, columns=column, values=flag, aggfunc="first", dropna=False
+        ).reindex_like(wide)
+    z = wide.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    def cell(i: int, j: int) -> str:
+        flag_value = None if suppressed is None else suppressed.iat[i, j]
+        if flag_value is not None and not pd.isna(flag_value) and bool(flag_value):
+            return "[c]"
+        return "" if np.isnan(z[i, j]) else f"{z[i, j]:,.0f}"
+
+    text = [[cell(i, j) for j in range(z.shape[1])] for i in range(z.shape[0])]
+    height = max(360, 40 * len(wide) + 220) * (1.3 if board else 1)
+    fig = base_figure(board=board, height=int(height), source=source)
+    fig.add_trace(
+        go.Heatmap(
+            z=z,
+            x=[_label(c) for c in wide.columns],
+            y=[str(r) for r in wide.index],
+            text=text,
+            texttemplate="%{text}",
+            colorscale=[list(p) for p in theme.HEAT_SCALE],
+            hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
+            colorbar=dict(title="Referrals"),
+            xgap=2,
+            ygap=2,
+            textfont=dict(size=theme.font_size(board) - 2),
+        )
+    )
+    fig.update_xaxes(showgrid=False, tickangle=-35)
+    fig.update_yaxes(showgrid=False, autorange="reversed")
+    return fig
+
+
+def describe_sectors(table: pd.DataFrame, category: str) -> str:
+    if table.empty:
+        return "No referrals for this selection."
+    shown = table.dropna(subset=["detected"])
+    if shown.empty:
+        return "All counts are too small to show ([c]). " + SECTOR_CAVEAT
+    top = shown.sort_values("detected", ascending=False).iloc[0]
+    return (
+        f"Most detected referrals are in {_label(top[category]).lower()} "
+        f"({fmt_count(top['detected'])}). " + SECTOR_CAVEAT
+    )

@@ -1,0 +1,171 @@
+"""Figure builders: what a reader would check on each chart (numbers shown, [c], highlights)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from dashboard import theme
+from dashboard.figures import funnel, gap, hidden, national, sectors, trends
+from dashboard.figures.common import message_figure
+
+RED_GREEN = re.compile(r"#(?:ff0000|00ff00|008000|d62728|2ca02c|e41a1c|4daf4a)|\b(?:red|green)\b",
+                       re.IGNORECASE)
+
+
+def _text(fig) -> str:
+    return json.dumps(fig.to_plotly_json(), default=str)
+
+
+def _no_red_green(fig) -> None:
+    assert not RED_GREEN.search(_text(fig)), "charts never use red/green"
+
+
+@pytest.fixture
+def forces():
+    return pd.DataFrame({
+        "pfa_code": ["E23000021", "E23000034", "A", "B", "C", "D"],
+        "pfa_name": ["Leicestershire", "City of London", "Aa", "Bb", "Cc", "Dd"],
+        "referrals": [131, 13, 100, 120, 90, 80],
+        "quarters": [7] * 6,
+        "population": [1_121_800, 8_600, 1_000_000, 1_200_000, 900_000, 1_100_000],
+    }).assign(annual_rate_per_100k=lambda f: f.referrals / f.population * 1e5 * 4 / 7)
+
+
+def test_force_rates_highlights_the_home_force_and_prints_its_rate(forces):
+    fig = national.force_rates(forces, "E23000021", board=True)
+    colours = fig.data[0].marker.color
+    names = list(fig.data[0].y)
+    assert colours[names.index("Leicestershire")] == theme.HIGHLIGHT
+    assert any("Leicestershire 6.7" in (a.text or "") for a in fig.layout.annotations)
+    # City of London's tiny population must not flatten the chart: it is printed off scale.
+    assert any("off scale" in (a.text or "") for a in fig.layout.annotations)
+    _no_red_green(fig)
+
+
+def test_force_rates_sentence_counts_forces_with_a_higher_rate(forces):
+    text = national.describe_force_rates(forces, "E23000021")
+    assert "6.7 per 100,000" in text
+    assert "1 of the 43 forces refer at a higher rate" in text  # only City of London
+
+
+def test_uk_quarterly_prints_the_latest_value():
+    series = pd.DataFrame({"period": ["2023Q3", "2023Q4"], "referrals": [4000, 4134],
+                           "secondary": [False, False]})
+    fig = national.uk_quarterly(series, board=True)
+    assert any(a.text == "4,134" for a in fig.layout.annotations)
+
+
+def test_funnel_plot_draws_both_limits_and_labels_the_highlighted_area():
+    table = pd.DataFrame({
+        "area_code": list("abcdef"), "area_name": list("ABCDEF"),
+        "observed": [10, 12, 9, 11, 300, 10.0], "expected": [10, 11, 10, 12, 10, 9.0],
+        "ratio": [1.0, 1.09, 0.9, 0.92, 30.0, 1.11],
+        "classification": ["within"] * 4 + ["above 99.8%", "within"],
+        "highlighted": [True] + [False] * 5,
+    })
+    curve = pd.DataFrame({"expected": [5, 20] * 2, "confidence_level": [0.95, 0.95, 0.998, 0.998],
+                          "lower": [0.3, 0.6, 0.1, 0.4], "upper": [2.0, 1.5, 2.6, 1.8]})
+    fig = funnel.funnel_plot(table, curve, 1.0, board=True)
+    names = {t.name for t in fig.data}
+    assert {"95% limits", "99.8% limits", "Selected area"} <= names
+    texts = " ".join(a.text or "" for a in fig.layout.annotations)
+    assert "A 1.00" in texts and "E 30.0 (off scale)" in texts
+    assert "1 of 6 areas lie outside" in funnel.describe_funnel(table)
+    _no_red_green(fig)
+
+
+def test_gap_band_prints_detected_and_expected_range():
+    fig = gap.gap_band(412, 1008, 403, 2016, board=True, label="Leicestershire")
+    texts = _text(fig)
+    assert "detected 412" in texts and "expected 1,008" in texts
+    assert "403" in texts and "2,016" in texts
+    _no_red_green(fig)
+
+
+def test_gap_band_shows_a_suppressed_count_as_c():
+    fig = gap.gap_band(None, 10.0, 4.0, 20.0)
+    assert "detected [c]" in _text(fig)
+    assert "[c]" in gap.describe_gap(None, 10, 4, 20, None, None, None, "Rutland")
+
+
+def test_gap_sentence_says_what_the_ratio_does_not_mean():
+    text = gap.describe_gap(412, 1008, 403, 2016, 0.41, 0.2, 1.02, "Leicestershire")
+    assert "41%" in text and "not a count of real victims" in text
+
+
+def test_ratio_bars_list_suppressed_areas_as_c_and_print_ratios_in_board_mode():
+    table = pd.DataFrame({"area_name": ["A", "B", "C"], "ratio": [0.5, 0.8, None],
+                          "ratio_lower": [0.3, 0.6, None], "ratio_upper": [0.7, 1.0, None],
+                          "highlighted": [False, True, False]})
+    fig = gap.ratio_bars(table, board=True)
+    assert list(fig.data[0].text) == ["0.50", "0.80"]
+    assert list(fig.data[1].text) == ["[c]"]
+    assert fig.data[0].marker.color[1] == theme.HIGHLIGHT
+
+
+def test_sector_chart_shows_c_for_suppressed_and_the_expected_range():
+    table = pd.DataFrame({"sector": ["car_wash", "care"], "detected": pd.array([None, 40]),
+                          "expected": [12.0, 12.0], "expected_lower": [5.0, 5.0],
+                          "expected_upper": [30.0, 30.0]})
+    fig = sectors.detected_vs_expected(table, "sector", board=True)
+    assert "[c]" in list(fig.data[0].text)
+    assert fig.data[1].error_x.array[0] == pytest.approx(18.0)
+    assert "over-represent visible sectors" in sectors.describe_sectors(table, "sector")
+
+
+def test_heatmap_prints_c_in_suppressed_cells():
+    table = pd.DataFrame({"area": ["A", "A", "B", "B"], "sector": ["x", "y", "x", "y"],
+                          "referral_count": pd.array([None, 12, 7, 9], dtype="Int64"),
+                          "referral_count_suppressed": [True, False, False, False]})
+    fig = sectors.heatmap(table, "area", "sector")
+    assert fig.data[0].text[0][0] == "[c]"
+    assert fig.data[0].text[0][1] == "12"
+    _no_red_green(fig)
+
+
+def test_trend_chart_draws_band_forecast_and_intervention():
+    series = pd.DataFrame({"quarter": ["2023Q1", "2023Q2", "2023Q3"],
+                           "detected": pd.array([10, None, 14], dtype="Int64"),
+                           "expected": [20.0] * 3, "expected_lower": [8.0] * 3,
+                           "expected_upper": [40.0] * 3})
+    forecast = pd.DataFrame({"quarter": ["2023Q4"], "mean": [15.0], "lower": [9.0],
+                             "upper": [22.0]})
+    events = pd.DataFrame({"quarter": ["2023Q2"], "label": ["Awareness week"]})
+    fig = trends.trend_chart(series, forecast=forecast, interventions=events, board=True)
+    names = {t.name for t in fig.data}
+    assert {"Expected range", "Detected", "Forecast", "Forecast interval"} <= names
+    texts = " ".join(a.text or "" for a in fig.layout.annotations)
+    assert "Awareness week" in texts and "1 quarter(s) suppressed [c]" in texts
+    assert "14" in trends.describe_trend(series)
+
+
+def test_control_chart_marks_signals():
+    series = pd.DataFrame({"quarter": ["q1", "q2"], "detected": [5, 30], "centre": [10, 10],
+                           "lower": [2, 2], "upper": [20, 20], "signal": [False, True]})
+    fig = trends.control_chart(series)
+    assert list(fig.data[-1].marker.color) == [theme.BLUE, theme.ORANGE]
+
+
+def test_upset_chart_orders_combinations_by_size_and_marks_membership():
+    patterns = pd.DataFrame({"police": [1, 0, 1], "ngo": [0, 1, 1],
+                             "count": pd.array([40, 25, None], dtype="Int64")})
+    fig = hidden.upset_chart(patterns, ["police", "ngo"])
+    assert list(fig.data[0].text) == ["40", "25", "[c]"]
+    assert list(fig.data[1].marker.color) == [theme.INK, theme.LIGHT_GREY, theme.INK]
+
+
+def test_estimates_chart_prints_each_interval():
+    table = pd.DataFrame({"label": ["Multiple systems estimate", "Expected (prevalence)"],
+                          "value": [900.0, 1008.0], "lower": [700.0, 403.0],
+                          "upper": [1300.0, 2016.0], "observed": [450, None]})
+    fig = hidden.estimates_chart(table, board=True)
+    assert "900 (700 to 1,300)" in _text(fig)
+    assert "known 450" in _text(fig)
+
+
+def test_message_figure_explains_an_empty_chart():
+    assert "No data" in _text(message_figure("No data"))
