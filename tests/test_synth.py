@@ -318,3 +318,16 @@ def test_lists_are_independent_without_heterogeneity_or_dependence():
     both = len(first & second)
     chapman = (len(first) + 1) * (len(second) + 1) / (both + 1) - 1
     assert chapman == pytest.approx(len(pop.victims), rel=0.05)   # relative sd ~ 1.2%
+
+
+def test_the_ingest_reader_reads_every_extract_with_its_mapping(truth):
+    import analysis.ingest
+
+    read_referrals = getattr(analysis.ingest, "read_referrals", None)
+    if read_referrals is None:
+        pytest.skip("analysis.ingest.read_referrals has not landed yet")
+    counts = {}
+    for path in sorted((SAMPLE / "agencies").iterdir()):
+        frame = read_referrals(path)
+        counts.update(frame.groupby("agency").size().to_dict())
+    assert counts == {a["agency"]: a["records"] for a in truth["agencies"]}
