@@ -14,6 +14,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis import config, reference
@@ -43,12 +44,36 @@ def _open(version: StoreVersion):
     return Store(version[0], read_only=True)
 
 
+CATEGORY_COLUMNS = ("area_code", "quarter", "sector", "exploitation_type", "age_group",
+                    "agency", "agency_type")
+
+
+def prepare_referrals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Compact, query-friendly referrals: filter columns as categories, person keys as ints.
+
+    Comparing category codes is an order of magnitude faster than comparing strings, which
+    keeps a dashboard filter over a million referrals within a few milliseconds.
+    """
+    if frame.empty:
+        return frame
+    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for column in CATEGORY_COLUMNS:
+        if column in frame.columns:
+            out[column] = frame[column].astype("category").to_numpy()
+    out["referral_date"] = frame["referral_date"].to_numpy()
+    codes, _ = pd.factorize(frame["person_key"], use_na_sentinel=True)
+    out["person_id"] = codes  # -1 where the agency could not link the person
+    if "load_id" in frame.columns:
+        out["load_id"] = pd.to_numeric(frame["load_id"], errors="coerce").to_numpy()
+    return out
+
+
 @lru_cache(maxsize=4)
 def _all_referrals(version: StoreVersion) -> pd.DataFrame:
     if version[1] == 0:
         return pd.DataFrame()
     with _open(version) as store:
-        return store.referrals()
+        return prepare_referrals(store.referrals())
 
 
 @lru_cache(maxsize=4)
@@ -184,9 +209,10 @@ def _filter_options(version: StoreVersion) -> FilterOptions:
     quarters: list[str] = []
     if not frame.empty:
         seen = {c for c, _ in areas}
-        extra = sorted(set(frame["area_code"].dropna()) - seen)
-        areas += [(c, area_name(c)) for c in extra]
-        quarters = sorted(frame["quarter"].dropna().unique())
+        present = frame["area_code"].cat.categories[
+            np.unique(frame["area_code"].cat.codes[frame["area_code"].cat.codes >= 0])]
+        areas += [(c, area_name(c)) for c in sorted(set(present) - seen)]
+        quarters = sorted(frame["quarter"].cat.categories)
     return FilterOptions(
         areas=areas,
         quarters=quarters,
