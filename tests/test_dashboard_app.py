@@ -1,0 +1,106 @@
+"""The dashboard through the Flask test client: every route, the callbacks, URL state, offline."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dashboard.state import ViewState, from_query, to_query
+
+ROUTES = ("/", "/national", "/areas", "/area/E06000016", "/sectors", "/trends", "/hidden",
+          "/data", "/methods")
+
+
+@pytest.fixture(scope="module")
+def store_copy(request, tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp("app-store") / "darkfigure.duckdb"
+    try:
+        shutil.copy(request.getfixturevalue("sample_store"), target)
+    except pytest.FixtureLookupError:
+        pass  # no sample store fixture yet: the app must still answer on an empty store
+    return target
+
+
+@pytest.fixture(scope="module")
+def app(store_copy):
+    from dashboard.app import create_app
+
+    return create_app(store_copy)
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return app.server.test_client()
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_every_route_answers_in_british_english(client, route):
+    response = client.get(route)
+    assert response.status_code == 200
+    assert '<html lang="en-GB">' in response.get_data(as_text=True)
+
+
+def test_no_asset_comes_from_another_site(client):
+    page = client.get("/").get_data(as_text=True)
+    external = re.findall(r'(?:src|href)="(https?://[^"]+)"', page)
+    assert external == []
+    assert "/assets/01-bootstrap.min.css" in page
+    css = client.get("/assets/02-darkfigure.css")
+    assert css.status_code == 200 and b"body.board" in css.data
+
+
+def _callbacks(client) -> list[dict]:
+    return json.loads(client.get("/_dash-dependencies").data)
+
+
+def _call(client, output: str, inputs: list[dict], state: list[dict] | None = None):
+    body = {"output": output, "outputs": _parse_outputs(output), "inputs": inputs,
+            "state": state or [], "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs]}
+    return client.post("/_dash-update-component", json=body)
+
+
+def _parse_outputs(output: str):
+    parts = output.strip(".").split("...")
+    outs = []
+    for part in parts:
+        ident, _, prop = part.rpartition(".")
+        outs.append({"id": ident, "property": prop})
+    return outs if len(outs) > 1 else outs[0]
+
+
+def test_every_chart_callback_answers_for_the_default_and_a_filtered_view(client):
+    client.get("/")  # the first request registers the page router
+    charts = [c for c in _callbacks(client) if c["output"].endswith("-table.children..")
+              and c["inputs"] == [{"id": "filter-state", "property": "data"}]]
+    assert len(charts) >= 8
+    views = (ViewState(), ViewState(area="E06000016", age_group="child", board=True))
+    for view in views:
+        for callback in charts:
+            response = _call(client, callback["output"],
+                             [{"id": "filter-state", "property": "data", "value": view.to_dict()}])
+            assert response.status_code == 200, (callback["output"], response.data[:300])
+
+
+def test_url_state_round_trips_and_ignores_nonsense():
+    state = ViewState(area="E06000016", period="2023Q1:2023Q4", sector="car_wash",
+                      exploitation_type="labour", age_group="adult", scenario="gsi_2018",
+                      board=True, snapshot=3)
+    assert from_query(to_query(state)) == state
+    odd = from_query("?area=<script>&period=2023Q9:x&sector=mines&board=maybe&snapshot=-1")
+    assert odd == ViewState()
+
+
+def test_url_period_is_put_in_order():
+    assert from_query("?period=2024Q1:2023Q1").period == "2023Q1:2024Q1"
+
+
+def test_wsgi_module_builds_the_server(monkeypatch, store_copy):
+    import importlib
+
+    monkeypatch.setenv("DARKFIGURE_STORE", str(store_copy))
+    wsgi = importlib.import_module("dashboard.wsgi")
+    assert wsgi.server.test_client().get("/methods").status_code == 200
