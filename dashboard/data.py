@@ -44,8 +44,15 @@ def _open(version: StoreVersion):
     return Store(version[0], read_only=True)
 
 
-CATEGORY_COLUMNS = ("area_code", "quarter", "sector", "exploitation_type", "age_group",
-                    "agency", "agency_type")
+CATEGORY_COLUMNS = (
+    "area_code",
+    "quarter",
+    "sector",
+    "exploitation_type",
+    "age_group",
+    "agency",
+    "agency_type",
+)
 
 
 def prepare_referrals(frame: pd.DataFrame) -> pd.DataFrame:
@@ -210,7 +217,8 @@ def _filter_options(version: StoreVersion) -> FilterOptions:
     if not frame.empty:
         seen = {c for c, _ in areas}
         present = frame["area_code"].cat.categories[
-            np.unique(frame["area_code"].cat.codes[frame["area_code"].cat.codes >= 0])]
+            np.unique(frame["area_code"].cat.codes[frame["area_code"].cat.codes >= 0])
+        ]
         areas += [(c, area_name(c)) for c in sorted(set(present) - seen)]
         quarters = sorted(frame["quarter"].cat.categories)
     return FilterOptions(

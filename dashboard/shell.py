@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update, page_container
 
 from dashboard import context, data
-from dashboard.components.filters import EARLIEST, FILTER_IDS, LATEST, filter_bar
+from dashboard.components.filters import EARLIEST, FILTER_IDS, LATEST, NONE, filter_bar
 from dashboard.pages import PAGES
 from dashboard.state import ViewState, from_dict, from_query, to_query
 
@@ -95,31 +95,29 @@ def layout() -> html.Div:
     )
 
 
+FILTER_KEYS = (
+    "area",
+    "start",
+    "end",
+    "sector",
+    "exploitation_type",
+    "age_group",
+    "scenario",
+    "event",
+)
+
+
 def _quarter(value: str | None) -> str:
-    return "" if value in (None, EARLIEST, LATEST) else value
+    return "" if value in (None, EARLIEST, LATEST, NONE) else value
 
 
 def _filter_inputs() -> list[Input]:
-    return [
-        Input(FILTER_IDS[k], "value")
-        for k in ("area", "start", "end", "sector", "exploitation_type", "age_group", "scenario")
-    ]
+    return [Input(FILTER_IDS[k], "value") for k in FILTER_KEYS]
 
 
 def register_callbacks(app) -> None:
     @app.callback(
-        *[
-            Output(FILTER_IDS[k], "value")
-            for k in (
-                "area",
-                "start",
-                "end",
-                "sector",
-                "exploitation_type",
-                "age_group",
-                "scenario",
-            )
-        ],
+        *[Output(FILTER_IDS[k], "value") for k in FILTER_KEYS],
         Output("board-toggle", "value"),
         Output("filter-snapshot", "data"),
         Input("app-url", "search"),
@@ -135,6 +133,7 @@ def register_callbacks(app) -> None:
             state.exploitation_type,
             state.age_group,
             state.scenario,
+            state.event or NONE,
             board,
             state.snapshot,
         )
@@ -148,7 +147,7 @@ def register_callbacks(app) -> None:
         Input("board-toggle", "value"),
         Input("filter-snapshot", "data"),
     )
-    def filters_to_state(area, start, end, sector, etype, age, scenario, board, snapshot):
+    def filters_to_state(area, start, end, sector, etype, age, scenario, event, board, snapshot):
         store_path = context.current().store_path
         if board and snapshot is None:
             snapshot = data.latest_snapshot(store_path)
@@ -160,6 +159,7 @@ def register_callbacks(app) -> None:
                 "type": etype,
                 "age": age,
                 "scenario": scenario,
+                "event": _quarter(event),
                 "board": "1" if board else "",
                 "snapshot": "" if snapshot is None or not board else str(snapshot),
             }

@@ -31,7 +31,7 @@ URL_KEYS = {
     "board": "board",
     "snapshot": "snapshot",
 }
-FILTER_FIELDS = ("area", "period", "sector", "exploitation_type", "age_group", "scenario")
+FILTER_FIELDS = ("area", "period", "sector", "exploitation_type", "age_group", "scenario", "event")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class ViewState:
     exploitation_type: str = ALL
     age_group: str = ALL
     scenario: str = DEFAULT_SCENARIO
+    event: str = ""  # quarter of an intervention to test on the Trends page ("" = none)
     board: bool = False
     snapshot: int | None = None
 
@@ -97,6 +98,7 @@ def from_query(query: dict[str, object] | str | None) -> ViewState:
     age = str(q.get("age_group", ALL))
     scenario = str(q.get("scenario", DEFAULT_SCENARIO))
     snapshot = str(q.get("snapshot", ""))
+    event = str(q.get("event", "")).strip().upper()
     return ViewState(
         area=area if _GSS.match(area) else "",
         period=_clean_period(str(q.get("period", ""))),
@@ -104,6 +106,7 @@ def from_query(query: dict[str, object] | str | None) -> ViewState:
         exploitation_type=etype if etype in EXPLOITATION_TYPES else ALL,
         age_group=age if age in AGE_GROUPS else ALL,
         scenario=scenario if _SCENARIO.match(scenario) else DEFAULT_SCENARIO,
+        event=event if _QUARTER.match(event) else "",
         board=_truthy(q.get("board", "")),
         snapshot=int(snapshot) if snapshot.isdigit() else None,
     )

@@ -10,6 +10,7 @@ from dash import html
 from dashboard.state import ALL
 
 EARLIEST = "earliest"
+NONE = "none"
 LATEST = "latest"
 
 FILTER_IDS = {
@@ -20,6 +21,7 @@ FILTER_IDS = {
     "exploitation_type": "filter-type",
     "age_group": "filter-age",
     "scenario": "filter-scenario",
+    "event": "filter-event",
 }
 
 
@@ -88,6 +90,13 @@ def filter_bar(options: FilterOptions, home_area: str) -> html.Section:
                         "National estimate (scenario)",
                         [{"label": n, "value": c} for c, n in options.scenarios],
                         "gsi_2023",
+                    ),
+                    _select(
+                        "event",
+                        "Intervention quarter (Trends)",
+                        [{"label": "None", "value": NONE}]
+                        + [{"label": q, "value": q} for q in options.quarters],
+                        NONE,
                     ),
                 ],
                 className="filter-row",

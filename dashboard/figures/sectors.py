@@ -95,6 +95,7 @@ def heatmap(
             index=row, columns=column, values=flag, aggfunc="first", dropna=False
         ).reindex_like(wide)
     z = wide.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
     def cell(i: int, j: int) -> str:
         flag_value = None if suppressed is None else suppressed.iat[i, j]
         if flag_value is not None and not pd.isna(flag_value) and bool(flag_value):
