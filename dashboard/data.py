@@ -66,7 +66,7 @@ def prepare_referrals(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for column in CATEGORY_COLUMNS:
         if column in frame.columns:
-            out[column] = frame[column].astype("category").to_numpy()
+            out[column] = pd.Categorical(frame[column].to_numpy(dtype=object))
     out["referral_date"] = frame["referral_date"].to_numpy()
     codes, _ = pd.factorize(frame["person_key"], use_na_sentinel=True)
     out["person_id"] = codes  # -1 where the agency could not link the person
@@ -174,24 +174,34 @@ def _referrals(
     frame = _all_referrals(version)
     if frame.empty:
         return frame
-    keep = pd.Series(True, index=frame.index)
+    keep = np.ones(len(frame), dtype=bool)
     if state.snapshot is not None and "load_id" in frame.columns:
-        keep &= pd.to_numeric(frame["load_id"], errors="coerce") <= state.snapshot
+        keep &= frame["load_id"].to_numpy() <= state.snapshot
     if use_area:
-        keep &= frame["area_code"].isin(lads_in(state.area or home_area()))
-    if use_period and "quarter" in frame.columns:
-        if state.start:
-            keep &= frame["quarter"] >= state.start
-        if state.end:
-            keep &= frame["quarter"] <= state.end
+        keep &= _category_mask(frame["area_code"], lads_in(state.area or home_area()))
+    if use_period and (state.start or state.end):
+        quarters = [
+            q
+            for q in frame["quarter"].cat.categories
+            if (not state.start or q >= state.start) and (not state.end or q <= state.end)
+        ]
+        keep &= _category_mask(frame["quarter"], quarters)
     for column, value in (
         ("sector", state.sector),
         ("exploitation_type", state.exploitation_type),
         ("age_group", state.age_group),
     ):
         if value != ALL:
-            keep &= frame[column] == value
+            keep &= _category_mask(frame[column], [value])
     return frame.loc[keep]
+
+
+def _category_mask(column: pd.Series, values: list[str]) -> np.ndarray:
+    """Rows whose category is one of ``values``, compared on the integer codes."""
+    wanted = np.zeros(len(column.cat.categories) + 1, dtype=bool)  # last slot: missing (-1)
+    positions = column.cat.categories.get_indexer(values)
+    wanted[positions[positions >= 0]] = True
+    return wanted[column.cat.codes.to_numpy()]
 
 
 @lru_cache(maxsize=1)

@@ -28,6 +28,7 @@ URL_KEYS = {
     "type": "exploitation_type",
     "age": "age_group",
     "scenario": "scenario",
+    "event": "event",
     "board": "board",
     "snapshot": "snapshot",
 }

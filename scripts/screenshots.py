@@ -58,9 +58,10 @@ def _wait_rendered(driver, timeout: float = 20.0) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         busy = driver.execute_script(
-            "return !!document.querySelector('[data-dash-is-loading=\"true\"]')"
-            " || !document.querySelector('#main')"
-            " || document.querySelectorAll('._dash-loading').length > 0"
+            "return !document.querySelector('#main h1')"
+            " || !!document.querySelector('[data-dash-is-loading=\"true\"]')"
+            " || Array.from(document.querySelectorAll('.chart-graph')).some("
+            "     g => g.offsetParent !== null && !g.querySelector('.main-svg'))"
         )
         if not busy:
             time.sleep(1.5)  # let plotly finish drawing
@@ -90,12 +91,12 @@ def main(argv: list[str] | None = None) -> int:
             driver = _driver(width, height)
             try:
                 for page in args.pages:
-                    url = f"http://127.0.0.1:{port}{page}" + ("?board=1" if board else "")
+                    sep = "&" if "?" in page else "?"
+                    url = f"http://127.0.0.1:{port}{page}" + (f"{sep}board=1" if board else "")
                     driver.get(url)
                     _wait_rendered(driver)
-                    name = (page.strip("/").replace("/", "_") or "overview") + (
-                        "-board" if board else ""
-                    )
+                    path = page.split("?")[0].strip("/").replace("/", "_")
+                    name = (path or "overview") + ("-board" if board else "")
                     if not board:  # analysts scroll: capture the whole page
                         total = driver.execute_script("return document.body.scrollHeight")
                         driver.set_window_size(width, min(max(total, height), 6000))

@@ -1,13 +1,15 @@
-"""Trends."""
+"""Trends: the quarterly series against the expected band, forecast, interventions, control."""
 
 from __future__ import annotations
 
+import pandas as pd
 from dash import html
 
+from dashboard import data, estimates
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
-from dashboard.figures.common import message_figure
+from dashboard.figures import trends as fig
 
 SLUG = "trends"
 PATH = "/trends"
@@ -15,18 +17,99 @@ TITLE = "Trends"
 NAV_LABEL = "Trends"
 IN_NAV = True
 BOARD_ORDER = 5
+SOURCE = "Source: forum agencies' referrals in the store; expected from the national scenario."
 
 
-def _main(store_path, state) -> ChartOutput:
-    return ChartOutput(message_figure("Not available yet", board=state.board), "", None)
+def _its_sentence(its) -> str:
+    if its is None:
+        return ""
+    level = its.level_change
+    return (
+        f"From {its.first_post_quarter} the level changed by a rate ratio of "
+        f"{level.value:.2f} ({level.lower:.2f} to {level.upper:.2f}); the yearly trend "
+        f"changed by {its.slope_change.value:.2f} ({its.slope_change.lower:.2f} to "
+        f"{its.slope_change.upper:.2f})."
+    )
 
 
-CHARTS = (ChartSpec(f"{SLUG}-main", TITLE, _main),)
+def _series(store_path, state) -> ChartOutput:
+    view = estimates.trend_view(store_path, state)
+    events = (
+        pd.DataFrame({"quarter": [view.its.first_post_quarter], "label": ["Intervention"]})
+        if view.its is not None
+        else None
+    )
+    figure = fig.trend_chart(
+        view.series, forecast=view.forecast, interventions=events, board=state.board, source=SOURCE
+    )
+    area = data.area_name(state.area or data.home_area())
+    summary = f"{area}. " + fig.describe_trend(view.series, _its_sentence(view.its))
+    table = (
+        view.series
+        if view.forecast is None
+        else pd.concat(
+            [
+                view.series,
+                view.forecast.rename(
+                    columns={
+                        "mean": "forecast",
+                        "lower": "forecast_lower",
+                        "upper": "forecast_upper",
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+    )
+    return ChartOutput(figure, summary, table)
+
+
+def _control(store_path, state) -> ChartOutput:
+    view = estimates.trend_view(store_path, state)
+    control = view.control if view.control is not None else pd.DataFrame()
+    signals = int(control["signal"].sum()) if len(control) else 0
+    summary = (
+        (
+            f"{signals} quarter(s) fall outside the three-sigma control limits; points "
+            "outside say 'look here', not 'something changed'."
+        )
+        if len(control)
+        else ""
+    )
+    return ChartOutput(fig.control_chart(control, board=state.board), summary, control)
+
+
+CHARTS = (
+    ChartSpec("trends-series", "People detected per quarter against the expected range", _series),
+    ChartSpec("trends-control", "Process-control view of the quarterly counts", _control),
+)
 BOARD_CHART = CHARTS[0]
 
 
 def layout(**_query) -> html.Div:
-    return html.Div([page_header(SLUG, TITLE), chart_panel(f"{SLUG}-main", TITLE)])
+    return html.Div(
+        [
+            page_header(
+                SLUG,
+                TITLE,
+                "Is detection changing? The series is compared with the "
+                "expected range, projected four quarters ahead, and tested for a change at "
+                "an intervention quarter chosen in the filters.",
+            ),
+            chart_panel(
+                "trends-series",
+                CHARTS[0].caption,
+                caption="Grey band: expected new cases a quarter under the scenario. Orange: "
+                "forecast with its 95% prediction interval.",
+            ),
+            chart_panel(
+                "trends-control",
+                CHARTS[1].caption,
+                board=False,
+                caption="c-chart: centre line is the mean count; limits at three sigma.",
+            ),
+        ]
+    )
 
 
 def register_callbacks(app) -> None:
