@@ -154,7 +154,9 @@ def _trend_view(version, state: ViewState) -> TrendView:
     quarters = view_quarters(store_path, state)
     rows = data.referrals(store_path, state)
     if not quarters:
-        return TrendView(pd.DataFrame(), None, None, None, ("no referrals in the store",))
+        empty = pd.DataFrame(columns=["quarter", "detected", "expected", "expected_lower",
+                                      "expected_upper"])
+        return TrendView(empty, None, None, None, ("no referrals in the store",))
     counts = rows.groupby("quarter", observed=False).size().reindex(quarters, fill_value=0)
     raw = pd.DataFrame({"quarter": quarters, "detected": counts.to_numpy()})
     area = state.area or data.home_area()
