@@ -154,8 +154,9 @@ def _trend_view(version, state: ViewState) -> TrendView:
     quarters = view_quarters(store_path, state)
     rows = data.referrals(store_path, state)
     if not quarters:
-        empty = pd.DataFrame(columns=["quarter", "detected", "expected", "expected_lower",
-                                      "expected_upper"])
+        empty = pd.DataFrame(
+            columns=["quarter", "detected", "expected", "expected_lower", "expected_upper"]
+        )
         return TrendView(empty, None, None, None, ("no referrals in the store",))
     counts = rows.groupby("quarter", observed=False).size().reindex(quarters, fill_value=0)
     raw = pd.DataFrame({"quarter": quarters, "detected": counts.to_numpy()})
@@ -196,3 +197,123 @@ def _trend_view(version, state: ViewState) -> TrendView:
         except DarkFigureError as exc:
             notes.append(f"no intervention effect: {exc}")
     return TrendView(series, forecast, control, its, tuple(notes))
+
+
+def headline_tiles(h: Headline, period: str) -> tuple[str, ...]:
+    """(value, detail) text for the five Overview tiles, in order."""
+    from dashboard.theme import fmt_count, fmt_interval
+
+    e, r = h.expected, h.ratio
+    detected = fmt_count(h.detected)
+    ratio_value = f"{r.value:.0%}" if r is not None else "n/a"
+    ratio_detail = (
+        f"{r.lower:.0%} to {r.upper:.0%} ({1 - r.alpha:.0%} interval)"
+        if r is not None
+        else "needs the detection module"
+    )
+    gap = getattr(r, "gap", None)
+    gap_value = fmt_count(gap.value) if gap is not None else "n/a"
+    gap_detail = fmt_interval(gap.lower, gap.upper, count=True) if gap is not None else ""
+    trend = getattr(r, "trend", None)
+    return (
+        detected,
+        f"people, {period}",
+        fmt_count(e.value),
+        f"{fmt_interval(e.lower, e.upper, count=True)} ({e.interval_kind})",
+        ratio_value,
+        ratio_detail,
+        gap_value,
+        gap_detail,
+        trend.direction if trend is not None else "n/a",
+        getattr(trend, "detail", ""),
+    )
+
+
+@dataclass(frozen=True)
+class AreaView:
+    table: pd.DataFrame  # area_code, area_name, detected (protected), expected, expected_*
+    funnel: object | None  # FunnelResult on the districts
+    shrinkage: object | None  # ShrinkageResult on the districts
+    quarters: tuple[str, ...]
+
+
+def area_view(store_path: Path | str, state: ViewState) -> AreaView:
+    return _area_view(data.store_version(store_path), state)
+
+
+@lru_cache(maxsize=128)
+def _area_view(version, state: ViewState) -> AreaView:
+    """Detected and expected for every district of the selected force, with funnel and
+    shrinkage from ``analysis``; ratios of suppressed districts are hidden afterwards."""
+    from analysis.disclosure import suppress_small_counts
+    from analysis.errors import DarkFigureError
+    from analysis.funnel import funnel
+    from analysis.shrinkage import shrink_ratios
+
+    store_path = version[0]
+    quarters = view_quarters(store_path, state, default_last=4)
+    force = data.home_force(state)
+    districts = data.lads_in(force)
+    view = replace(state, area=force, period=f"{quarters[0]}:{quarters[-1]}" if quarters else "")
+    rows = data.referrals(store_path, view)
+    counts = (
+        rows.groupby("area_code", observed=False).size().reindex(districts, fill_value=0)
+        if len(rows)
+        else pd.Series(0, index=districts)
+    )
+    raw = pd.DataFrame(
+        {
+            "area_code": districts,
+            "area_name": [data.area_name(c) for c in districts],
+            "detected": counts.to_numpy(),
+        }
+    )
+    exp = [
+        expected_for(
+            c,
+            max(len(quarters), 1),
+            state.scenario,
+            state.sector,
+            state.exploitation_type,
+            state.age_group,
+        )
+        for c in districts
+    ]
+    raw["expected"] = [e.value for e in exp]
+    raw["expected_lower"] = [e.lower for e in exp]
+    raw["expected_upper"] = [e.upper for e in exp]
+    protected = suppress_small_counts(raw, "detected")
+    hidden = set(protected.loc[protected["detected_suppressed"], "area_code"])
+    highlight = state.area if state.area in districts else None
+    result_funnel = result_shrink = None
+    if raw["detected"].sum() > 0:
+        try:
+            result_funnel = funnel(raw, highlight=highlight)
+            result_funnel = replace(
+                result_funnel,
+                table=_hide(result_funnel.table, hidden, ["observed", "ratio", "z_score"]),
+            )
+        except DarkFigureError:
+            result_funnel = None
+        try:
+            result_shrink = shrink_ratios(raw)
+            result_shrink = replace(
+                result_shrink,
+                table=_hide(
+                    result_shrink.table,
+                    hidden,
+                    ["observed", "raw_ratio", "posterior_mean", "lower", "upper"],
+                ),
+            )
+        except DarkFigureError:
+            result_shrink = None
+    return AreaView(protected, result_funnel, result_shrink, tuple(quarters))
+
+
+def _hide(table: pd.DataFrame, hidden: set[str], columns: list[str]) -> pd.DataFrame:
+    """Blank the values that would reveal a suppressed district's count."""
+    out = table.copy()
+    mask = out["area_code"].isin(hidden)
+    for column in columns:
+        out[column] = out[column].astype("Float64").mask(mask)
+    return out

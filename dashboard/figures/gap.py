@@ -184,17 +184,23 @@ def describe_gap(
     area: str,
 ) -> str:
     """The plain-English sentence: what the numbers mean and what they do not."""
-    if detected is None or ratio is None:
+    caveat = (
+        "The expected figure rests on a national estimate and an assumed duration of "
+        "exploitation; it is a scale, not a count of real victims."
+    )
+    expected_text = (
+        f"{fmt_count(expected)} expected ({fmt_count(lower)} to {fmt_count(upper)})"
+        " under the national scenario"
+    )
+    if detected is None:
+        return f"{area}: the detected count is too small to show ([c]); {expected_text}. " + caveat
+    if ratio is None:
         return (
-            f"{area}: the detected count is too small to show ([c]). Expected new cases a "
-            f"year under the scenario: {fmt_count(expected)} ({fmt_count(lower)} to "
-            f"{fmt_count(upper)})."
+            f"{area}: agencies detected {fmt_count(detected)} people, against {expected_text}. "
+            + caveat
         )
     share = f"{ratio:.0%}" if ratio < 10 else f"{ratio:.1f} times"
     return (
-        f"{area}: agencies detected {fmt_count(detected)} people, against "
-        f"{fmt_count(expected)} expected ({fmt_count(lower)} to {fmt_count(upper)}) under "
-        f"the national scenario, a detection ratio of {share} ({ratio_lower:.0%} to "
-        f"{ratio_upper:.0%}). The expected figure rests on a national estimate and an "
-        "assumed duration of exploitation; it is a scale, not a count of real victims."
+        f"{area}: agencies detected {fmt_count(detected)} people, against {expected_text}, "
+        f"a detection ratio of {share} ({ratio_lower:.0%} to {ratio_upper:.0%}). " + caveat
     )

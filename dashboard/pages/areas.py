@@ -1,13 +1,19 @@
-"""Areas."""
+"""Areas: the districts of the force compared fairly (funnel, intervals, tile map), no ranks."""
 
 from __future__ import annotations
 
-from dash import html
+import pandas as pd
+from dash import Input, Output, dcc, html
 
+from dashboard import context, data, estimates
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
+from dashboard.figures import areas as area_fig
+from dashboard.figures import funnel as funnel_fig
+from dashboard.figures import gap as gap_fig
 from dashboard.figures.common import message_figure
+from dashboard.state import from_dict, to_query
 
 SLUG = "areas"
 PATH = "/areas"
@@ -15,20 +21,125 @@ TITLE = "Areas"
 NAV_LABEL = "Areas"
 IN_NAV = True
 BOARD_ORDER = 3
+SOURCE = "Source: forum agencies' referrals; expected from the national scenario and Census 2021."
 
 
-def _main(store_path, state) -> ChartOutput:
-    return ChartOutput(message_figure("Not available yet", board=state.board), "", None)
+def _funnel(store_path, state) -> ChartOutput:
+    view = estimates.area_view(store_path, state)
+    if view.funnel is None:
+        return ChartOutput(
+            message_figure("No referrals for this selection", board=state.board), "", view.table
+        )
+    figure = funnel_fig.funnel_plot(
+        view.funnel.table,
+        view.funnel.curve(),
+        view.funnel.target,
+        board=state.board,
+        x_title="Expected new cases",
+        y_title="Detected / expected",
+        source=SOURCE,
+        label_all=True,
+    )
+    return ChartOutput(
+        figure, funnel_fig.describe_funnel(view.funnel.table, "districts"), view.funnel.to_frame()
+    )
 
 
-CHARTS = (ChartSpec(f"{SLUG}-main", TITLE, _main),)
+def _bars(store_path, state) -> ChartOutput:
+    view = estimates.area_view(store_path, state)
+    if view.shrinkage is None:
+        return ChartOutput(
+            message_figure("No referrals for this selection", board=state.board), "", view.table
+        )
+    t = view.shrinkage.table
+    table = pd.DataFrame(
+        {
+            "area_name": t["area_name"],
+            "ratio": t["posterior_mean"],
+            "ratio_lower": t["lower"],
+            "ratio_upper": t["upper"],
+            "highlighted": t["area_code"] == state.area,
+        }
+    )
+    summary = (
+        "Detection ratios pulled towards the force-wide ratio in proportion to how "
+        "little data each district has (empirical Bayes), with 95% intervals. Bars are "
+        "sorted for reading, not ranked: overlapping intervals mean no real difference."
+    )
+    return ChartOutput(
+        gap_fig.ratio_bars(table, board=state.board, source=SOURCE),
+        summary,
+        view.shrinkage.to_frame(),
+    )
+
+
+def _tiles(store_path, state) -> ChartOutput:
+    view = estimates.area_view(store_path, state)
+    if view.funnel is None:
+        return ChartOutput(
+            message_figure("No referrals for this selection", board=state.board), "", view.table
+        )
+    t = view.funnel.table[["area_code", "area_name", "ratio"]]
+    return ChartOutput(
+        area_fig.tile_map(t, board=state.board),
+        "Schematic map: each square is a district, shaded by its detection "
+        "ratio (darker = higher). Not to scale.",
+        view.table,
+    )
+
+
+CHARTS = (
+    ChartSpec(
+        "areas-funnel", "Districts against the force-wide detection ratio (funnel plot)", _funnel
+    ),
+    ChartSpec("areas-bars", "Detection ratio by district with 95% intervals", _bars),
+    ChartSpec("areas-tiles", "Detection ratio by district (schematic map)", _tiles),
+)
 BOARD_CHART = CHARTS[0]
 
 
 def layout(**_query) -> html.Div:
-    return html.Div([page_header(SLUG, TITLE), chart_panel(f"{SLUG}-main", TITLE)])
+    return html.Div(
+        [
+            page_header(
+                SLUG,
+                TITLE,
+                "How the districts of the force compare, allowing for chance: "
+                "small districts vary more, so they are judged against wider limits.",
+            ),
+            chart_panel(
+                "areas-funnel",
+                CHARTS[0].caption,
+                caption="Each point is a district. Between the dashed lines: no more "
+                "different from the force as a whole than chance would explain.",
+            ),
+            html.Div(
+                [
+                    chart_panel("areas-bars", CHARTS[1].caption, board=False),
+                    chart_panel("areas-tiles", CHARTS[2].caption, board=False),
+                ],
+                className="grid-2 analyst-only",
+            ),
+            html.Section(
+                [html.H2("District profiles"), html.Ul(id="areas-links")], className="analyst-only"
+            ),
+        ]
+    )
 
 
 def register_callbacks(app) -> None:
     for spec in CHARTS:
         register_chart(app, spec)
+
+    @app.callback(Output("areas-links", "children"), Input("filter-state", "data"))
+    def links(state):
+        view = from_dict(state)
+        force = data.home_force(view)
+        query = to_query(view)
+        return [
+            html.Li(dcc.Link(data.area_name(code), href=f"/area/{code}{query}"))
+            for code in data.lads_in(force)
+        ]
+
+
+__all__ = ["context"]
