@@ -317,3 +317,82 @@ def _hide(table: pd.DataFrame, hidden: set[str], columns: list[str]) -> pd.DataF
     for column in columns:
         out[column] = out[column].astype("Float64").mask(mask)
     return out
+
+
+def category_view(store_path: Path | str, state: ViewState, category: str) -> pd.DataFrame:
+    """Detected (protected) and expected by sector or exploitation type for the view's area."""
+    return _category_view(data.store_version(store_path), state, category)
+
+
+@lru_cache(maxsize=128)
+def _category_view(version, state: ViewState, category: str) -> pd.DataFrame:
+    from analysis import assumptions
+    from analysis.disclosure import suppress_small_counts
+    from analysis.expected import expected_flow
+    from analysis.schema import EXPLOITATION_TYPES
+
+    store_path = version[0]
+    quarters = view_quarters(store_path, state, default_last=4)
+    # The view's own filter on this dimension is lifted: the chart shows every category.
+    lifted = (
+        replace(state, sector=ALL)
+        if category == "sector"
+        else replace(state, exploitation_type=ALL)
+    )
+    view = replace(lifted, period=f"{quarters[0]}:{quarters[-1]}" if quarters else "")
+    rows = data.referrals(store_path, view)
+    if category == "sector":
+        shares, names = assumptions.equal_shares(SHARE_SECTORS), list(SECTORS)
+    else:
+        shares, names = assumptions.exploitation_type_shares(), list(EXPLOITATION_TYPES)
+    known = dict(shares.shares)
+    counts = rows.groupby(category, observed=False).size() if len(rows) else pd.Series(dtype=int)
+    area = state.area or data.home_area()
+    out = []
+    for name in names:
+        row = {category: name, "detected": int(counts.get(name, 0))}
+        if name in known:
+            e = expected_flow(
+                area,
+                scenario=state.scenario,
+                period_years=max(len(quarters), 1) / 4,
+                shares=shares,
+                category=name,
+            )
+            row.update(expected=e.value, expected_lower=e.lower, expected_upper=e.upper)
+        out.append(row)
+    table = pd.DataFrame(out)
+    table = table[(table["detected"] > 0) | table["expected"].notna()].reset_index(drop=True)
+    return suppress_small_counts(table, "detected")
+
+
+def area_by_category(store_path: Path | str, state: ViewState, category: str) -> pd.DataFrame:
+    """Referral counts by district x category (protected), for the heatmap."""
+    return _area_by_category(data.store_version(store_path), state, category)
+
+
+@lru_cache(maxsize=128)
+def _area_by_category(version, state: ViewState, category: str) -> pd.DataFrame:
+    from analysis.disclosure import suppress_small_counts
+
+    store_path = version[0]
+    quarters = view_quarters(store_path, state, default_last=4)
+    force = data.home_force(state)
+    lifted = (
+        replace(state, sector=ALL)
+        if category == "sector"
+        else replace(state, exploitation_type=ALL)
+    )
+    view = replace(lifted, area=force, period=f"{quarters[0]}:{quarters[-1]}" if quarters else "")
+    rows = data.referrals(store_path, view)
+    if rows.empty:
+        return pd.DataFrame(columns=["area", category, "referral_count"])
+    counts = rows.groupby(["area_code", category], observed=True).size()
+    wide = counts.unstack(category, fill_value=0)
+    wide = wide.loc[:, wide.sum() > 0]
+    long = wide.stack().rename("referral_count").reset_index()
+    long["area"] = long["area_code"].map(data.area_name)
+    # Rows are districts and columns categories: each district's line and each category's
+    # line add up to totals shown elsewhere, so both are protected groups.
+    protected = suppress_small_counts(long, "referral_count", group_columns="area_code")
+    return protected[["area", category, "referral_count", "referral_count_suppressed"]]
