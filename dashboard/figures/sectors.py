@@ -61,7 +61,7 @@ def detected_vs_expected(
             error_x=dict(
                 type="data",
                 symmetric=False,
-                color=theme.GREY,
+                color="rgba(89, 89, 89, 0.45)",
                 thickness=6 if board else 4,
                 width=0,
                 array=frame["expected_upper"] - frame["expected"],
