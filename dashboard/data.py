@@ -417,3 +417,34 @@ def national_funnel(home_code: str):
     from analysis.funnel import national_funnel as build
 
     return build(national_forces(), home_code)
+
+
+@lru_cache(maxsize=32)
+def force_peers(force_code: str, n: int = 5) -> pd.DataFrame:
+    """The force and its most similar forces (size and growth) with their published rates."""
+    from analysis.peers import find_peers
+
+    peers = find_peers(force_code, level="police_force_area", n_neighbors=n)
+    rates = national_forces().set_index("pfa_code")
+    codes = [force_code, *peers["peer_code"]]
+    out = rates.loc[
+        [c for c in codes if c in rates.index],
+        ["pfa_name", "referrals", "population", "annual_rate_per_100k"],
+    ]
+    out = out.reset_index().rename(columns={"pfa_code": "area_code", "pfa_name": "area_name"})
+    out["highlighted"] = out["area_code"] == force_code
+    out["similarity"] = peers["features"].iloc[0] if len(peers) else ""
+    return out
+
+
+@lru_cache(maxsize=64)
+def district_peers(lad_code: str, n: int = 5) -> pd.DataFrame:
+    """The most similar districts of England and Wales (size and growth)."""
+    from analysis.peers import find_peers
+
+    peers = find_peers(lad_code, level="local_authority", n_neighbors=n)
+    return peers.rename(columns={"peer_code": "peer_area_code", "area_name": "peer_area_name"})
+
+
+def is_force(code: str) -> bool:
+    return code in set(_areas().pfa_code)

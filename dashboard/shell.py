@@ -8,6 +8,8 @@ re-rendered and keyboard focus stays put) and the navigation links carry it alon
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 import dash_bootstrap_components as dbc
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update, page_container
 
@@ -121,9 +123,14 @@ def register_callbacks(app) -> None:
         Output("board-toggle", "value"),
         Output("filter-snapshot", "data"),
         Input("app-url", "search"),
+        Input("app-url", "pathname"),
     )
-    def url_to_filters(search):
+    def url_to_filters(search, pathname):
         state = from_query(search or "")
+        if not state.area and (pathname or "").startswith("/area/"):
+            state = from_query(
+                {**dict(parse_qsl((search or "").lstrip("?"))), "area": pathname.rsplit("/", 1)[-1]}
+            )
         board = state.board or ("board=" not in (search or "") and context.current().board)
         return (
             state.area or data.home_area(),

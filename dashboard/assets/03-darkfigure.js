@@ -6,7 +6,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
        board class on <body> so the CSS can switch to presentation scale. */
     syncUrl: function (query, state) {
       if (query === undefined || query === null) { return window.dash_clientside.no_update; }
-      var url = window.location.pathname + query + window.location.hash;
+      var path = window.location.pathname;
+      // On an area profile the path names the area: follow the area filter.
+      if (/^\/area\//.test(path) && state && state.area) { path = "/area/" + state.area; }
+      var url = path + query + window.location.hash;
       if (url !== window.location.pathname + window.location.search + window.location.hash) {
         window.history.replaceState(window.history.state, "", url);
       }

@@ -178,3 +178,28 @@ def describe_uk_quarterly(series: pd.DataFrame) -> str:
         prev = int(year_ago["referrals"].iloc[0])
         change = f", against {prev:,} a year earlier"
     return f"The UK recorded {int(last['referrals']):,} NRM referrals in {last['period']}{change}."
+
+
+def peer_rates(peers: pd.DataFrame, *, board: bool = False) -> go.Figure:
+    """The force beside its most similar forces: police-made NRM referrals per 100,000 a year."""
+    if peers.empty:
+        return message_figure("No peers found", board=board)
+    frame = peers.sort_values("annual_rate_per_100k")
+    fig = base_figure(board=board, height=380 if not board else 560, source=NRM_SOURCE)
+    fig.add_trace(
+        go.Bar(
+            x=frame["annual_rate_per_100k"],
+            y=frame["area_name"],
+            orientation="h",
+            marker=dict(color=[theme.HIGHLIGHT if h else theme.BLUE for h in frame["highlighted"]]),
+            text=[f"{v:.1f}" for v in frame["annual_rate_per_100k"]],
+            textposition="outside",
+            hovertemplate="%{y}: %{x:.1f} per 100,000 a year<extra></extra>",
+        )
+    )
+    fig.update_xaxes(
+        title="Police-made NRM referrals per 100,000 residents a year", rangemode="tozero"
+    )
+    fig.update_yaxes(showgrid=False)
+    fig.update_layout(showlegend=False)
+    return fig

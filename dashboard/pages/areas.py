@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 from dash import Input, Output, dcc, html
 
-from dashboard import context, data, estimates
+from dashboard import data, estimates
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
@@ -88,12 +90,24 @@ def _tiles(store_path, state) -> ChartOutput:
     )
 
 
+def _peers(store_path, state) -> ChartOutput:
+    from dashboard.figures import national as national_fig
+
+    peers = data.force_peers(data.home_force(state))
+    summary = (
+        "The selected force beside the five forces most like it in population size and "
+        "growth (the only covariates in the reference data, not risk)."
+    )
+    return ChartOutput(national_fig.peer_rates(peers, board=state.board), summary, peers)
+
+
 CHARTS = (
     ChartSpec(
         "areas-funnel", "Districts against the force-wide detection ratio (funnel plot)", _funnel
     ),
     ChartSpec("areas-bars", "Detection ratio by district with 95% intervals", _bars),
     ChartSpec("areas-tiles", "Detection ratio by district (schematic map)", _tiles),
+    ChartSpec("areas-peers", "Most similar forces: police-made NRM referrals", _peers),
 )
 BOARD_CHART = CHARTS[0]
 
@@ -134,12 +148,11 @@ def register_callbacks(app) -> None:
     @app.callback(Output("areas-links", "children"), Input("filter-state", "data"))
     def links(state):
         view = from_dict(state)
-        force = data.home_force(view)
-        query = to_query(view)
         return [
-            html.Li(dcc.Link(data.area_name(code), href=f"/area/{code}{query}"))
-            for code in data.lads_in(force)
+            html.Li(dcc.Link(data.area_name(code), href=f"/area/{code}{_query(view, code)}"))
+            for code in data.lads_in(data.home_force(view))
         ]
 
 
-__all__ = ["context"]
+def _query(view, code: str) -> str:
+    return to_query(replace(view, area=code))
