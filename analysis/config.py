@@ -50,6 +50,54 @@ SETTINGS: tuple[Setting, ...] = (
         "E23000021",
         "GSS code of the user's police force area (default Leicestershire).",
     ),
+    Setting(
+        "auth_enabled",
+        "DARKFIGURE_AUTH",
+        "false",
+        "Require a password login for every page, callback and download (true or false).",
+    ),
+    Setting(
+        "users_file",
+        "DARKFIGURE_USERS_FILE",
+        str(Path.home() / ".darkfigure" / "users.json"),
+        "JSON file of dashboard users with salted password hashes and roles (`darkfigure users`).",
+    ),
+    Setting(
+        "secret_key_file",
+        "DARKFIGURE_SECRET_KEY_FILE",
+        str(Path.home() / ".darkfigure" / "secret_key"),
+        "File holding the key that signs session cookies; made owner-only on first use.",
+    ),
+    Setting(
+        "audit_log",
+        "DARKFIGURE_AUDIT_LOG",
+        str(Path.home() / ".darkfigure" / "audit.jsonl"),
+        "Append-only JSON-lines log of logins, failed logins, uploads and downloads.",
+    ),
+    Setting(
+        "cookie_secure",
+        "DARKFIGURE_COOKIE_SECURE",
+        "true",
+        "Send the session cookie over HTTPS only; set false only if users reach the server by plain HTTP.",
+    ),
+    Setting(
+        "host",
+        "DARKFIGURE_HOST",
+        "127.0.0.1",
+        "Address the production server listens on; anything but loopback needs auth enabled.",
+    ),
+    Setting(
+        "port",
+        "DARKFIGURE_PORT",
+        "8050",
+        "Port the production server listens on.",
+    ),
+    Setting(
+        "threads",
+        "DARKFIGURE_THREADS",
+        "8",
+        "Worker threads of the production server (waitress).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -72,3 +120,24 @@ def max_upload_bytes() -> int:
 
 def suppression_threshold() -> int:
     return int(get_setting("suppression_threshold"))
+
+
+def get_flag(name: str) -> bool:
+    """A true/false setting: 1, true, yes and on (any case) mean true."""
+    return get_setting(name).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def auth_enabled() -> bool:
+    return get_flag("auth_enabled")
+
+
+def users_file() -> Path:
+    return Path(get_setting("users_file"))
+
+
+def secret_key_file() -> Path:
+    return Path(get_setting("secret_key_file"))
+
+
+def audit_log() -> Path:
+    return Path(get_setting("audit_log"))
