@@ -78,7 +78,7 @@ SETTINGS: tuple[Setting, ...] = (
         "cookie_secure",
         "DARKFIGURE_COOKIE_SECURE",
         "true",
-        "Send the session cookie over HTTPS only; set false only if users reach the server by plain HTTP.",
+        "Session cookie over HTTPS only; set false only if users reach the server by plain HTTP.",
     ),
     Setting(
         "host",
