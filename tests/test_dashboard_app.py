@@ -104,3 +104,24 @@ def test_wsgi_module_builds_the_server(monkeypatch, store_copy):
     monkeypatch.setenv("DARKFIGURE_STORE", str(store_copy))
     wsgi = importlib.import_module("dashboard.wsgi")
     assert wsgi.server.test_client().get("/methods").status_code == 200
+
+
+def _ids(node, found: set) -> set:
+    if getattr(node, "id", None):
+        found.add(node.id)
+    children = getattr(node, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if hasattr(child, "to_plotly_json"):
+            _ids(child, found)
+    return found
+
+
+def test_every_callback_id_exists_in_some_page(app, client):
+    """A callback wired to a missing component fails in the browser console, not in Python."""
+    client.get("/")
+    ids = _ids(app.validation_layout, set())
+    wired = set()
+    for callback in _callbacks(client):
+        wired |= {part.rpartition(".")[0] for part in callback["output"].strip(".").split("...")}
+        wired |= {i["id"] for i in callback["inputs"] + callback["state"]}
+    assert wired - ids == set()

@@ -134,6 +134,7 @@ def layout(**_query) -> html.Div:
                 ],
                 className="grid-2 analyst-only",
             ),
+            chart_panel("areas-peers", CHARTS[3].caption, board=False),
             html.Section(
                 [html.H2("District profiles"), html.Ul(id="areas-links")], className="analyst-only"
             ),

@@ -77,17 +77,23 @@ def layout(**_query) -> html.Div:
                         ],
                         className="mb-2",
                     ),
-                    dcc.Upload(
-                        id="data-upload",
-                        children=html.Div(
-                            [
-                                "Drag files here or ",
-                                html.Span("choose files", className="upload-link"),
-                            ]
-                        ),
-                        multiple=True,
-                        max_size=config.max_upload_bytes(),
-                        className="upload-zone",
+                    html.Label(
+                        [
+                            html.Span("Files to upload", className="visually-hidden"),
+                            dcc.Upload(
+                                id="data-upload",
+                                children=html.Div(
+                                    [
+                                        "Drag files here or ",
+                                        html.Span("choose files", className="upload-link"),
+                                    ]
+                                ),
+                                multiple=True,
+                                max_size=config.max_upload_bytes(),
+                                className="upload-zone",
+                            ),
+                        ],
+                        className="d-block",
                     ),
                     dcc.Loading(
                         html.Div(id="data-upload-result", role="status", **{"aria-live": "polite"})
