@@ -58,15 +58,38 @@ def _share_args(state: ViewState) -> tuple[object | None, str | None, list[str]]
     return None, None, notes
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1)
+def _populations() -> pd.DataFrame:
+    from analysis.expected import area_populations
+
+    return area_populations()
+
+
+@lru_cache(maxsize=16)
+def _scenario(name: str):
+    from analysis.assumptions import get_scenario
+
+    return get_scenario(name)
+
+
+@lru_cache(maxsize=4096)
 def expected_for(area_code: str, n_quarters: int, scenario: str, sector: str, etype: str, age: str):
-    """``analysis.expected.expected_flow`` for an area over ``n_quarters`` quarters."""
+    """``analysis.expected.expected_flow`` for an area over ``n_quarters`` quarters.
+
+    Reference-level, not view-level: cached for the life of the app (the reference data do
+    not change while it runs).
+    """
     from analysis.expected import expected_flow
 
     state = ViewState(sector=sector, exploitation_type=etype, age_group=age)
     shares, category, _ = _share_args(state)
     return expected_flow(
-        area_code, scenario=scenario, period_years=n_quarters / 4, shares=shares, category=category
+        area_code,
+        scenario=_scenario(scenario),
+        period_years=n_quarters / 4,
+        shares=shares,
+        category=category,
+        populations=_populations(),
     )
 
 
@@ -328,7 +351,6 @@ def category_view(store_path: Path | str, state: ViewState, category: str) -> pd
 def _category_view(version, state: ViewState, category: str) -> pd.DataFrame:
     from analysis import assumptions
     from analysis.disclosure import suppress_small_counts
-    from analysis.expected import expected_flow
     from analysis.schema import EXPLOITATION_TYPES
 
     store_path = version[0]
@@ -352,18 +374,33 @@ def _category_view(version, state: ViewState, category: str) -> pd.DataFrame:
     for name in names:
         row = {category: name, "detected": int(counts.get(name, 0))}
         if name in known:
-            e = expected_flow(
-                area,
-                scenario=state.scenario,
-                period_years=max(len(quarters), 1) / 4,
-                shares=shares,
-                category=name,
-            )
+            e = _expected_category(area, max(len(quarters), 1), state.scenario, category, name)
             row.update(expected=e.value, expected_lower=e.lower, expected_upper=e.upper)
         out.append(row)
     table = pd.DataFrame(out)
     table = table[(table["detected"] > 0) | table["expected"].notna()].reset_index(drop=True)
     return suppress_small_counts(table, "detected")
+
+
+@lru_cache(maxsize=4096)
+def _expected_category(area: str, n_quarters: int, scenario: str, dimension: str, name: str):
+    """Expected flow for one sector or exploitation type (reference-level cache)."""
+    from analysis import assumptions
+    from analysis.expected import expected_flow
+
+    shares = (
+        assumptions.equal_shares(SHARE_SECTORS)
+        if dimension == "sector"
+        else assumptions.exploitation_type_shares()
+    )
+    return expected_flow(
+        area,
+        scenario=_scenario(scenario),
+        period_years=n_quarters / 4,
+        shares=shares,
+        category=name,
+        populations=_populations(),
+    )
 
 
 def area_by_category(store_path: Path | str, state: ViewState, category: str) -> pd.DataFrame:
