@@ -32,6 +32,7 @@ TARGET_MS = 100.0
 def build_store(path: Path, rows: int, seed: int = 1) -> Path:
     """A store holding ``rows`` synthetic referrals (written as one CSV and ingested)."""
     from analysis.store import Store
+
     from analysis.synth.referrals import simulate_referrals
 
     if path.exists():
