@@ -107,7 +107,7 @@ class Headline:
 
 
 def headline(store_path: Path | str, state: ViewState) -> Headline:
-    return _headline(data.store_version(store_path), state)
+    return _headline(data.store_version(store_path), _without_board(state))
 
 
 @lru_cache(maxsize=128)
@@ -156,31 +156,25 @@ def detection_ratio(detected: int | None, expected) -> object | None:
 @dataclass(frozen=True)
 class TrendView:
     series: pd.DataFrame  # quarter, detected (protected), expected, expected_lower/upper
-    forecast: pd.DataFrame | None  # quarter, mean, lower, upper
-    control: pd.DataFrame | None  # quarter, detected, centre, lower, upper, signal
-    its: object | None  # InterruptedTimeSeriesResult
-    notes: tuple[str, ...]
+    raw: pd.DataFrame  # quarter, detected (unprotected): for the estimators only
 
 
 def trend_view(store_path: Path | str, state: ViewState) -> TrendView:
-    return _trend_view(data.store_version(store_path), state)
+    return _trend_view(data.store_version(store_path), _without_board(state))
 
 
 @lru_cache(maxsize=128)
 def _trend_view(version, state: ViewState) -> TrendView:
-    from analysis.control_chart import control_chart
     from analysis.disclosure import suppress_series
-    from analysis.errors import DarkFigureError
-    from analysis.trends import forecast_counts, interrupted_time_series
 
     store_path = version[0]
     quarters = view_quarters(store_path, state)
-    rows = data.referrals(store_path, state)
     if not quarters:
         empty = pd.DataFrame(
             columns=["quarter", "detected", "expected", "expected_lower", "expected_upper"]
         )
-        return TrendView(empty, None, None, None, ("no referrals in the store",))
+        return TrendView(empty, empty[["quarter", "detected"]])
+    rows = data.referrals(store_path, state)
     counts = rows.groupby("quarter", observed=False).size().reindex(quarters, fill_value=0)
     raw = pd.DataFrame({"quarter": quarters, "detected": counts.to_numpy()})
     area = state.area or data.home_area()
@@ -191,35 +185,81 @@ def _trend_view(version, state: ViewState) -> TrendView:
     series = protected.assign(
         expected=exp.value, expected_lower=exp.lower, expected_upper=exp.upper
     )
-    notes: list[str] = []
-    forecast = control = its = None
+    return TrendView(series, raw)
+
+
+def _without_board(state: ViewState) -> ViewState:
+    # Board mode changes the chart, not the estimate: share the cache between the two.
+    return replace(state, board=False)
+
+
+def trend_forecast(store_path: Path | str, state: ViewState) -> pd.DataFrame | None:
+    """Four-quarter forecast (quarter, mean, lower, upper) from ``analysis.trends``."""
+    return _trend_forecast(data.store_version(store_path), _without_board(state))
+
+
+@lru_cache(maxsize=128)
+def _trend_forecast(version, state: ViewState) -> pd.DataFrame | None:
+    from analysis.errors import DarkFigureError
+    from analysis.trends import forecast_counts
+
+    raw = _trend_view(version, state).raw
+    if len(raw) < 8:  # forecast_counts needs two years of quarters
+        return None
     try:
         result = forecast_counts(raw, count="detected")
-        forecast = result.forecast.rename(columns={"value": "mean"})[
-            ["quarter", "mean", "lower", "upper"]
-        ]
-    except DarkFigureError as exc:
-        notes.append(f"no forecast: {exc}")
+    except DarkFigureError:
+        return None
+    return result.forecast.rename(columns={"value": "mean"})[["quarter", "mean", "lower", "upper"]]
+
+
+def trend_control(store_path: Path | str, state: ViewState) -> pd.DataFrame | None:
+    """c-chart values and limits from ``analysis.control_chart``, counts protected."""
+    return _trend_control(data.store_version(store_path), _without_board(state))
+
+
+@lru_cache(maxsize=128)
+def _trend_control(version, state: ViewState) -> pd.DataFrame | None:
+    from analysis.control_chart import control_chart
+    from analysis.errors import DarkFigureError
+
+    view = _trend_view(version, state)
+    if view.raw.empty:
+        return None
     try:
-        table = control_chart(raw, count="detected").table
-        control = pd.DataFrame(
-            {
-                "quarter": table["quarter"],
-                "detected": series["detected"],
-                "centre": table["centre"],
-                "lower": table["lower"],
-                "upper": table["upper"],
-                "signal": table["signal"] != "within",
-            }
+        table = control_chart(view.raw, count="detected").table
+    except DarkFigureError:
+        return None
+    return pd.DataFrame(
+        {
+            "quarter": table["quarter"],
+            "detected": view.series["detected"],
+            "centre": table["centre"],
+            "lower": table["lower"],
+            "upper": table["upper"],
+            "signal": table["signal"] != "within",
+        }
+    )
+
+
+def trend_its(store_path: Path | str, state: ViewState):
+    """Interrupted time series at the view's intervention quarter (None without one)."""
+    if not state.event:
+        return None
+    return _trend_its(data.store_version(store_path), _without_board(state))
+
+
+@lru_cache(maxsize=128)
+def _trend_its(version, state: ViewState):
+    from analysis.errors import DarkFigureError
+    from analysis.trends import interrupted_time_series
+
+    try:
+        return interrupted_time_series(
+            _trend_view(version, state).raw, state.event, count="detected"
         )
-    except DarkFigureError as exc:
-        notes.append(f"no control chart: {exc}")
-    if state.event:
-        try:
-            its = interrupted_time_series(raw, state.event, count="detected")
-        except DarkFigureError as exc:
-            notes.append(f"no intervention effect: {exc}")
-    return TrendView(series, forecast, control, its, tuple(notes))
+    except DarkFigureError:
+        return None
 
 
 def headline_tiles(h: Headline, period: str) -> tuple[str, ...]:
@@ -255,23 +295,20 @@ def headline_tiles(h: Headline, period: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class AreaView:
     table: pd.DataFrame  # area_code, area_name, detected (protected), expected, expected_*
-    funnel: object | None  # FunnelResult on the districts
-    shrinkage: object | None  # ShrinkageResult on the districts
+    raw: pd.DataFrame  # the same with unprotected counts: for the estimators only
+    hidden: frozenset[str]  # districts whose count is suppressed
+    highlight: str | None
     quarters: tuple[str, ...]
 
 
 def area_view(store_path: Path | str, state: ViewState) -> AreaView:
-    return _area_view(data.store_version(store_path), state)
+    return _area_view(data.store_version(store_path), _without_board(state))
 
 
 @lru_cache(maxsize=128)
 def _area_view(version, state: ViewState) -> AreaView:
-    """Detected and expected for every district of the selected force, with funnel and
-    shrinkage from ``analysis``; ratios of suppressed districts are hidden afterwards."""
+    """Detected and expected for every district of the selected force."""
     from analysis.disclosure import suppress_small_counts
-    from analysis.errors import DarkFigureError
-    from analysis.funnel import funnel
-    from analysis.shrinkage import shrink_ratios
 
     store_path = version[0]
     quarters = view_quarters(store_path, state, default_last=4)
@@ -306,31 +343,54 @@ def _area_view(version, state: ViewState) -> AreaView:
     raw["expected_lower"] = [e.lower for e in exp]
     raw["expected_upper"] = [e.upper for e in exp]
     protected = suppress_small_counts(raw, "detected")
-    hidden = set(protected.loc[protected["detected_suppressed"], "area_code"])
+    hidden = frozenset(protected.loc[protected["detected_suppressed"], "area_code"])
     highlight = state.area if state.area in districts else None
-    result_funnel = result_shrink = None
-    if raw["detected"].sum() > 0:
-        try:
-            result_funnel = funnel(raw, highlight=highlight)
-            result_funnel = replace(
-                result_funnel,
-                table=_hide(result_funnel.table, hidden, ["observed", "ratio", "z_score"]),
-            )
-        except DarkFigureError:
-            result_funnel = None
-        try:
-            result_shrink = shrink_ratios(raw)
-            result_shrink = replace(
-                result_shrink,
-                table=_hide(
-                    result_shrink.table,
-                    hidden,
-                    ["observed", "raw_ratio", "posterior_mean", "lower", "upper"],
-                ),
-            )
-        except DarkFigureError:
-            result_shrink = None
-    return AreaView(protected, result_funnel, result_shrink, tuple(quarters))
+    return AreaView(protected, raw, hidden, highlight, tuple(quarters))
+
+
+def area_funnel(store_path: Path | str, state: ViewState):
+    """``analysis.funnel.funnel`` over the districts; suppressed districts' ratios hidden."""
+    return _area_funnel(data.store_version(store_path), _without_board(state))
+
+
+@lru_cache(maxsize=128)
+def _area_funnel(version, state: ViewState):
+    from analysis.errors import DarkFigureError
+    from analysis.funnel import funnel
+
+    view = _area_view(version, state)
+    if view.raw["detected"].sum() == 0:
+        return None
+    try:
+        result = funnel(view.raw, highlight=view.highlight)
+    except DarkFigureError:
+        return None
+    return replace(result, table=_hide(result.table, view.hidden, ["observed", "ratio", "z_score"]))
+
+
+def area_shrinkage(store_path: Path | str, state: ViewState):
+    """``analysis.shrinkage.shrink_ratios`` over the districts, suppressed ones hidden."""
+    return _area_shrinkage(data.store_version(store_path), _without_board(state))
+
+
+@lru_cache(maxsize=128)
+def _area_shrinkage(version, state: ViewState):
+    from analysis.errors import DarkFigureError
+    from analysis.shrinkage import shrink_ratios
+
+    view = _area_view(version, state)
+    if view.raw["detected"].sum() == 0:
+        return None
+    try:
+        result = shrink_ratios(view.raw)
+    except DarkFigureError:
+        return None
+    return replace(
+        result,
+        table=_hide(
+            result.table, view.hidden, ["observed", "raw_ratio", "posterior_mean", "lower", "upper"]
+        ),
+    )
 
 
 def _hide(table: pd.DataFrame, hidden: set[str], columns: list[str]) -> pd.DataFrame:
@@ -344,7 +404,7 @@ def _hide(table: pd.DataFrame, hidden: set[str], columns: list[str]) -> pd.DataF
 
 def category_view(store_path: Path | str, state: ViewState, category: str) -> pd.DataFrame:
     """Detected (protected) and expected by sector or exploitation type for the view's area."""
-    return _category_view(data.store_version(store_path), state, category)
+    return _category_view(data.store_version(store_path), _without_board(state), category)
 
 
 @lru_cache(maxsize=128)
@@ -405,7 +465,7 @@ def _expected_category(area: str, n_quarters: int, scenario: str, dimension: str
 
 def area_by_category(store_path: Path | str, state: ViewState, category: str) -> pd.DataFrame:
     """Referral counts by district x category (protected), for the heatmap."""
-    return _area_by_category(data.store_version(store_path), state, category)
+    return _area_by_category(data.store_version(store_path), _without_board(state), category)
 
 
 @lru_cache(maxsize=128)

@@ -48,7 +48,9 @@ def _band(store_path, state) -> ChartOutput:
 def _trend(store_path, state) -> ChartOutput:
     view = estimates.trend_view(store_path, state)
     return ChartOutput(
-        trend_fig.trend_chart(view.series, forecast=view.forecast, board=state.board),
+        trend_fig.trend_chart(
+            view.series, forecast=estimates.trend_forecast(store_path, state), board=state.board
+        ),
         trend_fig.describe_trend(view.series),
         view.series,
     )

@@ -28,14 +28,15 @@ SOURCE = "Source: forum agencies' referrals; expected from the national scenario
 
 def _funnel(store_path, state) -> ChartOutput:
     view = estimates.area_view(store_path, state)
-    if view.funnel is None:
+    result = estimates.area_funnel(store_path, state)
+    if result is None:
         return ChartOutput(
             message_figure("No referrals for this selection", board=state.board), "", view.table
         )
     figure = funnel_fig.funnel_plot(
-        view.funnel.table,
-        view.funnel.curve(),
-        view.funnel.target,
+        result.table,
+        result.curve(),
+        result.target,
         board=state.board,
         x_title="Expected new cases",
         y_title="Detected / expected",
@@ -43,17 +44,18 @@ def _funnel(store_path, state) -> ChartOutput:
         label_all=True,
     )
     return ChartOutput(
-        figure, funnel_fig.describe_funnel(view.funnel.table, "districts"), view.funnel.to_frame()
+        figure, funnel_fig.describe_funnel(result.table, "districts"), result.to_frame()
     )
 
 
 def _bars(store_path, state) -> ChartOutput:
     view = estimates.area_view(store_path, state)
-    if view.shrinkage is None:
+    result = estimates.area_shrinkage(store_path, state)
+    if result is None:
         return ChartOutput(
             message_figure("No referrals for this selection", board=state.board), "", view.table
         )
-    t = view.shrinkage.table
+    t = result.table
     table = pd.DataFrame(
         {
             "area_name": t["area_name"],
@@ -71,17 +73,18 @@ def _bars(store_path, state) -> ChartOutput:
     return ChartOutput(
         gap_fig.ratio_bars(table, board=state.board, source=SOURCE),
         summary,
-        view.shrinkage.to_frame(),
+        result.to_frame(),
     )
 
 
 def _tiles(store_path, state) -> ChartOutput:
     view = estimates.area_view(store_path, state)
-    if view.funnel is None:
+    result = estimates.area_funnel(store_path, state)
+    if result is None:
         return ChartOutput(
             message_figure("No referrals for this selection", board=state.board), "", view.table
         )
-    t = view.funnel.table[["area_code", "area_name", "ratio"]]
+    t = result.table[["area_code", "area_name", "ratio"]]
     return ChartOutput(
         area_fig.tile_map(t, board=state.board),
         "Schematic map: each square is a district, shaded by its detection "

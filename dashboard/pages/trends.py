@@ -34,23 +34,25 @@ def _its_sentence(its) -> str:
 
 def _series(store_path, state) -> ChartOutput:
     view = estimates.trend_view(store_path, state)
+    forecast = estimates.trend_forecast(store_path, state)
+    its = estimates.trend_its(store_path, state)
     events = (
-        pd.DataFrame({"quarter": [view.its.first_post_quarter], "label": ["Intervention"]})
-        if view.its is not None
+        pd.DataFrame({"quarter": [its.first_post_quarter], "label": ["Intervention"]})
+        if its is not None
         else None
     )
     figure = fig.trend_chart(
-        view.series, forecast=view.forecast, interventions=events, board=state.board, source=SOURCE
+        view.series, forecast=forecast, interventions=events, board=state.board, source=SOURCE
     )
     area = data.area_name(state.area or data.home_area())
-    summary = f"{area}. " + fig.describe_trend(view.series, _its_sentence(view.its))
+    summary = f"{area}. " + fig.describe_trend(view.series, _its_sentence(its))
     table = (
         view.series
-        if view.forecast is None
+        if forecast is None
         else pd.concat(
             [
                 view.series,
-                view.forecast.rename(
+                forecast.rename(
                     columns={
                         "mean": "forecast",
                         "lower": "forecast_lower",
@@ -65,8 +67,8 @@ def _series(store_path, state) -> ChartOutput:
 
 
 def _control(store_path, state) -> ChartOutput:
-    view = estimates.trend_view(store_path, state)
-    control = view.control if view.control is not None else pd.DataFrame()
+    control = estimates.trend_control(store_path, state)
+    control = control if control is not None else pd.DataFrame()
     signals = int(control["signal"].sum()) if len(control) else 0
     summary = (
         (
