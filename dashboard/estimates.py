@@ -493,3 +493,76 @@ def _area_by_category(version, state: ViewState, category: str) -> pd.DataFrame:
     # line add up to totals shown elsewhere, so both are protected groups.
     protected = suppress_small_counts(long, "referral_count", group_columns="area_code")
     return protected[["area", category, "referral_count", "referral_count_suppressed"]]
+
+
+@dataclass(frozen=True)
+class HiddenView:
+    patterns: pd.DataFrame  # one 0/1 column per list + count (protected)
+    lists: tuple[str, ...]
+    result: object | None  # MSEResult from analysis.mse, when it has landed and fits
+    expected: object  # ExpectedResult for the same area and period (stock)
+    note: str
+
+
+def overlap_patterns(frame: pd.DataFrame, list_column: str = "agency_type") -> pd.DataFrame:
+    """People per combination of lists (a reshape): linked records only (person key known).
+
+    >>> f = pd.DataFrame({"person_id": [0, 0, 1, 2, -1],
+    ...                   "agency_type": ["police", "ngo", "police", "ngo", "ngo"]})
+    >>> overlap_patterns(f).sort_values(["ngo", "police"]).to_dict("list")
+    {'ngo': [0, 1, 1], 'police': [1, 0, 1], 'count': [1, 1, 1]}
+    """
+    if frame.empty:
+        return pd.DataFrame(columns=["count"])
+    linked = frame[frame["person_id"] >= 0]
+    if linked.empty:
+        return pd.DataFrame(columns=["count"])
+    member = pd.crosstab(linked["person_id"], linked[list_column].astype(str)).clip(upper=1)
+    lists = list(member.columns)
+    patterns = member.value_counts().rename("count").reset_index()
+    return patterns[[*lists, "count"]]
+
+
+def hidden_view(store_path: Path | str, state: ViewState) -> HiddenView:
+    return _hidden_view(data.store_version(store_path), _without_board(state))
+
+
+@lru_cache(maxsize=64)
+def _hidden_view(version, state: ViewState) -> HiddenView:
+    from analysis.disclosure import suppress_small_counts
+
+    store_path = version[0]
+    quarters = view_quarters(store_path, state)
+    rows = data.referrals(store_path, state)
+    raw = overlap_patterns(rows)
+    lists = tuple(c for c in raw.columns if c != "count")
+    protected = suppress_small_counts(raw, "count") if len(raw) else raw
+    area = state.area or data.home_area()
+    expected = expected_for(
+        area,
+        max(len(quarters), 1),
+        state.scenario,
+        state.sector,
+        state.exploitation_type,
+        state.age_group,
+    )
+    result, note = None, ""
+    try:
+        from analysis import mse
+    except ImportError:
+        note = "The multiple systems estimate is not available in this version."
+    else:
+        result, note = _fit_mse(mse, raw, lists)
+    return HiddenView(protected, lists, result, expected, note)
+
+
+def _fit_mse(mse, patterns: pd.DataFrame, lists: tuple[str, ...]):
+    """Fit ``analysis.mse`` on the capture-pattern table; a failure is reported, not raised."""
+    from analysis.errors import DarkFigureError
+
+    if len(lists) < 2:
+        return None, "Multiple systems estimation needs at least two lists."
+    try:
+        return mse.MultipleSystemsEstimator().fit(patterns), ""
+    except DarkFigureError as exc:
+        return None, f"No multiple systems estimate: {exc}"
