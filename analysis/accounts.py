@@ -166,7 +166,7 @@ def read_secret_key(path: str | os.PathLike[str] | None = None) -> bytes:
     return key
 
 
-def append_audit(path: Path, user: str | None, action: str, **detail) -> dict:
+def append_audit(path: Path, user: str | None, action: str, /, **detail) -> dict:
     """Append one event to the audit log and return it.
 
     Each event is a single ``write`` of one JSON line to a file opened in append mode, so
