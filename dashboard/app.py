@@ -15,6 +15,7 @@ from analysis import config
 from dashboard import shell
 from dashboard.context import CONFIG_KEY, DashboardContext
 from dashboard.pages import PAGES
+from dashboard.security import install_security
 from dashboard.theme import register_templates
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -62,7 +63,7 @@ def create_app(store_path: str | Path | None = None, board: bool = False) -> Das
     )
     app.index_string = INDEX_STRING
     app.server.config[CONFIG_KEY] = DashboardContext(config.store_path(store_path), board)
-    app.server.config["MAX_CONTENT_LENGTH"] = config.max_upload_bytes() * 2
+    install_security(app.server)  # CSP, request limits, clean error pages
     for page in PAGES:
         dash.register_page(
             page.__name__,
