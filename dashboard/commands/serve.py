@@ -35,11 +35,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"Using the store at {store_path}.")
     # The dashboard is optional for library users, so import it only when serving.
-    from waitress import serve
-
     from dashboard.app import create_app
+    from dashboard.production import run_production
 
     app = create_app(store_path, board=args.board)
     print(f"Dark Figure dashboard: http://{args.host}:{args.port}/  (Ctrl+C to stop)")
-    serve(app.server, host=args.host, port=args.port, threads=args.threads)
+    # Security headers, the login guard (when DARKFIGURE_AUTH is on) and a refusal to bind a
+    # network address without authentication all come from run_production.
+    run_production(app, host=args.host, port=args.port, threads=args.threads)
     return 0
