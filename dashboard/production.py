@@ -48,12 +48,16 @@ def prepare_production(app: Dash, host: str) -> flask.Flask:
     :class:`~analysis.errors.DarkFigureError` saying why it must not be served."""
     server = app.server
     if server.debug or os.environ.get("FLASK_DEBUG", "").lower() in {"1", "true", "yes", "on"}:
-        raise DarkFigureError("Refusing to serve in production with Flask debug mode on "
-                              "(unset FLASK_DEBUG).")
+        raise DarkFigureError(
+            "Refusing to serve in production with Flask debug mode on (unset FLASK_DEBUG)."
+        )
     # Explicit arguments win over DASH_DEBUG and friends in the environment.
     app.enable_dev_tools(
-        debug=False, dev_tools_ui=False, dev_tools_props_check=False,
-        dev_tools_serve_dev_bundles=False, dev_tools_hot_reload=False,
+        debug=False,
+        dev_tools_ui=False,
+        dev_tools_props_check=False,
+        dev_tools_serve_dev_bundles=False,
+        dev_tools_hot_reload=False,
         dev_tools_prune_errors=True,
     )
     install_security(server)
@@ -66,8 +70,9 @@ def prepare_production(app: Dash, host: str) -> flask.Flask:
     return server
 
 
-def run_production(app: Dash, *, host: str | None = None, port: int | None = None,
-                   threads: int | None = None) -> None:
+def run_production(
+    app: Dash, *, host: str | None = None, port: int | None = None, threads: int | None = None
+) -> None:
     """Serve ``app`` with waitress until interrupted.
 
     ``host``, ``port`` and ``threads`` default to the settings of those names
