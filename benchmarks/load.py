@@ -49,17 +49,17 @@ AGES = ("all", "adult", "child")
 
 def build_store(path: Path, rows: int, seed: int = 20240101) -> None:
     """A store of the sample plus ``rows`` simulated referrals (skipped if it exists)."""
-    from analysis.store import Store, build_sample_store
+    from analysis import store as stores  # imported late: the store is optional here
     from analysis.synth.referrals import simulate_referrals
 
     started = time.perf_counter()
-    build_sample_store(path)
+    stores.build_sample_store(path)
     with tempfile.TemporaryDirectory() as tmp:
         frame = simulate_referrals(rows, seed=seed)
         frame["record_id"] = [f"L{i}" for i in range(len(frame))]
         csv = Path(tmp) / "load_referrals.csv"
         frame.to_csv(csv, index=False)
-        with Store(path) as store:
+        with stores.Store(path) as store:
             store.ingest([csv], kind="referrals")
     print(f"built {path} with {rows:,} extra referrals in {time.perf_counter() - started:.0f} s")
 
