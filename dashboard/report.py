@@ -22,11 +22,11 @@ from dashboard.state import ViewState
 PAGE_WIDTH, PAGE_HEIGHT = 1600, 1000  # 16:10 at 1 px = 1/96 in; kaleido scales to PDF points
 
 
-def board_views() -> list[tuple[str, object]]:
-    """(page title, chart spec) of every board view, in presentation order."""
+def board_views() -> list[tuple[str, object, str]]:
+    """(page title, chart spec, source) of every board view, in presentation order."""
     from dashboard.pages import BOARD_PAGES
 
-    return [(page.TITLE, page.BOARD_CHART) for page in BOARD_PAGES]
+    return [(page.TITLE, page.BOARD_CHART, page.SOURCE) for page in BOARD_PAGES]
 
 
 def _wrap(text: str, width: int = 120) -> str:
@@ -36,6 +36,10 @@ def _wrap(text: str, width: int = 120) -> str:
 def pack_page(title: str, figure: go.Figure, message: str, footer: str) -> go.Figure:
     """Restyle one board figure as a printed page: title and message on top, footer below."""
     fig = go.Figure(figure)
+    # The footer carries the source, so the chart's own source line would only overlap it.
+    fig.layout.annotations = [
+        a for a in fig.layout.annotations if not str(a.text or "").startswith("Source")
+    ]
     fig.update_layout(
         title=dict(
             text=f"<b>{title}</b><br><span style='font-size:20px'>{_wrap(message)}</span>",
@@ -45,24 +49,16 @@ def pack_page(title: str, figure: go.Figure, message: str, footer: str) -> go.Fi
             yanchor="top",
             font=dict(size=30),
         ),
-        margin=dict(t=190, b=150, l=fig.layout.margin.l or 80, r=60),
+        margin=dict(t=190, b=220, l=fig.layout.margin.l or 80, r=60),
         width=PAGE_WIDTH,
         height=PAGE_HEIGHT,
         showlegend=fig.layout.showlegend,
     )
-    fig.add_annotation(
-        text=_wrap(footer, 170),
-        xref="paper",
-        yref="paper",
-        x=0,
-        y=0,
-        yshift=-120,
-        xanchor="left",
-        yanchor="top",
-        showarrow=False,
-        font=dict(size=14, color=theme.GREY),
-        align="left",
-    )
+    # Annotations live in plot-area units and long axis labels widen the left margin, so
+    # the footer starts at the plot's left edge and wraps short enough to fit beside them.
+    fig.add_annotation(text=_wrap(footer, 110), xref="paper", yref="paper", x=0, y=0,
+                       yshift=-105, xanchor="left", yanchor="top", showarrow=False,
+                       font=dict(size=14, color=theme.GREY), align="left")
     return fig
 
 
@@ -76,10 +72,12 @@ def build_pages(store_path: Path, state: ViewState) -> list[go.Figure]:
     area = data.area_name(state.area or data.home_area())
     period = state.period.replace(":", " to ") if state.period else "all quarters in the store"
     pages = []
-    for title, spec in board_views():
+    for title, spec, source in board_views():
         out = spec.build(store_path, state)
+        source = source if source.lower().startswith("source") else f"Source: {source}"
         footer = (
-            f"Dark Figure board pack, {today}. {area}; {period}; scenario {state.scenario}; "
+            f"{source} Dark Figure board pack, {today}. {area}; {period}; "
+            f"scenario {state.scenario}; "
             f"{snapshot}. Counts below the disclosure threshold shown as [c]. "
             "Intervals are 95% unless stated."
         )

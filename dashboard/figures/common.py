@@ -27,6 +27,8 @@ def base_figure(
 def add_source(fig: go.Figure, source: str, *, board: bool = False) -> go.Figure:
     """A small source line under the plot area, so a screenshot or printout keeps its provenance."""
     size = 16 if board else 11
+    if not source.lower().startswith("source"):
+        source = "Source: " + source
     fig.add_annotation(
         text=source,
         xref="paper",

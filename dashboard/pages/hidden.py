@@ -41,7 +41,7 @@ def _estimates_table(view: estimates.HiddenView) -> pd.DataFrame:
     stock = view.expected.stock
     rows.append(
         {
-            "label": "Expected from the national estimate (on one day)",
+            "label": "Expected from the national<br>estimate (on one day)",
             "value": stock.value,
             "lower": stock.lower,
             "upper": stock.upper,

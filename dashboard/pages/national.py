@@ -17,6 +17,7 @@ TITLE = "National context: the 43 forces"
 NAV_LABEL = "National context"
 IN_NAV = True
 BOARD_ORDER = 2
+SOURCE = fig.NRM_SOURCE
 
 
 def _forces(store_path, state) -> ChartOutput:

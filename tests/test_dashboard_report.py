@@ -1,0 +1,43 @@
+"""The board pack: one PDF page per board view, each with its title, source and date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import unicodedata
+
+import pytest
+
+from dashboard.pages import BOARD_PAGES
+
+
+@pytest.fixture(scope="module")
+def pack(request, tmp_path_factory):
+    from analysis.cli import main
+
+    store = tmp_path_factory.mktemp("pack-store") / "darkfigure.duckdb"
+    try:
+        shutil.copy(request.getfixturevalue("sample_store"), store)
+    except pytest.FixtureLookupError:
+        pass  # no sample store yet: the pack must still be made (with empty charts)
+    out = tmp_path_factory.mktemp("pack") / "pack.pdf"
+    assert main(["report", "--out", str(out), "--store", str(store)]) == 0
+    return out
+
+
+def test_pack_has_one_page_per_board_view(pack):
+    from pypdf import PdfReader
+
+    reader = PdfReader(pack)
+    assert len(reader.pages) == len(BOARD_PAGES) == 6
+
+
+def test_every_page_carries_its_title_source_and_date(pack):
+    from pypdf import PdfReader
+
+    today = dt.date.today().strftime("%d %B %Y")
+    for page, view in zip(PdfReader(pack).pages, BOARD_PAGES, strict=True):
+        text = " ".join(unicodedata.normalize("NFKC", page.extract_text()).split())
+        assert view.TITLE.split(":")[0] in text
+        assert "Dark Figure board pack" in text and today in text
+        assert "Source" in text or "source" in text
