@@ -132,3 +132,63 @@ def test_board_mode_renders_large_and_steps_with_the_keyboard(duo):
     assert urlparse(duo.driver.current_url).path == "/national"
     assert "board=1" in duo.driver.current_url
     assert duo.get_logs() == []
+
+
+def _extract(path: Path, rows: int, *, bad: bool = False) -> Path:
+    """An extract already in schema columns (needs no mapping), optionally with bad rows."""
+    from analysis.synth.referrals import simulate_referrals
+
+    frame = simulate_referrals(rows, seed=11 if bad else 12)
+    frame["agency"] = "Browser Test Agency"
+    frame["record_id"] = [f"BT{'X' if bad else 'G'}{i:05d}" for i in range(rows)]
+    if bad:
+        frame.loc[2, "sector"] = "moon_base"
+        frame.loc[4, "referral_date"] = "2999-01-01"
+    frame.to_csv(path, index=False, date_format="%Y-%m-%d")
+    return path
+
+
+def _upload(duo, path: Path) -> str:
+    duo.find_element("#data-upload input[type=file]").send_keys(str(path))
+    duo.wait_for_element("#data-upload-message", timeout=60)
+    return duo.find_element("#data-upload-message").text
+
+
+def _loads_shown(duo) -> int:
+    return len(duo.driver.find_elements("css selector", "#data-loads tbody tr"))
+
+
+def test_a_bad_upload_lists_its_problems_and_stores_nothing_a_good_one_loads(duo, tmp_path):
+    pytest.importorskip("analysis.store", reason="analysis.store has not landed yet")
+    visit(duo, "/data")
+    before = _loads_shown(duo)
+    message = _upload(duo, _extract(tmp_path / "bad_extract.csv", 30, bad=True))
+    assert "nothing was stored" in message
+    problems = duo.find_element("#data-upload-result table").text
+    assert "moon_base" in problems and "sector" in problems
+    assert "referral_date" in problems
+    settle(duo)
+    assert _loads_shown(duo) == before
+    visit(duo, "/data")
+    message = _upload(duo, _extract(tmp_path / "good_extract.csv", 30))
+    assert message.startswith("Loaded 1 file")
+    duo.wait_for_text_to_equal("#data-upload-message", message)
+    time.sleep(0.5)
+    settle(duo)
+    assert _loads_shown(duo) == before + 1
+    assert duo.get_logs() == []
+
+
+def test_the_board_pack_button_downloads_a_pdf_with_one_page_per_board_view(duo):
+    from pypdf import PdfReader
+
+    from dashboard.pages import BOARD_PAGES
+
+    visit(duo, "/")
+    duo.find_element("#pack-button").click()
+    target = Path(duo.download_path) / "darkfigure-board-pack.pdf"
+    deadline = time.time() + 90
+    while time.time() < deadline and not (target.exists() and target.stat().st_size > 0):
+        time.sleep(0.5)
+    time.sleep(0.5)
+    assert len(PdfReader(target).pages) == len(BOARD_PAGES)
