@@ -9,7 +9,8 @@
   tests/browser). Styles keep 'unsafe-inline': Dash components and plotly.js write inline
   style elements;
 - ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY`` (no clickjacking), ``nosniff``,
-  ``Referrer-Policy: no-referrer``, a Permissions-Policy, and ``Cache-Control: no-store``
+  ``Referrer-Policy: same-origin`` (URLs carry the filters), a Permissions-Policy, and
+  ``Cache-Control: no-store``
   on everything but the fingerprinted static files (pages and callbacks carry data);
 - no ``Server`` banner (waitress's is switched off in ``dashboard/production.py``).
 
@@ -50,7 +51,7 @@ _INLINE_SCRIPT = re.compile(
 HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
@@ -185,10 +186,10 @@ def upload_problem(payload: dict) -> tuple[int, str] | None:
 def _check_request():
     req = flask.request
     if req.method not in ("GET", "HEAD", "OPTIONS"):
+        # An opaque origin ("null") is left to the SameSite=Strict cookie and the CSRF token:
+        # browsers send it for some same-site form posts too.
         origin = req.headers.get("Origin")
         if origin and origin != "null" and urlsplit(origin).netloc != req.host:
-            return error_response(403, "Cross-site requests are refused.")
-        if origin == "null":
             return error_response(403, "Cross-site requests are refused.")
     if req.method == "POST" and req.path == "/_dash-update-component":
         payload = req.get_json(silent=True)

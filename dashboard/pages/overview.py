@@ -47,6 +47,14 @@ def _sentence(h: estimates.Headline) -> str:
     return " ".join([text, *[n[0].upper() + n[1:] + "." for n in h.notes]])
 
 
+def _scenario_note(h: estimates.Headline) -> str:
+    """The scenario in one line; every assumption in full is on the Methods page."""
+    e = h.expected
+    return (f"Scenario in use: {e.scenario}; mean duration of exploitation {e.duration.central:g} "
+            f"years (range {e.duration.low:g} to {e.duration.high:g}). Every assumption, with "
+            "its source, is listed on the Methods page.")
+
+
 def _band(store_path, state) -> ChartOutput:
     h = estimates.headline(store_path, state)
     e = h.expected
@@ -107,6 +115,6 @@ def register_callbacks(app) -> None:
         h = estimates.headline(context.current().store_path, from_dict(state))
         return (
             *estimates.headline_tiles(h, _period_label(h)),
-            f"Scenario in use: {h.expected.scenario}. " + "; ".join(h.expected.assumptions),
+            _scenario_note(h),
             _sentence(h),
         )
