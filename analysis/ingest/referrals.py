@@ -1,0 +1,277 @@
+"""Agency referral extracts: apply the agency's mapping, then validate every row at once.
+
+Agencies keep their own headers and codes; a JSON mapping file per agency translates
+them to the ``referrals`` schema (format in ``docs/ingest.md``). Validation is lazy: one
+:class:`~analysis.errors.InputError` lists every failing row and column, naming the
+agency's own header so the analyst can find the cell in the file they received.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+from analysis.errors import InputError, Problem
+from analysis.ingest.tabular import read_text_table
+from analysis.schema import PERSONAL_DATA_COLUMNS, Referrals
+
+SCHEMA_COLUMNS = list(Referrals.to_schema().columns)
+REQUIRED_COLUMNS = ("record_id", "agency", "agency_type", "referral_date", "exploitation_type",
+                    "sector", "age_group")
+# Columns an agency may not hold at all; filled as unknown/missing and documented.
+OPTIONAL_FILL: dict[str, Any] = {
+    "person_key": None, "area_code": None, "sex": "unknown", "nationality_group": "unknown",
+    "nrm_referred": None,
+}
+# Blank cells in these vocabulary columns mean the agency did not know.
+BLANK_MEANS_UNKNOWN = ("exploitation_type", "sector", "age_group", "sex", "nationality_group")
+BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False, "y": True, "n": False,
+                 "1": True, "0": False}
+MAX_PROBLEMS = 1000
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """How one agency's extract maps onto the ``referrals`` schema."""
+
+    agency: str | None = None
+    agency_type: str | None = None
+    file_pattern: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    date_format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    source: str | None = None
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Mapping:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError([Problem(path.name, None, None, f"mapping file is not valid JSON ({exc})")]) from exc
+        known = {f for f in cls.__dataclass_fields__} - {"source"}
+        unknown = set(data) - known
+        if unknown:
+            raise InputError([Problem(path.name, None, None, f"unknown mapping keys {sorted(unknown)}")])
+        bad_targets = sorted(set(data.get("columns", {}).values()) - set(SCHEMA_COLUMNS))
+        if bad_targets:
+            raise InputError([Problem(path.name, None, None,
+                                      f"maps to columns not in the schema: {bad_targets}")])
+        return cls(**data, source=str(path))
+
+
+def find_mapping(path: str | Path) -> Mapping | None:
+    """The first mapping in ``<dir>/mappings`` or ``<dir>/../mappings`` whose pattern matches."""
+    path = Path(path)
+    for folder in (path.parent / "mappings", path.parent.parent / "mappings"):
+        for candidate in sorted(folder.glob("*.json")):
+            mapping = Mapping.from_file(candidate)
+            if mapping.file_pattern and fnmatch.fnmatch(path.name, mapping.file_pattern):
+                return mapping
+    return None
+
+
+def normalise_header(name: str) -> str:
+    """Lower case, non-alphanumerics to ``_``: how personal-data headers are recognised."""
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+
+
+def refuse_personal_data(columns: list[str], name: str) -> None:
+    found = [c for c in columns if normalise_header(c) in PERSONAL_DATA_COLUMNS]
+    if found:
+        raise InputError([
+            Problem(name, 1, c, "looks like a personal-data column (names, dates of birth, "
+                    "addresses, contact details, ID numbers or free text are never accepted); "
+                    "pseudonymise the file with `darkfigure pseudonymise` and remove the column")
+            for c in found
+        ])
+
+
+def _map_values(series: pd.Series, table: dict[str, Any]) -> pd.Series:
+    stripped = series.str.strip()
+    if not table:
+        return stripped
+    exact = {str(k): v for k, v in table.items()}
+    folded = {str(k).strip().casefold(): v for k, v in table.items()}
+    mapped = stripped.map(exact)
+    missing = mapped.isna()
+    if missing.any():
+        mapped = mapped.where(~missing, stripped[missing].str.casefold().map(folded))
+    return mapped.where(mapped.notna(), stripped)
+
+
+def _parse_dates(values: pd.Series, date_format: str | None) -> pd.Series:
+    if date_format:
+        return pd.to_datetime(values, format=date_format, errors="coerce")
+    parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
+    rest = parsed.isna() & values.ne("")
+    if rest.any():
+        parsed = parsed.where(~rest, pd.to_datetime(values[rest], dayfirst=True, errors="coerce",
+                                                    format="mixed"))
+    return parsed
+
+
+def _problem_rows(index: pd.Index) -> list[int]:
+    return [int(i) + 2 for i in index]  # header is spreadsheet row 1
+
+
+def apply_mapping(raw: pd.DataFrame, mapping: Mapping, name: str) -> tuple[pd.DataFrame, list[Problem], dict[str, str]]:
+    """Rename, recode and type an extract; returns the frame, early problems and the
+    schema->agency header lookup used to word later problems."""
+    problems: list[Problem] = []
+    renamed = raw.rename(columns=mapping.columns)
+    header_of = {v: k for k, v in mapping.columns.items()}
+    for constant in ("agency", "agency_type"):
+        value = getattr(mapping, constant)
+        if constant not in renamed.columns and value is not None:
+            renamed[constant] = value
+    missing = [c for c in REQUIRED_COLUMNS if c not in renamed.columns]
+    if missing:
+        problems += [Problem(name, 1, c, "required column is missing "
+                             + (f"(the mapping expects header '{header_of[c]}')" if c in header_of
+                                else "(no header maps to it)")) for c in missing]
+        return renamed, problems, header_of
+    frame = pd.DataFrame(index=renamed.index)
+    for column in SCHEMA_COLUMNS:
+        if column not in renamed.columns:
+            frame[column] = OPTIONAL_FILL[column]
+            continue
+        values = renamed[column].astype(str)
+        values = _map_values(values, mapping.values.get(column, {})) if column not in (
+            "referral_date", "nrm_referred") else values.str.strip()
+        if column in BLANK_MEANS_UNKNOWN:
+            values = values.where(values != "", "unknown")
+        elif column in ("person_key", "area_code"):
+            values = values.where(values != "", None)
+        frame[column] = values
+    dates = _parse_dates(frame["referral_date"], mapping.date_format)
+    bad = dates.isna()
+    for i in frame.index[bad]:
+        problems.append(Problem(name, int(i) + 2, _label("referral_date", header_of),
+                                "not a valid date" + (f" in format {mapping.date_format}"
+                                                      if mapping.date_format else ""),
+                                str(frame.at[i, "referral_date"])))
+    frame["referral_date"] = dates
+    frame["nrm_referred"] = _to_boolean(frame, mapping, name, header_of, problems)
+    return frame, problems, header_of
+
+
+def _to_boolean(frame: pd.DataFrame, mapping: Mapping, name: str, header_of: dict[str, str],
+                problems: list[Problem]) -> pd.Series:
+    raw = frame["nrm_referred"]
+    if raw.isna().all():
+        return pd.Series(pd.NA, index=frame.index, dtype="boolean")
+    table = {str(k).casefold(): v for k, v in mapping.values.get("nrm_referred", {}).items()}
+    words = {**BOOLEAN_WORDS, **table}
+    text = raw.astype(str).str.strip().str.casefold()
+    out = text.map(words)
+    blank = text.isin(["", "nan", "none", "<na>"])
+    for i in frame.index[out.isna() & ~blank]:
+        problems.append(Problem(name, int(i) + 2, _label("nrm_referred", header_of),
+                                "not a yes/no value", str(raw.at[i])))
+    return out.astype("boolean")
+
+
+def _label(column: str, header_of: dict[str, str]) -> str:
+    header = header_of.get(column)
+    return f"{header} -> {column}" if header and header != column else column
+
+
+def _pandera_problems(exc: pa.errors.SchemaErrors, name: str, header_of: dict[str, str],
+                      already: set[tuple[int | None, str]]) -> list[Problem]:
+    problems = []
+    cases = exc.failure_cases
+    for case in cases.itertuples(index=False):
+        column = case.column if isinstance(case.column, str) else None
+        row = int(case.index) + 2 if pd.notna(case.index) else None
+        if (row, column) in already:
+            continue
+        check = str(case.check)
+        if check == "record_id_unique_within_agency":
+            column = "record_id"
+            reason = "record_id appears more than once for this agency"
+        elif check.startswith("isin"):
+            reason = "not one of the allowed values (see docs/data_dictionary.md)"
+        elif check.startswith("str_matches"):
+            reason = "wrong format " + ("(expected a GSS code such as E06000016)" if column == "area_code"
+                                        else "(expected 16-64 lower-case hex characters)"
+                                        if column == "person_key" else f"({check})")
+        elif check == "not_in_future":
+            reason = "date is in the future"
+        elif check.startswith("greater_than_or_equal_to"):
+            reason = "date is before the NRM began (1 April 2009)" if column == "referral_date" \
+                else f"value too small ({check})"
+        elif check == "not_nullable":
+            reason = "missing value"
+        else:
+            reason = check
+        value = None if pd.isna(case.failure_case) else str(case.failure_case)
+        problems.append(Problem(name, row, _label(column, header_of) if column else None, reason, value))
+    return problems
+
+
+def validate_referrals(frame: pd.DataFrame, name: str, header_of: dict[str, str] | None = None,
+                       already: list[Problem] | None = None) -> pd.DataFrame:
+    """Validate a mapped frame against the schema; raise one InputError with every problem."""
+    header_of = header_of or {}
+    early = list(already or [])
+    seen = {(p.row, p.column.split(" -> ")[-1] if p.column else None) for p in early}
+    try:
+        valid = Referrals.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        found = early + _pandera_problems(exc, name, header_of, seen)
+        raise InputError(_dedupe(found)[:MAX_PROBLEMS]) from None
+    if early:
+        raise InputError(_dedupe(early)[:MAX_PROBLEMS])
+    return valid
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=lambda p: (p.row or 0, p.column or ""))
+
+
+def read_referrals(path: str | Path, mapping: Mapping | str | Path | None = None, *,
+                   name: str | None = None) -> pd.DataFrame:
+    """Read one agency extract into validated ``referrals`` rows, or raise InputError.
+
+    Parameters
+    ----------
+    path
+        CSV (UTF-8, UTF-8 with BOM, or the encoding the mapping declares), XLSX or ODS.
+    mapping
+        A :class:`Mapping`, a mapping JSON path, or None to look one up beside the file
+        (``mappings/`` or ``../mappings/``); a file already in schema columns needs none.
+    name
+        The name to use in messages (an uploaded file's original name).
+
+    Examples
+    --------
+    >>> from analysis.config import SAMPLE_DIR
+    >>> frame = read_referrals(SAMPLE_DIR / "agencies" / "rutland_county_council_referrals.csv")
+    >>> frame["agency"].unique().tolist()
+    ['Rutland County Council']
+    """
+    path = Path(path)
+    name = name or path.name
+    if mapping is None:
+        mapping = find_mapping(path) or Mapping()
+    elif not isinstance(mapping, Mapping):
+        mapping = Mapping.from_file(mapping)
+    raw = read_text_table(path, name=name, encoding=mapping.encoding, delimiter=mapping.delimiter,
+                          sheet=mapping.sheet)
+    refuse_personal_data(list(raw.columns), name)
+    frame, problems, header_of = apply_mapping(raw, mapping, name)
+    if any(p.reason.startswith("required column") for p in problems):
+        raise InputError(problems)
+    return validate_referrals(frame, name, header_of, problems)

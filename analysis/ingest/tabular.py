@@ -1,0 +1,174 @@
+"""Read an agency extract (CSV, XLSX or ODS) into a frame of text cells.
+
+Every cell is read as text so that nothing is lost before validation: leading zeros
+survive, and a cell such as ``=HYPERLINK(...)`` stays a string (it is never evaluated and
+exports neutralise it). The file type is judged from its content, not its name.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from analysis import config
+from analysis.errors import InputError, Problem
+from analysis.safe_zip import check_archive
+
+FileFormat = Literal["csv", "xlsx", "ods"]
+_SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".ods", ".xls"}
+_DELIMITERS = ",;\t|"
+
+
+def _fail(name: str, reason: str, row: int | None = None, column: str | None = None) -> InputError:
+    return InputError([Problem(name, row, column, reason)])
+
+
+def check_size(path: Path, name: str) -> None:
+    """Refuse empty files and files over the configured upload limit before reading them."""
+    size = path.stat().st_size
+    if size == 0:
+        raise _fail(name, "the file is empty")
+    limit = config.max_upload_bytes()
+    if size > limit:
+        raise _fail(name, f"the file is {size / 1e6:.1f} MB, over the limit of {limit / 1e6:.1f} MB "
+                          "(setting DARKFIGURE_MAX_UPLOAD_MB)")
+
+
+def sniff_format(path: Path, name: str | None = None) -> FileFormat:
+    """Tell CSV, XLSX and ODS apart by their bytes; a non-spreadsheet named .xlsx is refused."""
+    name = name or path.name
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    suffix = Path(name).suffix.lower()
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = set(archive.namelist())
+                if "mimetype" in members:
+                    mime = archive.read("mimetype").decode("ascii", "replace")
+                    if "opendocument.spreadsheet" in mime:
+                        return "ods"
+                if "[Content_Types].xml" in members and any(m.startswith("xl/") for m in members):
+                    return "xlsx"
+        except zipfile.BadZipFile as exc:
+            raise _fail(name, f"the workbook is damaged or truncated ({exc})") from exc
+        raise _fail(name, "a zip archive that is neither an XLSX nor an ODS workbook")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _fail(name, "an old binary Excel (.xls) file: save it as .xlsx or CSV")
+    if suffix in _SPREADSHEET_SUFFIXES:
+        raise _fail(name, f"named {suffix} but its content is not a spreadsheet workbook")
+    return "csv"
+
+
+def decode_text(raw: bytes, name: str, encoding: str | None) -> str:
+    """Decode CSV bytes: the declared encoding, else strict UTF-8 (with or without BOM).
+
+    Guessing between single-byte encodings silently corrupts names and labels, so a file
+    that is not UTF-8 must declare its encoding in its mapping.
+    """
+    if encoding:
+        try:
+            return raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise _fail(name, f"cannot be decoded as declared encoding '{encoding}' ({exc})") from exc
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise _fail(
+            name,
+            f"not valid UTF-8 (byte {raw[exc.start]:#04x} at line {line}); declare the file's "
+            'encoding in its mapping, e.g. "encoding": "cp1252" for Windows-1252',
+            row=line,
+        ) from exc
+
+
+def sniff_delimiter(text: str) -> str:
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def read_csv_text(path: Path, name: str, *, encoding: str | None = None,
+                  delimiter: str | None = None) -> pd.DataFrame:
+    text = decode_text(path.read_bytes(), name, encoding)
+    if not text.strip():
+        raise _fail(name, "the file has no header row")
+    sep = delimiter or sniff_delimiter(text)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            na_filter=False, quoting=csv.QUOTE_MINIMAL, skip_blank_lines=True)
+    except pd.errors.ParserError as exc:
+        raise _fail(name, f"rows do not line up with the header ({exc})") from exc
+    return frame
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_workbook_text(path: Path, name: str, *, sheet: str | None = None) -> pd.DataFrame:
+    from python_calamine import CalamineWorkbook  # lazy: keeps importing analysis cheap
+
+    check_archive(path, name=name)
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet_name = sheet or workbook.sheet_names[0]
+        if sheet_name not in workbook.sheet_names:
+            raise _fail(name, f"has no sheet '{sheet_name}' (sheets: {', '.join(workbook.sheet_names)})")
+        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=True)
+    except InputError:
+        raise
+    except Exception as exc:  # calamine raises several private error types
+        raise _fail(name, f"cannot be read as a spreadsheet; it may be truncated or damaged "
+                          f"({type(exc).__name__}: {exc})") from exc
+    rows = [r for r in rows if any(_cell_text(c).strip() for c in r)]
+    if not rows:
+        raise _fail(name, "the sheet is empty")
+    header = [_cell_text(c).strip() for c in rows[0]]
+    body = [[_cell_text(c) for c in r] + [""] * (len(header) - len(r)) for r in rows[1:]]
+    return pd.DataFrame([r[: len(header)] for r in body], columns=header, dtype=str)
+
+
+def read_text_table(path: str | Path, *, name: str | None = None, encoding: str | None = None,
+                    delimiter: str | None = None, sheet: str | None = None) -> pd.DataFrame:
+    """Read CSV, XLSX or ODS into a frame of text cells; the header is spreadsheet row 1.
+
+    Raises :class:`~analysis.errors.InputError` naming the file for an empty, oversized,
+    undecodable, truncated or mislabelled file.
+    """
+    path = Path(path)
+    name = name or path.name
+    check_size(path, name)
+    kind = sniff_format(path, name)
+    if kind == "csv":
+        frame = read_csv_text(path, name, encoding=encoding, delimiter=delimiter)
+    else:
+        frame = read_workbook_text(path, name, sheet=sheet)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    blank = [i + 1 for i, c in enumerate(frame.columns) if not c or c.startswith("Unnamed:")]
+    if blank:
+        raise _fail(name, f"header cell(s) in column position {blank} are empty", row=1)
+    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if duplicated:
+        raise _fail(name, f"the header repeats column name(s) {duplicated}", row=1)
+    if frame.empty:
+        raise _fail(name, "the file has a header but no data rows")
+    return frame

@@ -1,0 +1,405 @@
+"""The embedded DuckDB store: transactional, idempotent loads with an audit trail.
+
+Rules a user can rely on:
+
+* every file is read and validated before anything is written; all files of one ingest
+  are written in one transaction, so a failure at any point leaves the store unchanged;
+* a file whose content (SHA-256) was loaded before adds nothing;
+* a referral is identified by (agency, record_id). Agencies usually send cumulative
+  extracts, so a record already stored with the same values is skipped, and one whose
+  values changed is treated as a correction and replaces the stored row (counted as
+  updated in the load history). Nothing is ever double counted;
+* NRM releases revise earlier quarters: every vintage is kept, and ``nrm_counts()``
+  returns, for each published cell, the figure from the newest release.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from analysis import config, reference
+from analysis.errors import DarkFigureError, InputError, Problem
+from analysis.periods import quarter_of, quarter_start
+from analysis.schema import SCHEMA_VERSION, NrmCounts, Referrals
+
+REFERRAL_COLUMNS = list(Referrals.to_schema().columns)
+NRM_COLUMNS = list(NrmCounts.to_schema().columns)
+# A published cell's identity across releases: no sheet name (numbers shift) and no vintage.
+NRM_CELL_KEY = ["period", "geography_level", "geography_code", "geography_name",
+                "first_responder_type", "first_responder", "exploitation_type", "age_group",
+                "measure", "location"]
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS loads (
+    load_id INTEGER PRIMARY KEY, file_name VARCHAR NOT NULL, content_hash VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL, rows INTEGER NOT NULL, rows_new INTEGER NOT NULL,
+    rows_updated INTEGER NOT NULL, rows_unchanged INTEGER NOT NULL,
+    loaded_at TIMESTAMP NOT NULL, schema_version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS referrals (
+    record_id VARCHAR NOT NULL, person_key VARCHAR, agency VARCHAR NOT NULL,
+    agency_type VARCHAR NOT NULL, referral_date DATE NOT NULL, area_code VARCHAR,
+    exploitation_type VARCHAR NOT NULL, sector VARCHAR NOT NULL, age_group VARCHAR NOT NULL,
+    sex VARCHAR NOT NULL, nationality_group VARCHAR NOT NULL, nrm_referred BOOLEAN,
+    quarter VARCHAR NOT NULL, load_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS nrm_counts (
+    period VARCHAR NOT NULL, geography_level VARCHAR NOT NULL, geography_code VARCHAR,
+    geography_name VARCHAR NOT NULL, first_responder_type VARCHAR NOT NULL,
+    first_responder VARCHAR NOT NULL, exploitation_type VARCHAR NOT NULL,
+    age_group VARCHAR NOT NULL, measure VARCHAR, location VARCHAR, count BIGINT,
+    missing_marker VARCHAR, source_release VARCHAR NOT NULL, source_table VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS populations (
+    area_code VARCHAR, area_name VARCHAR, geography_level VARCHAR, year INTEGER,
+    population BIGINT, source VARCHAR);
+CREATE TABLE IF NOT EXISTS areas (
+    lad_code VARCHAR, lad_name VARCHAR, pfa_code VARCHAR, pfa_name VARCHAR, region VARCHAR,
+    nation VARCHAR);
+CREATE TABLE IF NOT EXISTS prevalence_estimates (
+    estimate_id VARCHAR, publisher VARCHAR, publication VARCHAR, reference_period VARCHAR,
+    estimate_low DOUBLE, estimate_central DOUBLE, estimate_high DOUBLE,
+    prevalence_per_1000 DOUBLE, population_base DOUBLE, method VARCHAR,
+    uncertainty_note VARCHAR, url VARCHAR, licence VARCHAR);
+"""
+TABLES = ("loads", "referrals", "nrm_counts", "populations", "areas", "prevalence_estimates")
+
+
+@dataclass(frozen=True)
+class LoadRecord:
+    """What one file did to the store."""
+
+    file_name: str
+    kind: str
+    content_hash: str
+    rows: int
+    rows_new: int = 0
+    rows_updated: int = 0
+    rows_unchanged: int = 0
+    load_id: int | None = None
+    skipped: bool = False
+
+    def __str__(self) -> str:
+        if self.skipped:
+            return f"{self.file_name}: already loaded (same content, load {self.load_id}); nothing added"
+        return (f"{self.file_name}: {self.rows} {self.kind} rows read; {self.rows_new} new, "
+                f"{self.rows_updated} updated, {self.rows_unchanged} unchanged (load {self.load_id})")
+
+
+@dataclass(frozen=True)
+class _Staged:
+    path: Path
+    name: str
+    kind: str
+    content_hash: str
+    frame: pd.DataFrame
+
+
+def content_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Store:
+    """The project's embedded database file (DuckDB).
+
+    Parameters
+    ----------
+    path
+        Store file; default :func:`analysis.config.store_path`. Created on first write.
+    read_only
+        Open without write access (what the dashboard and estimates use).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with Store(pathlib.Path(tempfile.mkdtemp()) / "s.duckdb") as store:
+    ...     store.summary()["tables"]["areas"]
+    331
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, read_only: bool = False):
+        self.path = config.store_path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise DarkFigureError(f"no store at {self.path}: build one with `darkfigure ingest` "
+                                  "or `darkfigure serve` (which builds it from the sample)")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                raise DarkFigureError(f"the store {self.path} is in use by another process "
+                                      "that is writing to it; try again when it has finished") from exc
+            raise DarkFigureError(f"cannot open the store {self.path}: {text}") from exc
+        except (duckdb.Error, OSError) as exc:
+            raise DarkFigureError(f"cannot open the store {self.path}: {exc}") from exc
+        if not read_only:
+            self._initialise()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _exec(self, sql: str, params: list | None = None) -> None:
+        # DuckDB 2 keeps a statement's result open until fetched; drain it so the
+        # connection is free for the next statement.
+        self._con.execute(sql, params).fetchall()
+
+    def _initialise(self) -> None:
+        try:
+            self._exec("BEGIN")
+            self._exec(_DDL)
+            if self._con.execute("SELECT count(*) FROM areas").fetchall()[0][0] == 0:
+                self._load_reference()
+            self._exec("COMMIT")
+        except duckdb.Error as exc:
+            self._exec("ROLLBACK")
+            raise DarkFigureError(f"cannot write to the store {self.path}: {exc}") from exc
+
+    def _load_reference(self) -> None:
+        for table, frame, source in (
+            ("areas", reference.read_areas(), reference.CENSUS_LAD_FILE),
+            ("populations", reference.read_populations(), reference.CENSUS_LAD_FILE),
+            ("prevalence_estimates", reference.read_prevalence_estimates(), reference.PREVALENCE_FILE),
+        ):
+            self._insert(table, frame)
+            digest = content_hash(config.REFERENCE_DIR / source)
+            self._record_load(f"data/reference/{source}", digest, f"reference:{table}",
+                              len(frame), len(frame), 0, 0)
+
+    # -- writing -------------------------------------------------------------------------------
+    def ingest(self, paths, *, kind: str | None = None, mapping=None,
+               names: list[str] | None = None) -> list[LoadRecord]:
+        """Validate every file, then load them all in one transaction (all or nothing).
+
+        ``names`` gives display names (e.g. an upload's original file names).
+        """
+        if self.read_only:
+            raise DarkFigureError("the store is open read-only")
+        paths = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)]
+        names = names or [p.name for p in paths]
+        staged, problems = [], []
+        for path, name in zip(paths, names, strict=True):
+            try:
+                staged.append(self._stage(path, name, kind, mapping))
+            except InputError as exc:
+                problems += exc.problems
+        if problems:
+            raise InputError(problems)
+        return self._write(staged)
+
+    def _stage(self, path: Path, name: str, kind: str | None, mapping) -> _Staged:
+        from analysis.ingest import detect_kind, read_referrals
+        from analysis.ingest.tabular import check_size
+
+        if not path.exists():
+            raise InputError([Problem(name, None, None, "file not found")])
+        check_size(path, name)
+        kind = kind or detect_kind(path, name)
+        if kind == "referrals":
+            frame = read_referrals(path, mapping, name=name)
+        elif kind == "nrm":
+            from analysis.ingest.nrm_tables import read_nrm_tables
+
+            frame = read_nrm_tables(path)
+        else:
+            raise InputError([Problem(name, None, None, f"unknown kind '{kind}' (referrals or nrm)")])
+        return _Staged(path, name, kind, content_hash(path), frame)
+
+    def _write(self, staged: list[_Staged]) -> list[LoadRecord]:
+        records = []
+        con = self._con
+        self._exec("BEGIN")
+        try:
+            for item in staged:
+                previous = con.execute(
+                    "SELECT load_id FROM loads WHERE content_hash = ? AND kind = ?",
+                    [item.content_hash, item.kind]).fetchall()
+                if previous:
+                    records.append(LoadRecord(item.name, item.kind, item.content_hash,
+                                              len(item.frame), load_id=previous[0][0], skipped=True))
+                    continue
+                if item.kind == "referrals":
+                    counts = self._upsert_referrals(item.frame)
+                else:
+                    counts = self._append_nrm(item.frame)
+                load_id = self._record_load(item.name, item.content_hash, item.kind,
+                                            len(item.frame), *counts)
+                records.append(LoadRecord(item.name, item.kind, item.content_hash, len(item.frame),
+                                          *counts, load_id=load_id))
+            self._exec("COMMIT")
+        except BaseException as exc:
+            self._exec("ROLLBACK")
+            if isinstance(exc, duckdb.Error):
+                raise DarkFigureError(f"the load failed and was rolled back; the store is "
+                                      f"unchanged ({exc})") from exc
+            raise
+        return records
+
+    def _next_load_id(self) -> int:
+        return self._con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
+
+    def _record_load(self, name, digest, kind, rows, new, updated, unchanged) -> int:
+        load_id = self._next_load_id()
+        self._exec(
+            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
+            [load_id, name, digest, kind, rows, new, updated, unchanged, SCHEMA_VERSION])
+        return load_id
+
+    def _insert(self, table: str, frame: pd.DataFrame) -> None:
+        self._con.register("_incoming", frame)
+        try:
+            columns = ", ".join(frame.columns)
+            self._exec(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM _incoming")
+        finally:
+            self._con.unregister("_incoming")
+
+    def _upsert_referrals(self, frame: pd.DataFrame) -> tuple[int, int, int]:
+        con = self._con
+        load_id = self._next_load_id()
+        incoming = frame[REFERRAL_COLUMNS].copy()
+        incoming["referral_date"] = incoming["referral_date"].dt.date
+        incoming["quarter"] = quarter_of(frame["referral_date"])
+        incoming["load_id"] = load_id
+        con.register("_incoming", incoming)
+        try:
+            self._exec("CREATE TEMP TABLE _staged AS SELECT * FROM _incoming")
+        finally:
+            con.unregister("_incoming")
+        same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM r.{c}" for c in REFERRAL_COLUMNS)
+        try:
+            new, updated, unchanged = con.execute(f"""
+                SELECT count(*) FILTER (WHERE r.record_id IS NULL),
+                       count(*) FILTER (WHERE r.record_id IS NOT NULL AND NOT ({same})),
+                       count(*) FILTER (WHERE r.record_id IS NOT NULL AND ({same}))
+                FROM _staged s LEFT JOIN referrals r
+                  ON r.agency = s.agency AND r.record_id = s.record_id""").fetchall()[0]
+            self._exec(f"""
+                DELETE FROM referrals r USING _staged s
+                WHERE r.agency = s.agency AND r.record_id = s.record_id AND NOT ({same})""")
+            self._exec("""
+                INSERT INTO referrals SELECT s.* FROM _staged s
+                WHERE NOT EXISTS (SELECT 1 FROM referrals r
+                                  WHERE r.agency = s.agency AND r.record_id = s.record_id)""")
+        finally:
+            self._exec("DROP TABLE IF EXISTS _staged")
+        return new, updated, unchanged
+
+    def _append_nrm(self, frame: pd.DataFrame) -> tuple[int, int, int]:
+        incoming = frame.copy()
+        for column in ("measure", "location"):
+            if column not in incoming:
+                incoming[column] = "referrals" if column == "measure" else "all"
+        incoming["load_id"] = self._next_load_id()
+        before = self._con.execute("SELECT count(*) FROM nrm_counts").fetchall()[0][0]
+        self._insert("nrm_counts", incoming[[*NRM_COLUMNS_ORDERED, "load_id"]])
+        after = self._con.execute("SELECT count(*) FROM nrm_counts").fetchall()[0][0]
+        return after - before, 0, 0
+
+    # -- reading -------------------------------------------------------------------------------
+    def referrals(self, *, area_codes=None, start: str | None = None,
+                  end: str | None = None) -> pd.DataFrame:
+        """Stored referrals (schema columns + ``quarter`` + ``load_id``), optionally filtered
+        to areas and an inclusive quarter range."""
+        where, params = [], []
+        if area_codes is not None:
+            codes = [area_codes] if isinstance(area_codes, str) else list(area_codes)
+            where.append(f"area_code IN ({', '.join('?' * len(codes))})" if codes else "FALSE")
+            params += codes
+        if start:
+            where.append("referral_date >= ?")
+            params.append(quarter_start(start).date())
+        if end:
+            where.append("referral_date < ?")
+            params.append((quarter_start(end) + pd.offsets.QuarterBegin(startingMonth=1)).date())
+        sql = "SELECT * FROM referrals" + (" WHERE " + " AND ".join(where) if where else "")
+        frame = self._con.execute(sql + " ORDER BY agency, record_id", params).df()
+        frame["referral_date"] = pd.to_datetime(frame["referral_date"])
+        frame["nrm_referred"] = frame["nrm_referred"].astype("boolean")
+        return frame
+
+    def nrm_counts(self, *, current_only: bool = True) -> pd.DataFrame:
+        """Published NRM cells; with ``current_only`` each cell's newest release only."""
+        if not current_only:
+            return self._con.execute("SELECT * FROM nrm_counts ORDER BY load_id").df()
+        key = ", ".join(f"coalesce({c}, '')" for c in NRM_CELL_KEY)
+        return self._con.execute(f"""
+            SELECT * EXCLUDE (_rank) FROM (
+                SELECT *, row_number() OVER (PARTITION BY {key}
+                                             ORDER BY source_release DESC, load_id DESC) AS _rank
+                FROM nrm_counts) WHERE _rank = 1
+            ORDER BY period, geography_name, first_responder, exploitation_type""").df()
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in TABLES:
+            raise DarkFigureError(f"no table '{name}' (tables: {', '.join(TABLES)})")
+        return self._con.execute(f"SELECT * FROM {name}").df()
+
+    def populations(self) -> pd.DataFrame:
+        return self.table("populations")
+
+    def areas(self) -> pd.DataFrame:
+        return self.table("areas")
+
+    def prevalence_estimates(self) -> pd.DataFrame:
+        return self.table("prevalence_estimates")
+
+    def loads(self) -> pd.DataFrame:
+        return self._con.execute("SELECT * FROM loads ORDER BY load_id").df()
+
+    def summary(self) -> dict:
+        """Row counts per table and the load history."""
+        counts = {t: self._con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in TABLES}
+        loads = self.loads()
+        loads["loaded_at"] = loads["loaded_at"].astype(str)
+        return {"store": str(self.path), "schema_version": SCHEMA_VERSION, "tables": counts,
+                "loads": loads.to_dict(orient="records")}
+
+
+NRM_COLUMNS_ORDERED = ["period", "geography_level", "geography_code", "geography_name",
+                       "first_responder_type", "first_responder", "exploitation_type", "age_group",
+                       "measure", "location", "count", "missing_marker", "source_release",
+                       "source_table"]
+
+
+def sample_files(sample_dir: Path | None = None) -> list[Path]:
+    """The bundled sample's agency extracts and NRM releases, in load order."""
+    sample_dir = Path(sample_dir or config.SAMPLE_DIR)
+    agencies = sorted(p for p in (sample_dir / "agencies").glob("*") if p.suffix in (".csv", ".xlsx", ".ods"))
+    releases = sorted((sample_dir / "nrm").glob("*.ods"))
+    return agencies + releases
+
+
+def build_sample_store(path: str | os.PathLike[str], sample_dir: Path | None = None) -> Path:
+    """Build (or bring up to date) a store from the bundled synthetic sample. Idempotent.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = build_sample_store(pathlib.Path(tempfile.mkdtemp()) / "s.duckdb")
+    >>> with Store(p, read_only=True) as s:
+    ...     len(s.referrals()) > 1000
+    True
+    """
+    files = sample_files(sample_dir)
+    if not files:
+        raise DarkFigureError(f"no sample files under {sample_dir or config.SAMPLE_DIR}")
+    with Store(path) as store:
+        store.ingest(files)
+    return Path(path)
