@@ -10,8 +10,7 @@
   style elements;
 - ``frame-ancestors 'none'`` and ``X-Frame-Options: DENY`` (no clickjacking), ``nosniff``,
   ``Referrer-Policy: same-origin`` (URLs carry the filters), a Permissions-Policy, and
-  ``Cache-Control: no-store``
-  on everything but the fingerprinted static files (pages and callbacks carry data);
+  ``Cache-Control: no-store`` on everything but the fingerprinted static files;
 - no ``Server`` banner (waitress's is switched off in ``dashboard/production.py``).
 
 It also limits request bodies (``MAX_CONTENT_LENGTH``: one upload of the configured size,

@@ -56,7 +56,7 @@ def test_every_response_carries_the_security_headers_and_no_banner(client, path)
     headers = response.headers
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
     csp = headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
     assert "unsafe-eval" not in csp

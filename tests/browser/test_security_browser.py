@@ -76,10 +76,10 @@ def test_login_then_every_page_renders_with_no_csp_or_console_errors(server_url,
     driver.find_element("css selector", "button[type=submit]").click()
     _settle(driver)
     assert driver.current_url.endswith("/trends")
+    assert driver.find_elements("css selector", ".js-plotly-plot")  # charts drew
     problems = {"/trends": _problems(driver)}
     for page in PAGES:
         driver.get(server_url + page)
         _settle(driver)
         problems[page] = _problems(driver)
     assert {p: m for p, m in problems.items() if m} == {}
-    assert driver.find_elements("css selector", ".js-plotly-plot")  # charts drew
