@@ -7,6 +7,7 @@ The store does the validation and is all-or-nothing: a file with any problem rai
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import tempfile
 from dataclasses import dataclass
@@ -81,17 +82,9 @@ def ingest_uploads(
             )
         except DarkFigureError as exc:
             return UploadOutcome(False, f"{exc} Nothing was stored.", pd.DataFrame())
-    table = (
-        pd.DataFrame(
-            [
-                getattr(r, "__dict__", None) or dict(r._asdict())
-                if hasattr(r, "_asdict")
-                else vars(r)
-                for r in records
-            ]
-        )
-        if records
-        else pd.DataFrame()
-    )
-    added = sum(int(getattr(r, "rows", 0) or 0) for r in records)
-    return UploadOutcome(True, f"Loaded {len(records)} file(s), {added:,} new row(s).", table)
+    table = pd.DataFrame([dataclasses.asdict(r) for r in records])
+    added = sum(r.rows_new for r in records)
+    skipped = sum(r.skipped for r in records)
+    note = f"; {skipped} already loaded, nothing added" if skipped else ""
+    return UploadOutcome(True, f"Loaded {len(records)} file(s), {added:,} new row(s){note}.",
+                         table)

@@ -60,7 +60,7 @@ def tile_map(
                 line=dict(color=theme.INK, width=1),
             ),
             text=[
-                f"{n}<br><b>{'[c]' if pd.isna(v) else f'{v:.2f}'}</b>"
+                f"{_wrap(n)}<br><b>{'[c]' if pd.isna(v) else f'{v:.2f}'}</b>"
                 for n, v in zip(table["area_name"], values, strict=True)
             ],
             textfont=dict(size=11 if not board else 16, color=theme.INK),
