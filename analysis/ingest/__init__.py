@@ -12,7 +12,7 @@ from pathlib import Path
 from analysis.ingest.referrals import Mapping, find_mapping, read_referrals
 from analysis.ingest.tabular import read_text_table, sniff_format
 
-__all__ = ["Mapping", "detect_kind", "find_mapping", "read_referrals", "read_text_table"]
+__all__ = ["KINDS", "Mapping", "detect_kind", "find_mapping", "read_referrals", "read_text_table"]
 
 KINDS = ("referrals", "nrm")
 

@@ -1,0 +1,29 @@
+"""`darkfigure ingest`: validate files, then load them into the store in one transaction."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from analysis.ingest import KINDS
+from analysis.store import Store
+
+NAME = "ingest"
+HELP = "Validate agency extracts or NRM data tables and load them into the store (all or nothing)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+", metavar="FILE", help="CSV, XLSX or ODS files")
+    parser.add_argument("--store", metavar="PATH", help="store file (default: setting store_path)")
+    parser.add_argument("--kind", choices=KINDS, help="what the files hold (default: detected)")
+    parser.add_argument("--mapping", metavar="FILE",
+                        help="agency mapping JSON (default: looked up in mappings/ beside the file)")
+
+
+def run(args: argparse.Namespace) -> int:
+    with Store(args.store) as store:
+        records = store.ingest(args.files, kind=args.kind, mapping=args.mapping)
+    for record in records:
+        print(record)
+    print(f"store: {store.path}", file=sys.stderr)
+    return 0
