@@ -25,7 +25,7 @@ import pandas as pd
 
 from analysis import config, reference
 from analysis.errors import DarkFigureError, InputError, Problem
-from analysis.periods import quarter_of, quarter_start
+from analysis.periods import quarter_start
 from analysis.schema import SCHEMA_VERSION, NrmCounts, Referrals
 
 REFERRAL_COLUMNS = list(Referrals.to_schema().columns)
@@ -273,13 +273,15 @@ class Store:
     def _upsert_referrals(self, frame: pd.DataFrame) -> tuple[int, int, int]:
         con = self._con
         load_id = self._next_load_id()
-        incoming = frame[REFERRAL_COLUMNS].copy()
-        incoming["referral_date"] = incoming["referral_date"].dt.date
-        incoming["quarter"] = quarter_of(frame["referral_date"])
-        incoming["load_id"] = load_id
-        con.register("_incoming", incoming)
+        con.register("_incoming", frame[REFERRAL_COLUMNS])
         try:
-            self._exec("CREATE TEMP TABLE _staged AS SELECT * FROM _incoming")
+            self._exec(f"""
+                CREATE TEMP TABLE _staged AS
+                SELECT * REPLACE (CAST(referral_date AS DATE) AS referral_date),
+                       CAST(year(referral_date) AS VARCHAR) || 'Q'
+                           || CAST(quarter(referral_date) AS VARCHAR) AS quarter,
+                       {int(load_id)} AS load_id
+                FROM _incoming""")
         finally:
             con.unregister("_incoming")
         same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM r.{c}" for c in REFERRAL_COLUMNS)

@@ -7,7 +7,6 @@ exports neutralise it). The file type is judged from its content, not its name.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import zipfile
@@ -103,9 +102,10 @@ def read_csv_text(path: Path, name: str, *, encoding: str | None = None,
         raise _fail(name, "the file has no header row")
     sep = delimiter or sniff_delimiter(text)
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            na_filter=False, quoting=csv.QUOTE_MINIMAL, skip_blank_lines=True)
-    except pd.errors.ParserError as exc:
+        # pyarrow's multi-threaded reader is several times faster on large extracts.
+        frame = pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=sep, dtype=str,
+                            keep_default_na=False, engine="pyarrow")
+    except Exception as exc:  # pyarrow and pandas raise different parser errors
         raise _fail(name, f"rows do not line up with the header ({exc})") from exc
     return frame
 

@@ -1,0 +1,47 @@
+"""Benchmark: validate + load N synthetic referrals from a CSV extract (default 1,000,000).
+
+Prints rows/s and peak resident memory. Target on the 2-core reference machine:
+<= 15 s and <= 1.5 GB for 1M rows. Run: python benchmarks/ingest.py [--rows N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from analysis.store import Store
+from analysis.synth import simulate_referrals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        frame = simulate_referrals(args.rows, seed=1)
+        frame["referral_date"] = frame["referral_date"].dt.strftime("%Y-%m-%d")
+        frame["nrm_referred"] = frame["nrm_referred"].map({True: "Y", False: "N"})
+        path = folder / "extract.csv"
+        frame.to_csv(path, index=False)
+        del frame
+        file_mb = round(path.stat().st_size / 1e6, 1)
+        with Store(folder / "bench.duckdb") as store:  # reference tables loaded outside the timing
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            start = time.perf_counter()
+            (record,) = store.ingest([path], kind="referrals")
+            seconds = time.perf_counter() - start
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({
+        "rows": record.rows, "file_mb": file_mb,
+        "seconds": round(seconds, 2), "rows_per_second": round(record.rows / seconds),
+        "peak_rss_mb": round(peak), "rss_before_load_mb": round(rss_before),
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()
