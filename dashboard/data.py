@@ -128,8 +128,8 @@ def lads_in(code: str) -> list[str]:
 def load_history(store_path: Path | str) -> pd.DataFrame:
     """The store's load history, newest first."""
     loads = _loads(store_version(store_path)).copy()
-    if "loaded_at" in loads.columns:
-        loads = loads.sort_values("loaded_at", ascending=False, kind="stable")
+    if "load_id" in loads.columns:
+        loads = loads.sort_values("load_id", ascending=False, kind="stable")
     return loads.reset_index(drop=True)
 
 

@@ -33,7 +33,7 @@ def display_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if not str(c).endswith("_suppressed")]
 
 
-def data_table(table: pd.DataFrame | None, caption: str) -> html.Table | html.P:
+def data_table(table: pd.DataFrame | None, caption: str) -> html.Div | html.P:
     """Render a frame as a captioned table with column headers marked for screen readers."""
     if table is None or table.empty:
         return html.P("No data for this selection.", className="text-muted")
@@ -48,7 +48,10 @@ def data_table(table: pd.DataFrame | None, caption: str) -> html.Table | html.P:
         if len(table) > MAX_ROWS
         else ""
     )
-    return html.Table(
+    table_element = html.Table(
         [html.Caption(caption + note), head, body],
         className="table table-sm table-striped data-table",
     )
+    # Wide tables scroll sideways inside their own box rather than off the page.
+    return html.Div(table_element, className="table-responsive", tabIndex="0",
+                    role="region", **{"aria-label": caption})
