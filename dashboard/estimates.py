@@ -204,7 +204,7 @@ def _trend_forecast(version, state: ViewState) -> pd.DataFrame | None:
     from analysis.trends import forecast_counts
 
     raw = _trend_view(version, state).raw
-    if len(raw) < 8:  # forecast_counts needs two years of quarters
+    if len(raw) < 8 or raw["detected"].sum() == 0:  # needs two years of quarters and a count
         return None
     try:
         result = forecast_counts(raw, count="detected")
@@ -258,7 +258,7 @@ def _trend_its(version, state: ViewState):
         return interrupted_time_series(
             _trend_view(version, state).raw, state.event, count="detected"
         )
-    except DarkFigureError:
+    except (DarkFigureError, ValueError):  # e.g. a GLM that cannot start on the data
         return None
 
 
