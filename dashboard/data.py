@@ -11,6 +11,8 @@ so an upload invalidates the caches without any global state being mutated.
 from __future__ import annotations
 
 import os
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,10 +40,18 @@ def store_version(store_path: Path | str) -> StoreVersion:
     return (str(path), stamp)
 
 
+# DuckDB refuses a read-only and a read-write connection to the same file in one process,
+# so every store connection the dashboard opens (reads here, uploads in dashboard.uploads)
+# takes this lock. Reads are cached per store version, so it is rarely contended.
+STORE_LOCK = threading.RLock()
+
+
+@contextmanager
 def _open(version: StoreVersion):
     from analysis.store import Store
 
-    return Store(version[0], read_only=True)
+    with STORE_LOCK, Store(version[0], read_only=True) as store:
+        yield store
 
 
 CATEGORY_COLUMNS = (

@@ -17,6 +17,7 @@ import pandas as pd
 
 from analysis import config
 from analysis.errors import DarkFigureError, InputError
+from dashboard import data
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]")
 
@@ -73,7 +74,7 @@ def ingest_uploads(
                 pd.DataFrame(),
             )
         try:
-            with Store(store_path) as store:
+            with data.STORE_LOCK, Store(store_path) as store:
                 records = store.ingest(data_files, kind=None if kind in (None, "auto") else kind)
         except InputError as exc:
             problems = exc.to_frame()
