@@ -127,9 +127,14 @@ def payload(cb: dict, state: dict) -> bytes:
     }).encode()
 
 
-def user_loop(base, headers, callbacks, stop_at, budget, results, rng):
-    from dashboard.state import ViewState
+def user_loop(base, headers, callbacks, stop_at, budget, results, rng, view_state):
+    try:
+        _user_loop(base, headers, callbacks, stop_at, budget, results, rng, view_state)
+    except Exception as exc:  # a crashed simulated user is an error, not silence
+        results.append(("crash", 0.0, repr(exc)))
 
+
+def _user_loop(base, headers, callbacks, stop_at, budget, results, rng, ViewState):  # noqa: N803
     while time.monotonic() < stop_at and budget.acquire(blocking=False):
         page = rng.choice(PAGES)
         slug = page.strip("/") or "overview"
@@ -159,6 +164,12 @@ def main(argv=None) -> int:
                         help="stop after this many page views in all")
     parser.add_argument("--no-auth", action="store_true", help="serve without login")
     args = parser.parse_args(argv)
+    # Run as a script, this folder leads sys.path, and benchmarks/dashboard.py would shadow
+    # the dashboard package.
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+    from dashboard.state import ViewState
+
     users, duration = min(args.users, MAX_USERS), min(args.duration, MAX_SECONDS)
     store = Path(args.store)
     if not store.exists():
@@ -199,7 +210,7 @@ def main(argv=None) -> int:
         stop_at = time.monotonic() + duration
         workers = [threading.Thread(target=user_loop, args=(base, sessions[i], callbacks,
                                                             stop_at, budget, results,
-                                                            random.Random(i)))
+                                                            random.Random(i), ViewState))
                    for i in range(users)]
         started = time.monotonic()
         for w in workers:
@@ -212,6 +223,9 @@ def main(argv=None) -> int:
         server.wait(timeout=30)
 
     errors = [r for r in results if not (isinstance(r[2], int) and r[2] in (200, 204))]
+    if not results:
+        print("ERRORS: no request was made")
+        return 1
     print(f"\n{len(results):,} requests in {elapsed:.1f} s ({len(results) / elapsed:.1f}/s)")
     print(f"{'kind':<10}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for kind in ("page", "callback", "all"):
