@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +69,63 @@ CREATE TABLE IF NOT EXISTS prevalence_estimates (
     uncertainty_note VARCHAR, url VARCHAR, licence VARCHAR);
 """
 TABLES = ("loads", "referrals", "nrm_counts", "populations", "areas", "prevalence_estimates")
+
+
+class _DatabaseRegistry:
+    """One DuckDB database per store file per process, shared through cursors.
+
+    DuckDB refuses a second connection to the same file in one process with a different
+    configuration, and the dashboard reads while an upload writes. So a reader joins an
+    open read-write database, and a writer waits (briefly) for open read-only ones to close.
+    """
+
+    def __init__(self, wait_seconds: float = 15.0):
+        self._lock = threading.Condition()
+        self._open: dict[Path, tuple[duckdb.DuckDBPyConnection, bool, int]] = {}
+        self.wait_seconds = wait_seconds
+
+    def acquire(self, path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+        key = path.resolve()
+        with self._lock:
+            deadline = time.monotonic() + self.wait_seconds
+            while key in self._open and self._open[key][1] and not read_only:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise DarkFigureError(f"the store {path} is being read in this process; "
+                                          "try the load again in a moment")
+                self._lock.wait(remaining)
+            if key not in self._open:
+                self._open[key] = (_connect(path, read_only), read_only, 0)
+            database, is_read_only, users = self._open[key]
+            self._open[key] = (database, is_read_only, users + 1)
+            return database.cursor()
+
+    def release(self, path: Path) -> None:
+        key = path.resolve()
+        with self._lock:
+            database, is_read_only, users = self._open[key]
+            if users <= 1:
+                database.close()
+                del self._open[key]
+                self._lock.notify_all()
+            else:
+                self._open[key] = (database, is_read_only, users - 1)
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            raise DarkFigureError(f"the store {path} is in use by another process that is "
+                                  "writing to it; try again when it has finished") from exc
+        raise DarkFigureError(f"cannot open the store {path}: {text}") from exc
+    except (duckdb.Error, OSError) as exc:
+        raise DarkFigureError(f"cannot open the store {path}: {exc}") from exc
+
+
+_DATABASES = _DatabaseRegistry()
 
 
 @dataclass(frozen=True)
@@ -133,16 +192,7 @@ class Store:
                                   "or `darkfigure serve` (which builds it from the sample)")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            text = str(exc)
-            if "lock" in text.lower():
-                raise DarkFigureError(f"the store {self.path} is in use by another process "
-                                      "that is writing to it; try again when it has finished") from exc
-            raise DarkFigureError(f"cannot open the store {self.path}: {text}") from exc
-        except (duckdb.Error, OSError) as exc:
-            raise DarkFigureError(f"cannot open the store {self.path}: {exc}") from exc
+        self._con = _DATABASES.acquire(self.path, read_only)
         if not read_only:
             self._initialise()
 
@@ -154,7 +204,10 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        self._con.close()
+        if self._con is not None:
+            self._con.close()
+            _DATABASES.release(self.path)
+            self._con = None
 
     def _exec(self, sql: str, params: list | None = None) -> None:
         # DuckDB 2 keeps a statement's result open until fetched; drain it so the
