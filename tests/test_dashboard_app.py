@@ -125,3 +125,18 @@ def test_every_callback_id_exists_in_some_page(app, client):
         wired |= {part.rpartition(".")[0] for part in callback["output"].strip(".").split("...")}
         wired |= {i["id"] for i in callback["inputs"] + callback["state"]}
     assert wired - ids == set()
+
+
+def test_serve_builds_the_sample_store_on_first_run_then_serves(tmp_path, monkeypatch, capsys):
+    import dashboard.production
+    from analysis.cli import main
+
+    served = {}
+    monkeypatch.setattr(dashboard.production, "run_production",
+                        lambda app, **kw: served.update(kw, app=app))
+    store = tmp_path / "first-run.duckdb"
+    assert main(["serve", "--store", str(store), "--port", "8123"]) == 0
+    assert store.exists()
+    assert served["port"] == 8123 and served["host"] == "127.0.0.1"
+    out = capsys.readouterr().out
+    assert "building it from the sample" in out and "http://127.0.0.1:8123/" in out
