@@ -1,0 +1,70 @@
+"""The dashboard's queries and reshapes: filters, protection and overlap patterns."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dashboard import data, estimates
+from dashboard.state import ViewState
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "record_id": [str(i) for i in range(6)],
+        "person_key": ["a" * 16, "a" * 16, "b" * 16, None, "c" * 16, "c" * 16],
+        "agency": ["P", "N", "P", "N", "P", "G"],
+        "agency_type": ["police", "ngo", "police", "ngo", "police", "glaa"],
+        "referral_date": pd.to_datetime(["2023-01-05", "2023-02-01", "2023-05-01",
+                                         "2023-08-01", "2024-01-01", "2024-02-02"]),
+        "area_code": ["E06000016", "E06000016", "E06000017", "E07000129", "E06000016",
+                      "E06000016"],
+        "exploitation_type": ["labour"] * 3 + ["sexual"] * 3,
+        "sector": ["car_wash", "car_wash", "care", "care", "other", "other"],
+        "age_group": ["adult", "adult", "child", "adult", "adult", "adult"],
+        "quarter": ["2023Q1", "2023Q1", "2023Q2", "2023Q3", "2024Q1", "2024Q1"],
+        "load_id": [1, 1, 1, 2, 3, 3],
+    })
+
+
+@pytest.fixture
+def store(monkeypatch):
+    prepared = data.prepare_referrals(_frame())
+    monkeypatch.setattr(data, "_all_referrals", lambda version: prepared)
+    monkeypatch.setattr(data, "store_version", lambda path: ("test", 1))
+    data._referrals.cache_clear()
+    yield "test"
+    data._referrals.cache_clear()
+
+
+def test_filters_select_area_period_sector_age_and_snapshot(store):
+    assert len(data.referrals(store, ViewState())) == 6  # the home force: all three districts
+    assert len(data.referrals(store, ViewState(area="E06000016"))) == 4
+    assert len(data.referrals(store, ViewState(period="2023Q2:2023Q3"))) == 2
+    assert len(data.referrals(store, ViewState(sector="car_wash", age_group="adult"))) == 2
+    assert len(data.referrals(store, ViewState(snapshot=1))) == 3  # frozen at load 1
+
+
+def test_unknown_filter_values_select_nothing_rather_than_everything(store):
+    assert len(data.referrals(store, ViewState(area="E06000999"))) == 0
+
+
+def test_person_keys_become_ids_and_missing_keys_stay_unlinked(store):
+    ids = data.referrals(store, ViewState())["person_id"].tolist()
+    assert ids[0] == ids[1] and ids[3] == -1 and ids[4] == ids[5] != ids[0]
+
+
+def test_overlap_patterns_count_people_per_combination_of_lists(store):
+    patterns = estimates.overlap_patterns(data.referrals(store, ViewState()))
+    as_sets = {tuple(c for c in ("glaa", "ngo", "police") if row[c]): row["count"]
+               for _, row in patterns.iterrows()}
+    assert as_sets == {("ngo", "police"): 1, ("police",): 1, ("glaa", "police"): 1}
+
+
+def test_load_history_is_newest_first(monkeypatch):
+    loads = pd.DataFrame({"load_id": [1, 2, 3], "file_name": ["a", "b", "c"],
+                          "content_hash": ["x" * 64] * 3})
+    monkeypatch.setattr(data, "_loads", lambda version: loads)
+    shown = data.loads_for_display("anything")
+    assert shown["load_id"].tolist() == [3, 2, 1]
+    assert shown["content_hash"].str.len().max() == 12
