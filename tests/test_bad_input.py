@@ -215,7 +215,7 @@ def test_every_problem_is_reported_at_once(folder, store, capsys):
 
 
 def test_negative_and_fractional_counts_in_nrm_tables_are_refused(folder, store, capsys):
-    import nrm_workbooks as wb  # the faithful NRM layout builder (tests/ is on sys.path)
+    from tests import nrm_workbooks as wb  # the faithful NRM layout builder
     import pandas as pd
 
     data = pd.DataFrame({"year": [2023, 2023], "quarter": ["Q3", "Q4"], "dtn_reports": [-5, 2.5]})

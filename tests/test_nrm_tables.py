@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nrm_workbooks as wb
+from tests import nrm_workbooks as wb
 import pandas as pd
 import pytest
 

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from test_bad_input import GOOD_ROW, MAPPING, write_csv
+from tests.test_bad_input import GOOD_ROW, MAPPING, write_csv
 
 from analysis.cli import main
 from analysis.errors import DarkFigureError
