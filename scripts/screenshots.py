@@ -64,7 +64,7 @@ def _wait_rendered(driver, timeout: float = 20.0) -> None:
             "     g => g.offsetParent !== null && !g.querySelector('.main-svg'))"
         )
         if not busy:
-            time.sleep(1.5)  # let plotly finish drawing
+            time.sleep(3)  # let dependent callbacks and plotly finish
             return
         time.sleep(0.3)
 

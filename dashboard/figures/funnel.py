@@ -150,13 +150,14 @@ def _clip_outliers(fig: go.Figure, shown: pd.DataFrame, board: bool) -> None:
         )
 
 
-def describe_funnel(table: pd.DataFrame, what: str = "areas") -> str:
+def describe_funnel(table: pd.DataFrame, what: str = "areas",
+                    target: float | None = None) -> str:
     """One sentence: where the highlighted area sits and how many areas are outside limits."""
     shown = table.dropna(subset=["ratio"])
     if shown.empty:
         return "No areas to compare for this selection."
     outside = shown["classification"].isin(["above 99.8%", "below 99.8%"]).sum()
-    parts = []
+    parts = [f"The benchmark ratio (the solid line) is {target:.2f}."] if target else []
     for _, row in shown[shown["highlighted"]].iterrows():
         where = (
             "within the 95% limits, so indistinguishable from the benchmark"

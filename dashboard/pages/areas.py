@@ -44,7 +44,7 @@ def _funnel(store_path, state) -> ChartOutput:
         label_all=True,
     )
     return ChartOutput(
-        figure, funnel_fig.describe_funnel(result.table, "districts"), result.to_frame()
+        figure, funnel_fig.describe_funnel(result.table, "districts", result.target), result.to_frame()
     )
 
 
