@@ -362,9 +362,7 @@ def reference_sources() -> pd.DataFrame:
     """The 'Files' table of data/reference/README.md (publisher, date, licence, caveats)."""
     readme = config.REFERENCE_DIR / "README.md"
     if not readme.exists():
-        return pd.DataFrame(
-            columns=["file", "publisher_and_publication", "table_and_date", "licence", "caveats"]
-        )
+        return sources_from_files()
     rows, in_table = [], False
     for line in readme.read_text(encoding="utf-8").splitlines():
         if line.startswith("| file |"):
@@ -382,6 +380,29 @@ def reference_sources() -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["file", "publisher_and_publication", "table_and_date", "licence", "caveats"]
     )
+
+
+SOURCE_COLUMNS = ("source", "source_publication", "source_release", "vintage", "source_table",
+                  "source_url", "url", "press_url", "transcribed_by", "licence",
+                  "lad_to_pfa_mapping_source")
+
+
+@lru_cache(maxsize=1)
+def sources_from_files() -> pd.DataFrame:
+    """Provenance read from the reference files' own source and vintage columns (used when
+    data/reference/README.md is not shipped): each file's distinct sources, as written."""
+    rows = []
+    for path in sorted(config.REFERENCE_DIR.glob("*.csv")):
+        frame = pd.read_csv(path, dtype=str)
+        found = []
+        for column in SOURCE_COLUMNS:
+            if column in frame.columns:
+                values = frame[column].dropna().unique()[:3]
+                if len(values):
+                    more = " ..." if frame[column].nunique() > 3 else ""
+                    found.append(f"{column}: " + "; ".join(values) + more)
+        rows.append((path.name, " | ".join(found) or "no source column in the file"))
+    return pd.DataFrame(rows, columns=["file", "sources_as_recorded_in_the_file"])
 
 
 def data_vintages() -> pd.DataFrame:
