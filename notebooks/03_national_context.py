@@ -96,8 +96,8 @@ funnel_figures.funnel_plot(
 # %% [markdown]
 # ### Over-dispersion
 #
-# Under pure Poisson variation 18 of the 43 forces sit outside the 99.8% limits. That is not
-# 18 separate signals: forces differ in many ways the Poisson model ignores (how
+# Under pure Poisson variation 19 of the 43 forces sit outside the 99.8% limits. That is not
+# 19 separate signals: forces differ in many ways the Poisson model ignores (how
 # referrals are recorded, specialist teams, transport hubs, who else refers in the area). The
 # Winsorised dispersion factor *phi* measures this, and the test of *I x phi* against a
 # chi-square on *I* degrees of freedom asks whether it is more than chance.
