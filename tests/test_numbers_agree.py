@@ -1,0 +1,122 @@
+"""A number in notebook 1 equals the same number in the dashboard's download of that view.
+
+For a fixed area and period, the notebook's code path (the public ``analysis`` API on a store
+built from the sample) is computed here independently of the dashboard, and compared with the
+CSV the dashboard serves when a user presses "Download CSV": through the real Dash callback,
+over the Flask test client, decoded from the bytes the browser would save.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import shutil
+
+import pandas as pd
+import pytest
+
+from analysis.expected import expected_flow, expected_grid
+from analysis.funnel import funnel
+from analysis.periods import quarter_range
+from analysis.reference import read_areas
+from analysis.shrinkage import shrink_ratios
+from analysis.store import Store
+from analysis.tables import count_referrals
+
+FORCE = "E23000021"
+DISTRICT = "E06000016"  # Leicester
+PERIOD = ("2025Q1", "2025Q4")
+SCENARIO = "gsi_2023"
+
+
+@pytest.fixture(scope="module")
+def store_path(sample_store, tmp_path_factory):
+    target = tmp_path_factory.mktemp("agree") / "darkfigure.duckdb"
+    shutil.copy(sample_store, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def client(store_path):
+    from dashboard.app import create_app
+
+    app = create_app(store_path)
+    test_client = app.server.test_client()
+    test_client.get("/")  # the first request registers the page callbacks
+    return test_client
+
+
+def _download(client, chart_id: str, view) -> pd.DataFrame:
+    """Press the chart's CSV button through the real callback and read the file it sends."""
+    output = f"{chart_id}-download.data"
+    body = {
+        "output": output, "outputs": {"id": f"{chart_id}-download", "property": "data"},
+        "inputs": [{"id": f"{chart_id}-csv", "property": "n_clicks", "value": 1},
+                   {"id": f"{chart_id}-xlsx", "property": "n_clicks", "value": None}],
+        "state": [{"id": "filter-state", "property": "data", "value": view.to_dict()}],
+        "changedPropIds": [f"{chart_id}-csv.n_clicks"],
+    }
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.data[:300]
+    sent = response.get_json()["response"][f"{chart_id}-download"]["data"]
+    assert sent["filename"].endswith(".csv")
+    raw = base64.b64decode(sent["content"]) if sent.get("base64") else sent["content"].encode()
+    return pd.read_csv(io.BytesIO(raw))
+
+
+def _notebook_detected(store_path, area_codes: list[str]) -> pd.DataFrame:
+    with Store(store_path, read_only=True) as store:
+        rows = store.referrals(area_codes=area_codes, start=PERIOD[0], end=PERIOD[1])
+    return count_referrals(rows, ["area_code", "quarter"],
+                           levels={"area_code": area_codes, "quarter": quarter_range(*PERIOD)})
+
+
+def _districts() -> pd.DataFrame:
+    return read_areas().query("pfa_code == @FORCE")[["lad_code", "lad_name"]]
+
+
+def test_overview_download_matches_notebook_for_leicester_2025(client, store_path):
+    from dashboard.state import ViewState
+
+    detected = int(_notebook_detected(store_path, [DISTRICT])["detected"].sum())
+    expected = expected_flow(DISTRICT, scenario=SCENARIO,
+                             period_years=len(quarter_range(*PERIOD)) / 4)
+    sheet = _download(client, "overview-band",
+                      ViewState(area=DISTRICT, period=":".join(PERIOD), scenario=SCENARIO))
+    flow = sheet[sheet["estimate"].str.startswith("expected new cases")].iloc[0]
+    assert int(flow["detected"]) == detected
+    assert detected >= 5  # shown, not suppressed, so the comparison is of a real number
+    assert flow["value"] == pytest.approx(expected.value, rel=1e-9)
+    assert (flow["lower"], flow["upper"]) == pytest.approx((expected.lower, expected.upper))
+    assert flow["period"] == f"{PERIOD[0]} to {PERIOD[1]}"
+
+
+def test_areas_funnel_download_matches_notebook_district_ratios(client, store_path):
+    from dashboard.state import ViewState
+
+    districts = _districts()
+    quarters = quarter_range(*PERIOD)
+    area_quarter = (_notebook_detected(store_path, list(districts["lad_code"]))
+                    .merge(expected_grid(list(districts["lad_code"]), quarters,
+                                         scenario=SCENARIO), on=["area_code", "quarter"])
+                    .merge(districts.rename(columns={"lad_code": "area_code",
+                                                     "lad_name": "area_name"}), on="area_code"))
+    ours = funnel(area_quarter).to_frame()
+    sheet = _download(client, "areas-funnel",
+                      ViewState(area=FORCE, period=":".join(PERIOD), scenario=SCENARIO))
+    keys = ["area_code", "confidence_level"]
+    merged = ours.merge(sheet, on=keys, suffixes=("_notebook", "_dashboard"))
+    assert len(merged) == len(ours) == 2 * len(districts)
+    for column in ("observed", "expected", "ratio", "lower", "upper"):
+        assert merged[f"{column}_dashboard"].to_numpy() == pytest.approx(
+            merged[f"{column}_notebook"].to_numpy(), rel=1e-9), column
+    assert (merged["classification_dashboard"] == merged["classification_notebook"]).all()
+
+    shrunk = shrink_ratios(area_quarter).to_frame()
+    bars = _download(client, "areas-bars",
+                     ViewState(area=FORCE, period=":".join(PERIOD), scenario=SCENARIO))
+    both = shrunk.merge(bars, on="area_code", suffixes=("_notebook", "_dashboard"))
+    assert len(both) == len(districts)
+    for column in ("value", "lower", "upper"):  # shrunken ratio and its posterior interval
+        assert both[f"{column}_dashboard"].to_numpy() == pytest.approx(
+            both[f"{column}_notebook"].to_numpy(), rel=1e-9), column
