@@ -116,13 +116,17 @@ def test_store_locked_by_another_writer_gives_a_clear_error(store, files):
         holder.wait()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "analysis.store opens a new duckdb connection per Store with read_only set; DuckDB refuses "
-    "a second connection to the same file in one process with a different configuration. Fix: "
-    "share one read-write database per path per process and give each Store a cursor()."))
-def test_dashboard_upload_while_another_thread_reads(store, files):
+def test_dashboard_upload_waits_for_a_reading_thread_then_loads(store, files):
     """The dashboard is one process: an upload must not fail because a page is reading."""
-    with store_module.Store(store, read_only=True) as reader:
-        with store_module.Store(store) as writer:
-            writer.ingest([files["small"]], kind="referrals")
-        assert len(reader.referrals()) == _state(store)[0]
+    import threading
+
+    fresh = _write_referrals(files["folder"] / "fresh_referrals.csv", 50, seed=7)
+
+    before = _state(store)[0]
+    reader = store_module.Store(store, read_only=True)
+    threading.Timer(0.5, reader.close).start()  # a page finishing its query
+    with store_module.Store(store) as writer:   # waits for the read, then writes
+        writer.ingest([fresh], kind="referrals")
+        with store_module.Store(store, read_only=True) as second_reader:  # joins the writer
+            assert len(second_reader.referrals()) > before
+    assert _state(store)[0] > before
