@@ -46,7 +46,7 @@ workdir = tempfile.TemporaryDirectory()
 store = Store(build_sample_store(Path(workdir.name) / "sample.duckdb"), read_only=True)
 referrals = store.referrals()
 patterns = mse.capture_patterns(referrals, lists="agency_type")  # name to be confirmed
-patterns
+print(patterns)
 
 # %% [markdown]
 # ## 2. Model choice: stepwise by AIC and by BIC
