@@ -151,7 +151,10 @@ def detection_ratio(detected: int | None, expected) -> object | None:
         from analysis import detection
     except ImportError:  # the detection module has not landed yet
         return None
-    return detection.detection_ratio(detected, expected)
+    compute = getattr(detection, "detection_ratio", None)
+    if compute is None:  # the module's API is not the one this page was written against
+        return None
+    return compute(detected, expected)
 
 
 @dataclass(frozen=True)
@@ -573,7 +576,13 @@ def _fit_mse(mse, patterns: pd.DataFrame, lists: tuple[str, ...]):
 
     if len(lists) < 2:
         return None, "Multiple systems estimation needs at least two lists."
+    estimator = getattr(mse, "MultipleSystemsEstimator", None)
+    if estimator is None:
+        return None, "The multiple systems estimate is not available in this version."
     try:
-        return mse.MultipleSystemsEstimator().fit(patterns), ""
+        result = estimator().fit(patterns)
     except DarkFigureError as exc:
         return None, f"No multiple systems estimate: {exc}"
+    if not all(hasattr(result, a) for a in ("estimate", "lower", "upper", "observed")):
+        return None, "The multiple systems estimate could not be read (unexpected result)."
+    return result, ""
