@@ -32,7 +32,6 @@ TARGET_MS = 100.0
 def build_store(path: Path, rows: int, seed: int = 1) -> Path:
     """A store holding ``rows`` synthetic referrals (written as one CSV and ingested)."""
     from analysis.store import Store
-
     from analysis.synth.referrals import simulate_referrals
 
     if path.exists():
@@ -75,9 +74,9 @@ KEEP_CACHES = ("_all_referrals", "_loads", "_areas", "_summary", "_filter_option
 
 def clear_view_caches() -> None:
     """Forget per-view results but keep the loaded store, as a long-running app would."""
-    from dashboard import data, estimates
+    from dashboard import data, estimates, hidden_views, trend_views
 
-    for module in (data, estimates):
+    for module in (data, estimates, hidden_views, trend_views):
         for name in dir(module):
             fn = getattr(module, name)
             if hasattr(fn, "cache_clear") and name not in KEEP_CACHES:

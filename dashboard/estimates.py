@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from analysis.schema import SECTORS
@@ -94,6 +93,11 @@ def expected_for(area_code: str, n_quarters: int, scenario: str, sector: str, et
     )
 
 
+def without_board(state: ViewState) -> ViewState:
+    # Board mode changes the chart, not the estimate: share the cache between the two.
+    return replace(state, board=False)
+
+
 @dataclass(frozen=True)
 class Headline:
     """What the Overview tiles show for one view."""
@@ -108,7 +112,7 @@ class Headline:
 
 
 def headline(store_path: Path | str, state: ViewState) -> Headline:
-    return _headline(data.store_version(store_path), _without_board(state))
+    return _headline(data.store_version(store_path), without_board(state))
 
 
 @lru_cache(maxsize=128)
@@ -157,115 +161,6 @@ def detection_ratio(detected: int | None, expected) -> object | None:
     return compute(detected, expected)
 
 
-@dataclass(frozen=True)
-class TrendView:
-    series: pd.DataFrame  # quarter, detected (protected), expected, expected_lower/upper
-    raw: pd.DataFrame  # quarter, detected (unprotected): for the estimators only
-
-
-def trend_view(store_path: Path | str, state: ViewState) -> TrendView:
-    return _trend_view(data.store_version(store_path), _without_board(state))
-
-
-@lru_cache(maxsize=128)
-def _trend_view(version, state: ViewState) -> TrendView:
-    from analysis.disclosure import suppress_series
-
-    store_path = version[0]
-    quarters = view_quarters(store_path, state)
-    if not quarters:
-        empty = pd.DataFrame(
-            columns=["quarter", "detected", "expected", "expected_lower", "expected_upper"]
-        )
-        return TrendView(empty, empty[["quarter", "detected"]])
-    rows = data.referrals(store_path, state)
-    counts = rows.groupby("quarter", observed=False).size().reindex(quarters, fill_value=0)
-    raw = pd.DataFrame({"quarter": quarters, "detected": counts.to_numpy()})
-    area = state.area or data.home_area()
-    exp = expected_for(
-        area, 1, state.scenario, state.sector, state.exploitation_type, state.age_group
-    )
-    protected = suppress_series(raw, "detected", time_column="quarter")
-    series = protected.assign(
-        expected=exp.value, expected_lower=exp.lower, expected_upper=exp.upper
-    )
-    return TrendView(series, raw)
-
-
-def _without_board(state: ViewState) -> ViewState:
-    # Board mode changes the chart, not the estimate: share the cache between the two.
-    return replace(state, board=False)
-
-
-def trend_forecast(store_path: Path | str, state: ViewState) -> pd.DataFrame | None:
-    """Four-quarter forecast (quarter, mean, lower, upper) from ``analysis.trends``."""
-    return _trend_forecast(data.store_version(store_path), _without_board(state))
-
-
-@lru_cache(maxsize=128)
-def _trend_forecast(version, state: ViewState) -> pd.DataFrame | None:
-    from analysis.errors import DarkFigureError
-    from analysis.trends import forecast_counts
-
-    raw = _trend_view(version, state).raw
-    if len(raw) < 8 or raw["detected"].sum() == 0:  # needs two years of quarters and a count
-        return None
-    try:
-        result = forecast_counts(raw, count="detected")
-    except DarkFigureError:
-        return None
-    return result.forecast.rename(columns={"value": "mean"})[["quarter", "mean", "lower", "upper"]]
-
-
-def trend_control(store_path: Path | str, state: ViewState) -> pd.DataFrame | None:
-    """c-chart values and limits from ``analysis.control_chart``, counts protected."""
-    return _trend_control(data.store_version(store_path), _without_board(state))
-
-
-@lru_cache(maxsize=128)
-def _trend_control(version, state: ViewState) -> pd.DataFrame | None:
-    from analysis.control_chart import control_chart
-    from analysis.errors import DarkFigureError
-
-    view = _trend_view(version, state)
-    if view.raw.empty:
-        return None
-    try:
-        table = control_chart(view.raw, count="detected").table
-    except DarkFigureError:
-        return None
-    return pd.DataFrame(
-        {
-            "quarter": table["quarter"],
-            "detected": view.series["detected"],
-            "centre": table["centre"],
-            "lower": table["lower"],
-            "upper": table["upper"],
-            "signal": table["signal"] != "within",
-        }
-    )
-
-
-def trend_its(store_path: Path | str, state: ViewState):
-    """Interrupted time series at the view's intervention quarter (None without one)."""
-    if not state.event:
-        return None
-    return _trend_its(data.store_version(store_path), _without_board(state))
-
-
-@lru_cache(maxsize=128)
-def _trend_its(version, state: ViewState):
-    from analysis.errors import DarkFigureError
-    from analysis.trends import interrupted_time_series
-
-    try:
-        return interrupted_time_series(
-            _trend_view(version, state).raw, state.event, count="detected"
-        )
-    except (DarkFigureError, ValueError):  # e.g. a GLM that cannot start on the data
-        return None
-
-
 def headline_tiles(h: Headline, period: str) -> tuple[str, ...]:
     """(value, detail) text for the five Overview tiles, in order."""
     from dashboard.theme import fmt_count, fmt_interval
@@ -306,7 +201,7 @@ class AreaView:
 
 
 def area_view(store_path: Path | str, state: ViewState) -> AreaView:
-    return _area_view(data.store_version(store_path), _without_board(state))
+    return _area_view(data.store_version(store_path), without_board(state))
 
 
 @lru_cache(maxsize=128)
@@ -354,7 +249,7 @@ def _area_view(version, state: ViewState) -> AreaView:
 
 def area_funnel(store_path: Path | str, state: ViewState):
     """``analysis.funnel.funnel`` over the districts; suppressed districts' ratios hidden."""
-    return _area_funnel(data.store_version(store_path), _without_board(state))
+    return _area_funnel(data.store_version(store_path), without_board(state))
 
 
 @lru_cache(maxsize=128)
@@ -374,7 +269,7 @@ def _area_funnel(version, state: ViewState):
 
 def area_shrinkage(store_path: Path | str, state: ViewState):
     """``analysis.shrinkage.shrink_ratios`` over the districts, suppressed ones hidden."""
-    return _area_shrinkage(data.store_version(store_path), _without_board(state))
+    return _area_shrinkage(data.store_version(store_path), without_board(state))
 
 
 @lru_cache(maxsize=128)
@@ -408,7 +303,7 @@ def _hide(table: pd.DataFrame, hidden: set[str], columns: list[str]) -> pd.DataF
 
 def category_view(store_path: Path | str, state: ViewState, category: str) -> pd.DataFrame:
     """Detected (protected) and expected by sector or exploitation type for the view's area."""
-    return _category_view(data.store_version(store_path), _without_board(state), category)
+    return _category_view(data.store_version(store_path), without_board(state), category)
 
 
 @lru_cache(maxsize=128)
@@ -469,7 +364,7 @@ def _expected_category(area: str, n_quarters: int, scenario: str, dimension: str
 
 def area_by_category(store_path: Path | str, state: ViewState, category: str) -> pd.DataFrame:
     """Referral counts by district x category (protected), for the heatmap."""
-    return _area_by_category(data.store_version(store_path), _without_board(state), category)
+    return _area_by_category(data.store_version(store_path), without_board(state), category)
 
 
 @lru_cache(maxsize=128)
@@ -497,92 +392,3 @@ def _area_by_category(version, state: ViewState, category: str) -> pd.DataFrame:
     # line add up to totals shown elsewhere, so both are protected groups.
     protected = suppress_small_counts(long, "referral_count", group_columns="area_code")
     return protected[["area", category, "referral_count", "referral_count_suppressed"]]
-
-
-@dataclass(frozen=True)
-class HiddenView:
-    patterns: pd.DataFrame  # one 0/1 column per list + count (protected)
-    lists: tuple[str, ...]
-    result: object | None  # MSEResult from analysis.mse, when it has landed and fits
-    expected: object  # ExpectedResult for the same area and period (stock)
-    note: str
-
-
-def overlap_patterns(frame: pd.DataFrame, list_column: str = "agency_type") -> pd.DataFrame:
-    """People per combination of lists (a reshape): linked records only (person key known).
-
-    >>> f = pd.DataFrame({"person_id": [0, 0, 1, 2, -1],
-    ...                   "agency_type": ["police", "ngo", "police", "ngo", "ngo"]})
-    >>> overlap_patterns(f).sort_values(["ngo", "police"]).to_dict("list")
-    {'ngo': [0, 1, 1], 'police': [1, 0, 1], 'count': [1, 1, 1]}
-    """
-    if frame.empty:
-        return pd.DataFrame(columns=["count"])
-    linked = frame[frame["person_id"] >= 0]
-    if linked.empty:
-        return pd.DataFrame(columns=["count"])
-    lists = linked[list_column].astype("category")
-    names = list(lists.cat.categories)
-    # One bit per list; a person's pattern is the OR of the bits of their records. Sorting
-    # and reduceat keeps this linear in the records (a crosstab is far slower at 1M rows).
-    bits = np.left_shift(1, lists.cat.codes.to_numpy().astype(np.int64))
-    people = linked["person_id"].to_numpy()
-    order = np.argsort(people, kind="stable")
-    people, bits = people[order], bits[order]
-    starts = np.flatnonzero(np.r_[True, people[1:] != people[:-1]])
-    masks, counts = np.unique(np.bitwise_or.reduceat(bits, starts), return_counts=True)
-    out = pd.DataFrame({name: (masks >> i) & 1 for i, name in enumerate(names)})
-    out["count"] = counts
-    present = [n for n in names if out[n].any()]
-    return out[[*present, "count"]].sort_values("count", ascending=False, ignore_index=True)
-
-
-def hidden_view(store_path: Path | str, state: ViewState) -> HiddenView:
-    return _hidden_view(data.store_version(store_path), _without_board(state))
-
-
-@lru_cache(maxsize=64)
-def _hidden_view(version, state: ViewState) -> HiddenView:
-    from analysis.disclosure import suppress_small_counts
-
-    store_path = version[0]
-    quarters = view_quarters(store_path, state)
-    rows = data.referrals(store_path, state)
-    raw = overlap_patterns(rows)
-    lists = tuple(c for c in raw.columns if c != "count")
-    protected = suppress_small_counts(raw, "count") if len(raw) else raw
-    area = state.area or data.home_area()
-    expected = expected_for(
-        area,
-        max(len(quarters), 1),
-        state.scenario,
-        state.sector,
-        state.exploitation_type,
-        state.age_group,
-    )
-    result, note = None, ""
-    try:
-        from analysis import mse
-    except ImportError:
-        note = "The multiple systems estimate is not available in this version."
-    else:
-        result, note = _fit_mse(mse, raw, lists)
-    return HiddenView(protected, lists, result, expected, note)
-
-
-def _fit_mse(mse, patterns: pd.DataFrame, lists: tuple[str, ...]):
-    """Fit ``analysis.mse`` on the capture-pattern table; a failure is reported, not raised."""
-    from analysis.errors import DarkFigureError
-
-    if len(lists) < 2:
-        return None, "Multiple systems estimation needs at least two lists."
-    estimator = getattr(mse, "MultipleSystemsEstimator", None)
-    if estimator is None:
-        return None, "The multiple systems estimate is not available in this version."
-    try:
-        result = estimator().fit(patterns)
-    except DarkFigureError as exc:
-        return None, f"No multiple systems estimate: {exc}"
-    if not all(hasattr(result, a) for a in ("estimate", "lower", "upper", "observed")):
-        return None, "The multiple systems estimate could not be read (unexpected result)."
-    return result, ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard import data, estimates
+from dashboard import data, hidden_views
 from dashboard.state import ViewState
 
 
@@ -55,7 +55,7 @@ def test_person_keys_become_ids_and_missing_keys_stay_unlinked(store):
 
 
 def test_overlap_patterns_count_people_per_combination_of_lists(store):
-    patterns = estimates.overlap_patterns(data.referrals(store, ViewState()))
+    patterns = hidden_views.overlap_patterns(data.referrals(store, ViewState()))
     as_sets = {tuple(c for c in ("glaa", "ngo", "police") if row[c]): row["count"]
                for _, row in patterns.iterrows()}
     assert as_sets == {("ngo", "police"): 1, ("police",): 1, ("glaa", "police"): 1}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Input, Output, html
 
-from dashboard import data, estimates
+from dashboard import data, estimates, trend_views
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
@@ -46,10 +46,10 @@ def _band(store_path, state) -> ChartOutput:
 
 
 def _trend(store_path, state) -> ChartOutput:
-    view = estimates.trend_view(store_path, state)
+    view = trend_views.trend_view(store_path, state)
     return ChartOutput(
         trend_fig.trend_chart(
-            view.series, forecast=estimates.trend_forecast(store_path, state), board=state.board
+            view.series, forecast=trend_views.trend_forecast(store_path, state), board=state.board
         ),
         trend_fig.describe_trend(view.series),
         view.series,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import html
 
-from dashboard import data, estimates
+from dashboard import data, hidden_views
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
@@ -25,7 +25,7 @@ SOURCE = (
 )
 
 
-def _estimates_table(view: estimates.HiddenView) -> pd.DataFrame:
+def _estimates_table(view: hidden_views.HiddenView) -> pd.DataFrame:
     rows = []
     r = view.result
     if r is not None:
@@ -51,7 +51,7 @@ def _estimates_table(view: estimates.HiddenView) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _summary(view: estimates.HiddenView, area: str) -> str:
+def _summary(view: hidden_views.HiddenView, area: str) -> str:
     r = view.result
     if r is None:
         return f"{area}: {view.note}"
@@ -65,7 +65,7 @@ def _summary(view: estimates.HiddenView, area: str) -> str:
 
 
 def _estimates(store_path, state) -> ChartOutput:
-    view = estimates.hidden_view(store_path, state)
+    view = hidden_views.hidden_view(store_path, state)
     table = _estimates_table(view)
     area = data.area_name(state.area or data.home_area())
     return ChartOutput(
@@ -74,7 +74,7 @@ def _estimates(store_path, state) -> ChartOutput:
 
 
 def _overlaps(store_path, state) -> ChartOutput:
-    view = estimates.hidden_view(store_path, state)
+    view = hidden_views.hidden_view(store_path, state)
     n = len(view.patterns)
     summary = (
         f"{n} combinations of agency types hold linked people; bars show how many "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Input, Output, html
 
-from dashboard import data
+from dashboard import provenance
 from dashboard.components.page import page_header
 from dashboard.components.table import data_table
 from dashboard.state import from_dict
@@ -68,14 +68,14 @@ def layout(**_query) -> html.Div:
             html.Section(
                 [
                     html.H2("National estimates (scenarios)"),
-                    data_table(data.scenario_catalogue(), "Published UK prevalence estimates"),
+                    data_table(provenance.scenario_catalogue(), "Published UK prevalence estimates"),
                 ]
             ),
             html.Section(
                 [
                     html.H2("Sources, dates and licences"),
                     data_table(
-                        data.reference_sources(),
+                        provenance.reference_sources(),
                         "Reference data shipped with Dark Figure (data/reference/README.md)",
                     ),
                 ]
@@ -89,7 +89,7 @@ def layout(**_query) -> html.Div:
                         "releases. The police first-responder figures count the force that "
                         "made the referral, not where the exploitation happened."
                     ),
-                    data_table(data.data_vintages(), "Release used for each span of quarters"),
+                    data_table(provenance.data_vintages(), "Release used for each span of quarters"),
                 ]
             ),
         ]
@@ -99,4 +99,4 @@ def layout(**_query) -> html.Div:
 def register_callbacks(app) -> None:
     @app.callback(Output("methods-assumptions", "children"), Input("filter-state", "data"))
     def show_assumptions(state):
-        return data_table(data.assumptions_table(from_dict(state).scenario), "Assumptions in use")
+        return data_table(provenance.assumptions_table(from_dict(state).scenario), "Assumptions in use")

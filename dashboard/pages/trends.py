@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from dash import html
 
-from dashboard import data, estimates
+from dashboard import data, trend_views
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
@@ -33,9 +33,9 @@ def _its_sentence(its) -> str:
 
 
 def _series(store_path, state) -> ChartOutput:
-    view = estimates.trend_view(store_path, state)
-    forecast = estimates.trend_forecast(store_path, state)
-    its = estimates.trend_its(store_path, state)
+    view = trend_views.trend_view(store_path, state)
+    forecast = trend_views.trend_forecast(store_path, state)
+    its = trend_views.trend_its(store_path, state)
     events = (
         pd.DataFrame({"quarter": [its.first_post_quarter], "label": ["Intervention"]})
         if its is not None
@@ -67,7 +67,7 @@ def _series(store_path, state) -> ChartOutput:
 
 
 def _control(store_path, state) -> ChartOutput:
-    control = estimates.trend_control(store_path, state)
+    control = trend_views.trend_control(store_path, state)
     control = control if control is not None else pd.DataFrame()
     signals = int(control["signal"].sum()) if len(control) else 0
     summary = (
