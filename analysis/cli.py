@@ -31,6 +31,7 @@ def _command_modules():
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every discovered subcommand."""
     parser = argparse.ArgumentParser(
         prog="darkfigure",
         description="Estimate how much modern slavery goes unreported, where and in which sectors.",
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run `darkfigure`; returns the exit code (2 for errors the user can fix)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

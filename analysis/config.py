@@ -19,6 +19,7 @@ SAMPLE_DIR = REPO_ROOT / "data" / "sample"
 
 @dataclass(frozen=True)
 class Setting:
+    """One setting: its name, environment variable, default and help text."""
     name: str
     env: str
     default: str
@@ -115,10 +116,12 @@ def store_path(path: str | os.PathLike[str] | None = None) -> Path:
 
 
 def max_upload_bytes() -> int:
+    """The upload limit in bytes (setting max_upload_mb)."""
     return int(float(get_setting("max_upload_mb")) * 1024 * 1024)
 
 
 def suppression_threshold() -> int:
+    """Counts below this are suppressed (setting suppression_threshold)."""
     return int(get_setting("suppression_threshold"))
 
 
@@ -128,16 +131,20 @@ def get_flag(name: str) -> bool:
 
 
 def auth_enabled() -> bool:
+    """Whether login is required (setting auth_enabled)."""
     return get_flag("auth_enabled")
 
 
 def users_file() -> Path:
+    """Path of the users file (setting users_file)."""
     return Path(get_setting("users_file"))
 
 
 def secret_key_file() -> Path:
+    """Path of the session secret key (setting secret_key_file)."""
     return Path(get_setting("secret_key_file"))
 
 
 def audit_log() -> Path:
+    """Path of the audit log (setting audit_log)."""
     return Path(get_setting("audit_log"))

@@ -159,6 +159,7 @@ class _Staged:
 
 
 def content_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks: the identity of a load."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

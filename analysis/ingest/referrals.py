@@ -87,6 +87,7 @@ def normalise_header(name: str) -> str:
 
 
 def refuse_personal_data(columns: list[str], name: str) -> None:
+    """Raise InputError naming every header that looks like direct personal data."""
     found = [c for c in columns if normalise_header(c) in PERSONAL_DATA_COLUMNS]
     if found:
         raise InputError([

@@ -89,6 +89,7 @@ def decode_text(raw: bytes, name: str, encoding: str | None) -> str:
 
 
 def sniff_delimiter(text: str) -> str:
+    """The delimiter used most in the header line (comma when none is found)."""
     header = text.split("\n", 1)[0]
     counts = {d: header.count(d) for d in _DELIMITERS}
     best = max(counts, key=counts.get)
@@ -97,6 +98,7 @@ def sniff_delimiter(text: str) -> str:
 
 def read_csv_text(path: Path, name: str, *, encoding: str | None = None,
                   delimiter: str | None = None) -> pd.DataFrame:
+    """Read a CSV file as text cells with pyarrow, after a strict decode."""
     text = decode_text(path.read_bytes(), name, encoding)
     if not text.strip():
         raise _fail(name, "the file has no header row")
@@ -125,6 +127,7 @@ def _cell_text(value: Any) -> str:
 
 
 def read_workbook_text(path: Path, name: str, *, sheet: str | None = None) -> pd.DataFrame:
+    """Read one sheet of an XLSX/ODS workbook as text cells; dates become ISO strings."""
     from python_calamine import CalamineWorkbook  # lazy: keeps importing analysis cheap
 
     check_archive(path, name=name)
