@@ -79,3 +79,34 @@ def count_referrals(referrals: pd.DataFrame, by: str | Sequence[str], *,
     out = counts.reindex(index, fill_value=0).rename(name).reset_index()
     out[name] = out[name].astype(int)
     return out.sort_values(keys, ignore_index=True)
+
+
+def first_detections(referrals: pd.DataFrame, *, key: str = "person_key") -> pd.DataFrame:
+    """One row per person: each linked person's earliest referral; unlinked records kept.
+
+    Detection is counted in people, not records: a person referred by three agencies is one
+    detected victim, counted in the area, sector and quarter of their first referral in the
+    selection. Records without a key cannot be linked and each count once (an upper bound).
+
+    Parameters
+    ----------
+    referrals : DataFrame
+        Referrals with ``referral_date`` and the linkage ``key`` column (missing = unlinked).
+    key : str
+        The person column (``person_key`` in the store).
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"person_key": ["p", "p", None, None],
+    ...                   "referral_date": pd.to_datetime(["2023-05-01", "2023-01-01",
+    ...                                                    "2023-02-01", "2023-03-01"]),
+    ...                   "agency": ["police", "council", "ngo", "ngo"]})
+    >>> first_detections(r)["agency"].tolist()
+    ['council', 'ngo', 'ngo']
+    """
+    if referrals.empty:
+        return referrals
+    ordered = referrals.sort_values("referral_date", kind="stable")
+    linked = ordered[key].notna()
+    keep = ~linked | ~ordered[key].duplicated(keep="first")
+    return ordered[keep.to_numpy()].sort_index()

@@ -177,6 +177,25 @@ def referrals(
     return _referrals(store_version(store_path), state, use_area, use_period).copy()
 
 
+def people(
+    store_path: Path | str, state: ViewState, *, use_area: bool = True, use_period: bool = True
+) -> pd.DataFrame:
+    """The view's detected people: each linked person once, at their first referral in the view
+    (``analysis.tables.first_detections``); what every detected count on screen counts."""
+    return _people(store_version(store_path), state, use_area, use_period).copy()
+
+
+@lru_cache(maxsize=64)
+def _people(version: StoreVersion, state: ViewState, use_area: bool, use_period: bool) -> pd.DataFrame:
+    from analysis.tables import first_detections
+
+    rows = _referrals(version, state, use_area, use_period)
+    if rows.empty:
+        return rows
+    keyed = rows.assign(person_id=rows["person_id"].where(rows["person_id"] >= 0))
+    return rows.loc[first_detections(keyed, key="person_id").index]
+
+
 @lru_cache(maxsize=64)
 def _referrals(
     version: StoreVersion, state: ViewState, use_area: bool, use_period: bool
@@ -287,10 +306,10 @@ def loads_for_display(store_path: Path | str) -> pd.DataFrame:
 
 
 def counts_by_area_quarter(store_path: Path | str, state: ViewState) -> pd.DataFrame:
-    """Detected referrals by district and quarter for the view, protected for disclosure."""
+    """Detected people by district and quarter for the view, protected for disclosure."""
     from analysis.disclosure import suppress_small_counts
 
-    frame = referrals(store_path, state)
+    frame = people(store_path, state)
     if frame.empty:
         return pd.DataFrame(columns=["area_code", "area_name", "quarter", "referral_count"])
     table = (

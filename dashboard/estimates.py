@@ -123,7 +123,7 @@ def _headline(version, state: ViewState) -> Headline:
     quarters = view_quarters(store_path, state, default_last=4)
     view = replace(state, period=f"{quarters[0]}:{quarters[-1]}") if quarters else state
     area = state.area or data.home_area()
-    rows = data.referrals(store_path, view)
+    rows = data.people(store_path, view)
     count = pd.DataFrame({"area_code": [area], "referral_count": [len(rows)]})
     shown = suppress_small_counts(count, "referral_count")["referral_count"].iloc[0]
     detected = None if pd.isna(shown) else int(shown)
@@ -214,7 +214,7 @@ def _area_view(version, state: ViewState) -> AreaView:
     force = data.home_force(state)
     districts = data.lads_in(force)
     view = replace(state, area=force, period=f"{quarters[0]}:{quarters[-1]}" if quarters else "")
-    rows = data.referrals(store_path, view)
+    rows = data.people(store_path, view)
     counts = (
         rows.groupby("area_code", observed=False).size().reindex(districts, fill_value=0)
         if len(rows)
@@ -321,7 +321,7 @@ def _category_view(version, state: ViewState, category: str) -> pd.DataFrame:
         else replace(state, exploitation_type=ALL)
     )
     view = replace(lifted, period=f"{quarters[0]}:{quarters[-1]}" if quarters else "")
-    rows = data.referrals(store_path, view)
+    rows = data.people(store_path, view)
     if category == "sector":
         shares, names = assumptions.equal_shares(SHARE_SECTORS), list(SECTORS)
     else:
@@ -380,7 +380,7 @@ def _area_by_category(version, state: ViewState, category: str) -> pd.DataFrame:
         else replace(state, exploitation_type=ALL)
     )
     view = replace(lifted, area=force, period=f"{quarters[0]}:{quarters[-1]}" if quarters else "")
-    rows = data.referrals(store_path, view)
+    rows = data.people(store_path, view)
     if rows.empty:
         return pd.DataFrame(columns=["area", category, "referral_count"])
     counts = rows.groupby(["area_code", category], observed=True).size()

@@ -35,7 +35,7 @@ def _trend_view(version, state: ViewState) -> TrendView:
             columns=["quarter", "detected", "expected", "expected_lower", "expected_upper"]
         )
         return TrendView(empty, empty[["quarter", "detected"]])
-    rows = data.referrals(store_path, state)
+    rows = data.people(store_path, state)
     counts = rows.groupby("quarter", observed=False).size().reindex(quarters, fill_value=0)
     raw = pd.DataFrame({"quarter": quarters, "detected": counts.to_numpy()})
     area = state.area or data.home_area()

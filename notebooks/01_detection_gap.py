@@ -39,7 +39,7 @@ from analysis.reference import read_areas
 from analysis.schema import SECTORS
 from analysis.shrinkage import shrink_ratios
 from analysis.store import Store, sample_files
-from analysis.tables import count_referrals
+from analysis.tables import count_referrals, first_detections
 from analysis.trends import forecast_counts, interrupted_time_series, quarterly_series
 from dashboard.figures import funnel as funnel_figures
 from dashboard.figures import gap as gap_figures
@@ -77,9 +77,11 @@ referrals.drop(columns=["record_id", "person_key"]).head(3).transpose()
 # %% [markdown]
 # ### What "detected" means here
 #
-# A *detected* count is the number of referral **records** in the area and period, as the
-# dashboard shows it. A person referred by two agencies counts twice; notebook 2 links
-# records by `person_key` to count distinct people. Records by agency, protected:
+# A *detected* count is the number of **people** detected in the area and period, as the
+# dashboard shows it: records are linked by `person_key` and each person counts once, in the
+# area, sector and quarter of their first referral in the selection
+# (`analysis.tables.first_detections`); records without a key count once each. Records by
+# agency (before linking), protected:
 
 # %%
 by_agency = count_referrals(referrals, ["agency_type", "agency"], name="records")
@@ -92,8 +94,8 @@ format_suppressed(suppress_small_counts(by_agency, "records"))
 # %%
 districts = read_areas().query("pfa_code == @FORCE")[["lad_code", "lad_name"]]
 quarters = quarter_range(*PERIOD)
-in_period = store.referrals(area_codes=list(districts["lad_code"]), start=PERIOD[0],
-                            end=PERIOD[1])
+in_period = first_detections(store.referrals(area_codes=list(districts["lad_code"]),
+                                             start=PERIOD[0], end=PERIOD[1]))
 detected = count_referrals(in_period, ["area_code", "quarter"],
                            levels={"area_code": districts["lad_code"], "quarter": quarters})
 by_district = count_referrals(in_period, "area_code", levels={"area_code": districts["lad_code"]})
@@ -212,7 +214,7 @@ sector_figures.detected_vs_expected(by_sector.dropna(subset=["expected"]), "sect
 # %%
 all_quarters = quarter_range("2019Q1", "2025Q4")
 series = quarterly_series(
-    count_referrals(referrals, "quarter", levels={"quarter": all_quarters}).merge(
+    count_referrals(first_detections(referrals), "quarter", levels={"quarter": all_quarters}).merge(
         expected_grid([FORCE], all_quarters, scenario=SCENARIO), on="quarter"),
     count="detected", exposure="expected")
 its = interrupted_time_series(series, "2023Q4", count="detected", exposure="expected")

@@ -21,7 +21,7 @@ from analysis.periods import quarter_range
 from analysis.reference import read_areas
 from analysis.shrinkage import shrink_ratios
 from analysis.store import Store
-from analysis.tables import count_referrals
+from analysis.tables import count_referrals, first_detections
 
 FORCE = "E23000021"
 DISTRICT = "E06000016"  # Leicester
@@ -67,7 +67,7 @@ def _download(client, chart_id: str, view) -> pd.DataFrame:
 def _notebook_detected(store_path, area_codes: list[str]) -> pd.DataFrame:
     with Store(store_path, read_only=True) as store:
         rows = store.referrals(area_codes=area_codes, start=PERIOD[0], end=PERIOD[1])
-    return count_referrals(rows, ["area_code", "quarter"],
+    return count_referrals(first_detections(rows), ["area_code", "quarter"],
                            levels={"area_code": area_codes, "quarter": quarter_range(*PERIOD)})
 
 
