@@ -105,7 +105,9 @@ def funnel_plot(
                 bordercolor=theme.HIGHLIGHT,
                 font=dict(color=theme.HIGHLIGHT, size=theme.font_size(board) + 2),
             )
-    fig.update_xaxes(title=x_title, type="log")
+    # Plain numbers at 1-2-5 steps: plotly's default log ticks label minor steps as "2", "3"
+    # after "100", which reads as nonsense on a projected screen.
+    fig.update_xaxes(title=x_title, type="log", tickformat=",~r", dtick="D2")
     fig.update_yaxes(title=y_title, rangemode="tozero")
     _clip_outliers(fig, shown, board)
     hidden = len(table) - len(shown)
