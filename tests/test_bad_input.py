@@ -215,8 +215,9 @@ def test_every_problem_is_reported_at_once(folder, store, capsys):
 
 
 def test_negative_and_fractional_counts_in_nrm_tables_are_refused(folder, store, capsys):
-    from tests import nrm_workbooks as wb  # the faithful NRM layout builder
     import pandas as pd
+
+    from tests import nrm_workbooks as wb  # the faithful NRM layout builder
 
     data = pd.DataFrame({"year": [2023, 2023], "quarter": ["Q3", "Q4"], "dtn_reports": [-5, 2.5]})
     sheet = wb.quarterly_total_sheet("Table_40", wb.DTN_TITLE, data, "dtn_reports", number=40)

@@ -6,11 +6,11 @@ import json
 
 import pandas as pd
 import pytest
-from tests.test_bad_input import GOOD_ROW, MAPPING, write_csv
 
 from analysis.cli import main
 from analysis.errors import DarkFigureError
 from analysis.store import Store, build_sample_store
+from tests.test_bad_input import GOOD_ROW, MAPPING, write_csv
 
 SAMPLE_TRUTH = json.loads((__import__("analysis.config").config.SAMPLE_DIR / "truth.json").read_text())
 

@@ -82,13 +82,51 @@ def find_mapping(path: str | Path) -> Mapping | None:
 
 
 def normalise_header(name: str) -> str:
-    """Lower case, non-alphanumerics to ``_``: how personal-data headers are recognised."""
-    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+    """Lower case, camelCase split, non-alphanumerics to ``_``: how headers are compared.
+
+    Examples
+    --------
+    >>> normalise_header("DateOfBirth"), normalise_header(" Date of Birth ")
+    ('date_of_birth', 'date_of_birth')
+    """
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())
+    return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
+
+
+# Words that mark personal data wherever they stand in a header ("Home Address",
+# "Mobile Number", "Client Surname"). Bare "name" is only personal after a word for a
+# person, because "Site Name" or "Agency Name" are not.
+_PERSONAL_WORDS = {"dob", "postcode", "phone", "telephone", "mobile", "email", "nino",
+                   "passport", "surname", "forename", "address", "narrative", "notes",
+                   "comments"}
+_PERSON_WORDS = {"client", "victim", "person", "first", "last", "full", "given", "family",
+                 "middle", "maiden", "patient", "worker", "employee", "subject", "customer"}
+
+
+def is_personal_data_header(header: str) -> bool:
+    """Whether a header names direct personal data (``schema.PERSONAL_DATA_COLUMNS`` and
+    common variants of them).
+
+    Examples
+    --------
+    >>> [is_personal_data_header(h) for h in ("Client Name", "Site Name", "DateOfBirth")]
+    [True, False, True]
+    """
+    norm = normalise_header(header)
+    if norm in PERSONAL_DATA_COLUMNS:
+        return True
+    tokens = norm.split("_")
+    if _PERSONAL_WORDS & set(tokens):
+        return True
+    if tokens[-1] == "name" and len(tokens) > 1 and tokens[-2] in _PERSON_WORDS:
+        return True
+    padded = f"_{norm}_"
+    return any(f"_{term}_" in padded for term in PERSONAL_DATA_COLUMNS if "_" in term)
 
 
 def refuse_personal_data(columns: list[str], name: str) -> None:
     """Raise InputError naming every header that looks like direct personal data."""
-    found = [c for c in columns if normalise_header(c) in PERSONAL_DATA_COLUMNS]
+    found = [c for c in columns if is_personal_data_header(c)]
     if found:
         raise InputError([
             Problem(name, 1, c, "looks like a personal-data column (names, dates of birth, "
@@ -111,19 +149,24 @@ def _map_values(series: pd.Series, table: dict[str, Any]) -> pd.Series:
     return mapped.where(mapped.notna(), stripped)
 
 
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$"
+
+
 def _parse_dates(values: pd.Series, date_format: str | None) -> pd.Series:
     if date_format:
-        return pd.to_datetime(values, format=date_format, errors="coerce")
+        parsed = pd.to_datetime(values, format=date_format, errors="coerce")
+        # A workbook's real date cells arrive as ISO text whatever the mapping declares for
+        # typed dates; ISO is unambiguous, so accept it alongside the declared format.
+        iso = parsed.isna() & values.str.match(_ISO_DATE)
+        if iso.any():
+            parsed = parsed.where(~iso, pd.to_datetime(values[iso], format="ISO8601", errors="coerce"))
+        return parsed
     parsed = pd.to_datetime(values, format="ISO8601", errors="coerce")
     rest = parsed.isna() & values.ne("")
     if rest.any():
         parsed = parsed.where(~rest, pd.to_datetime(values[rest], dayfirst=True, errors="coerce",
                                                     format="mixed"))
     return parsed
-
-
-def _problem_rows(index: pd.Index) -> list[int]:
-    return [int(i) + 2 for i in index]  # header is spreadsheet row 1
 
 
 def apply_mapping(raw: pd.DataFrame, mapping: Mapping, name: str) -> tuple[pd.DataFrame, list[Problem], dict[str, str]]:
