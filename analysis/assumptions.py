@@ -133,7 +133,6 @@ def scenario_from_row(row: Mapping[str, object]) -> Scenario:
                      f"{float(rate)} per 1,000 (rounded, so approximate)")
     elif _missing(base):
         base = None
-        notes.append("population base not published")
     reference = f"{row['publisher']}, {row['publication']}; counts: {row['reference_period']}"
     if not _missing(row.get("url")):
         reference += f"; {row['url']}"
