@@ -235,15 +235,21 @@ def _pandera_problems(exc: pa.errors.SchemaErrors, name: str, header_of: dict[st
                       already: set[tuple[int | None, str]]) -> list[Problem]:
     problems = []
     cases = exc.failure_cases
+    duplicate = "record_id_unique_within_agency"
+    # A frame-level check reports every cell of a failing row; one problem per row is enough.
+    cases = cases[(cases["check"].astype(str) != duplicate) | (cases["column"] == "record_id")]
+    rows_of_id = (cases[cases["check"].astype(str) == duplicate]
+                  .groupby(cases["failure_case"].astype(str))["index"]
+                  .agg(lambda idx: ", ".join(str(int(i) + 2) for i in sorted(idx)[:10])))
     for case in cases.itertuples(index=False):
         column = case.column if isinstance(case.column, str) else None
         row = int(case.index) + 2 if pd.notna(case.index) else None
         if (row, column) in already:
             continue
         check = str(case.check)
-        if check == "record_id_unique_within_agency":
-            column = "record_id"
-            reason = "record_id appears more than once for this agency"
+        if check == duplicate:
+            reason = (f"record_id appears more than once for this agency "
+                      f"(rows {rows_of_id[str(case.failure_case)]})")
         elif check.startswith("isin"):
             reason = "not one of the allowed values (see docs/data_dictionary.md)"
         elif check.startswith("str_matches"):

@@ -7,6 +7,7 @@ exports neutralise it). The file type is judged from its content, not its name.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import zipfile
@@ -109,6 +110,11 @@ def read_csv_text(path: Path, name: str, *, encoding: str | None = None,
                             keep_default_na=False, engine="pyarrow")
     except Exception as exc:  # pyarrow and pandas raise different parser errors
         raise _fail(name, f"rows do not line up with the header ({exc})") from exc
+    # pandas renames a repeated header to "Ref.1"; keep the file's own names so a repeat
+    # is reported rather than silently loaded as two columns.
+    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=sep), [])
+    if len(header) == frame.shape[1]:
+        frame.columns = header
     return frame
 
 
