@@ -125,3 +125,46 @@ def test_summary_json_lists_tables_and_loads(sample_store, capsys):
     first = out["loads"][0]
     assert {"file_name", "content_hash", "kind", "rows", "loaded_at", "schema_version"} <= set(first)
     assert pd.Timestamp(first["loaded_at"]).year >= 2024
+
+
+def _nrm_cells(release: str, counts: dict[str, int | None]) -> pd.DataFrame:
+    """A few NrmCounts rows, as analysis.ingest.nrm_tables.read_nrm_tables returns them."""
+    return pd.DataFrame({
+        "period": list(counts), "geography_level": "uk", "geography_code": None,
+        "geography_name": "UK", "first_responder_type": "all", "first_responder": "all",
+        "exploitation_type": "all", "age_group": "all", "measure": "referrals", "location": "all",
+        "count": pd.array(list(counts.values()), dtype="Int64"),
+        "missing_marker": [None if v is not None else "[x]" for v in counts.values()],
+        "source_release": release, "source_table": "Table_1 (test)",
+    })
+
+
+def test_nrm_vintages_loaded_in_any_order_newest_release_wins(tmp_path, monkeypatch):
+    releases = {"q4.ods": _nrm_cells("2023Q4", {"2023Q3": 4710, "2023Q4": 4732}),
+                "q3.ods": _nrm_cells("2023Q3", {"2023Q2": 4300, "2023Q3": 4700})}
+    for name in releases:
+        (tmp_path / name).write_bytes(name.encode())  # distinct content for each file
+    monkeypatch.setattr("analysis.ingest.nrm_tables.read_nrm_tables",
+                        lambda path: releases[path.name].copy())
+    with Store(tmp_path / "s.duckdb") as store:
+        store.ingest([tmp_path / "q4.ods"], kind="nrm")
+        store.ingest([tmp_path / "q3.ods"], kind="nrm")  # an older release arrives later
+        current = store.nrm_counts().set_index("period")
+        history = store.nrm_counts(current_only=False)
+    assert current["count"].to_dict() == {"2023Q2": 4300, "2023Q3": 4710, "2023Q4": 4732}
+    assert current.loc["2023Q3", "source_release"] == "2023Q4"
+    assert len(history) == 4
+
+
+def test_reference_tables_are_loaded_once_and_recorded(tmp_path):
+    from analysis import reference
+
+    path = tmp_path / "s.duckdb"
+    for _ in range(2):
+        with Store(path) as store:
+            loads = store.loads()
+            areas = store.areas()
+    assert loads["kind"].tolist() == [
+        "reference:areas", "reference:populations", "reference:prevalence_estimates"]
+    assert len(areas) == len(reference.read_areas())
+    assert loads["content_hash"].str.fullmatch(r"[0-9a-f]{64}").all()
