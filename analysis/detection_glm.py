@@ -166,7 +166,7 @@ def _nb_alpha(y, X, offset, start, fallback: float) -> float:
             warnings.simplefilter("ignore")
             fit = NegativeBinomial(y, X, offset=offset).fit(
                 start_params=np.append(start, max(fallback, 0.05)), disp=0, maxiter=200)
-        a = float(fit.params[-1])
+        a = float(np.asarray(fit.params)[-1])
         if np.isfinite(a) and a > 0:
             return a
     except (np.linalg.LinAlgError, ValueError):
