@@ -7,11 +7,12 @@ import json
 import zipfile
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import pytest
 
 from analysis.cli import main
-from analysis.store import Store
+from analysis.store import TABLES, Store
 
 HEADER = ["Ref", "Key", "Date", "LA", "Type", "Sector", "Age", "Sex", "Nat", "NRM"]
 GOOD_ROW = ["R1", "ab" * 16, "05/03/2023", "E06000016", "Labour", "Car wash", "Adult", "Male", "UK", "Y"]
@@ -55,7 +56,7 @@ def store(folder):
 def fingerprint(path: Path) -> dict:
     with Store(path, read_only=True) as s:
         out = {}
-        for table in ("referrals", "nrm_counts", "loads", "populations"):
+        for table in TABLES:
             frame = s.table(table)
             out[table] = (len(frame), hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest())
         return out
@@ -175,22 +176,39 @@ def test_non_yes_no_value(folder, store, capsys):
     refused(capsys, store, write_csv(folder, rows), "row 2", "NRM -> nrm_referred", "yes/no")
 
 
-def test_failure_injected_mid_load_rolls_everything_back(folder, store, monkeypatch, capsys):
-    good = write_csv(folder, [[f"N{i}", *GOOD_ROW[1:]] for i in range(5)], name="extract_a.csv")
-    second = write_csv(folder, [[f"M{i}", *GOOD_ROW[1:]] for i in range(5)], name="extract_b.csv")
+def _fail_second_load_record(monkeypatch, error: Exception) -> None:
+    """Raise ``error`` when the second file's load is recorded: after the first file's rows,
+    its load record and the second file's rows have been written in the transaction."""
     calls = {"n": 0}
     original = Store._record_load
 
-    def fail_on_second_file(self, *args):
+    def record_then_fail(self, *args):
         calls["n"] += 1
-        if calls["n"] == 2:  # after the first file's rows and load record are written
-            raise RuntimeError("disk full (injected)")
+        if calls["n"] == 2:
+            raise error
         return original(self, *args)
 
-    monkeypatch.setattr(Store, "_record_load", fail_on_second_file)
+    monkeypatch.setattr(Store, "_record_load", record_then_fail)
+
+
+def test_failure_injected_mid_load_rolls_everything_back(folder, store, monkeypatch, capsys):
+    first = write_csv(folder, [[f"N{i}", *GOOD_ROW[1:]] for i in range(5)], name="extract_a.csv")
+    second = write_csv(folder, [[f"M{i}", *GOOD_ROW[1:]] for i in range(5)], name="extract_b.csv")
+    _fail_second_load_record(monkeypatch, duckdb.IOException("No space left on device (injected)"))
     before = fingerprint(store)
-    with pytest.raises(RuntimeError, match="injected"):
-        main(["ingest", str(good), str(second), "--store", str(store)])
+    assert main(["ingest", str(first), str(second), "--store", str(store)]) == 2
+    err = capsys.readouterr().err
+    assert "rolled back" in err and "store is unchanged" in err and "injected" in err
+    assert fingerprint(store) == before
+
+
+def test_a_bug_mid_load_still_rolls_everything_back(folder, store, monkeypatch):
+    first = write_csv(folder, [[f"N{i}", *GOOD_ROW[1:]] for i in range(5)], name="extract_a.csv")
+    second = write_csv(folder, [[f"M{i}", *GOOD_ROW[1:]] for i in range(5)], name="extract_b.csv")
+    _fail_second_load_record(monkeypatch, RuntimeError("a bug (injected)"))
+    before = fingerprint(store)
+    with pytest.raises(RuntimeError, match="injected"):  # bugs keep their traceback
+        main(["ingest", str(first), str(second), "--store", str(store)])
     assert fingerprint(store) == before
 
 
