@@ -263,3 +263,117 @@ def detected_counts(referrals: pd.DataFrame,
         frame = pd.concat([frame[frame["person_key"].notna()].drop_duplicates("person_key"),
                            frame[frame["person_key"].isna()]])
     return count_referrals(frame, keys, levels=levels)
+
+
+MIN_TREND_QUARTERS = 4
+
+
+def districts_of(area_code: str) -> list[str]:
+    """The local authority districts an area is made of (a district is its own list).
+
+    Police force areas and regions expand to their districts (``analysis.reference``).
+
+    Examples
+    --------
+    >>> len(districts_of("E23000021")), districts_of("E06000016")
+    (9, ['E06000016'])
+    """
+    from analysis.reference import read_areas
+
+    areas = read_areas()
+    for column in ("lad_code", "pfa_code", "region"):
+        hit = areas.loc[areas[column] == area_code, "lad_code"]
+        if not hit.empty:
+            return sorted(hit.unique().tolist())
+    raise DarkFigureError(f"unknown area '{area_code}': give a district (E06/E07/E08/E09/W06) "
+                          f"or police force area (E23/W15) code of England and Wales")
+
+
+def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[str], *,
+                   scenario=None, duration=None, alpha: float = 0.05,
+                   ) -> tuple[DetectionResult, DetectionModelResult | None, list[str]]:
+    """Detection ratio, gap and trend for one area over whole quarters.
+
+    The trend comes from :func:`fit_detection_model` over district x quarter x sector cells
+    (expected split equally over the sectors seen: the sector terms absorb the split); it is
+    skipped, with a note, for fewer than ``MIN_TREND_QUARTERS`` quarters or no detections.
+
+    Returns
+    -------
+    (DetectionResult, DetectionModelResult or None, notes)
+    """
+    from analysis.assumptions import DEFAULT_DURATION, equal_shares
+    from analysis.expected import expected_flow, expected_grid
+
+    quarters = list(quarters)
+    duration = duration or DEFAULT_DURATION
+    districts = districts_of(area_code)
+    counts = detected_counts(referrals, quarters=quarters, area_codes=districts)
+    detected = int(counts["detected"].sum())
+    expected = expected_flow(area_code, scenario=scenario, duration=duration,
+                             period_years=len(quarters) / 4)
+    notes: list[str] = []
+    model = None
+    if len(quarters) < MIN_TREND_QUARTERS:
+        notes.append(f"trend skipped: {len(quarters)} quarter(s), at least "
+                     f"{MIN_TREND_QUARTERS} needed")
+    elif detected == 0:
+        notes.append("trend skipped: nothing detected in the period")
+    else:
+        sectors = sorted(counts["sector"].unique())
+        grid = expected_grid(districts, quarters, scenario=scenario, duration=duration,
+                             shares=equal_shares(sectors), categories=sectors)
+        model = fit_detection_model(counts.merge(grid, on=["area_code", "quarter", "sector"]),
+                                    alpha)
+        notes.append(f"trend: {model.family} GLM over district x quarter x sector; "
+                     f"{model.dispersion_test.rule}")
+    result = detection_ratio(detected, expected, alpha,
+                             trend=None if model is None else model.trend)
+    return result, model, notes
+
+
+def national_detection(quarters: Sequence[str] | None = None, *, scenario=None, duration=None,
+                       alpha: float = 0.05, vintage: str = "first",
+                       ) -> tuple[DetectionResult, DetectionModelResult | None, list[str]]:
+    """UK NRM referrals against the expected UK flow (real public data).
+
+    ``quarters`` default to the last four published; ``vintage`` as in
+    :func:`analysis.national.uk_quarterly_referrals`. NRM referrals count referrals, not
+    distinct people, and include adults and children from all first responders.
+
+    Examples
+    --------
+    >>> r, _, _ = national_detection(["2023Q1", "2023Q2", "2023Q3", "2023Q4"],
+    ...                              scenario="gsi_2023")
+    >>> r.detected, round(r.expected.value)       # 122,000 / 2 years x 1 year
+    (17017, 61000)
+    """
+    from analysis.assumptions import DEFAULT_DURATION
+    from analysis.expected import UK_CODE, expected_flow
+    from analysis.national import uk_quarterly_referrals
+
+    duration = duration or DEFAULT_DURATION
+    series = uk_quarterly_referrals(vintage).set_index("period")["referrals"]
+    quarters = list(quarters) if quarters is not None else list(series.index[-4:])
+    absent = [q for q in quarters if q not in series.index]
+    if absent:
+        raise DarkFigureError(f"no published UK NRM figure for {', '.join(absent)} "
+                              f"(available {series.index[0]} to {series.index[-1]})")
+    detected = int(series.loc[quarters].sum())
+    expected = expected_flow(UK_CODE, scenario=scenario, duration=duration,
+                             period_years=len(quarters) / 4)
+    notes = [f"detected: UK NRM referrals ({vintage} published figure per quarter), which "
+             f"count referrals, not distinct people"]
+    model = None
+    if len(quarters) >= MIN_TREND_QUARTERS:
+        per_quarter = expected.value / len(quarters)
+        counts = pd.DataFrame({"quarter": quarters, "detected": series.loc[quarters].to_numpy(),
+                               "expected": per_quarter})
+        model = fit_detection_model(counts, alpha)
+        notes.append(f"trend: {model.family} GLM over quarters; {model.dispersion_test.rule}")
+    else:
+        notes.append(f"trend skipped: {len(quarters)} quarter(s), at least "
+                     f"{MIN_TREND_QUARTERS} needed")
+    result = detection_ratio(detected, expected, alpha,
+                             trend=None if model is None else model.trend)
+    return result, model, notes
