@@ -1,0 +1,329 @@
+"""Log-linear models for multiple systems estimation: design, fit, existence check, selection.
+
+The model and the selection rules follow the R package SparseMSE (Chan, Silverman and Vincent,
+"A linear programming approach to the existence and identifiability of the maximum likelihood
+estimate in multiple systems estimation", JASA 116 (2021) 1297-1306) and the 2014 Home Office
+analysis (Silverman, *Modern Slavery: an application of Multiple Systems Estimation*).
+
+Cells are the ``2**k - 1`` observable capture patterns, each a tuple of 0/1 flags. A model is a
+tuple of list-index pairs ``(i, j)`` with ``i < j`` added to the main effects. The counts are
+Poisson with ``log mu = a0 + sum a_i + sum b_ij``; the dark figure is ``exp(a0)``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, special, stats
+
+Pair = tuple[int, int]
+
+# Codes of the existence/identifiability check (Chan et al. 2021): they add up.
+OK, NO_MLE, NOT_IDENTIFIABLE = 0, 1, 2
+
+
+def all_patterns(k: int) -> np.ndarray:
+    """The ``2**k - 1`` observable capture patterns as rows of a 0/1 matrix.
+
+    Rows are in the order of the binary number ``sum(flag_i * 2**i)``, so the first list varies
+    fastest.
+
+    Examples
+    --------
+    >>> all_patterns(2).tolist()
+    [[1, 0], [0, 1], [1, 1]]
+    """
+    codes = np.arange(1, 2**k)
+    return ((codes[:, None] >> np.arange(k)) & 1).astype(np.int64)
+
+
+def all_pairs(k: int) -> list[Pair]:
+    """Pairs ``(i, j)``, ``i < j``, in SparseMSE's order (1,2), (1,3), ..., (k-1,k).
+
+    Examples
+    --------
+    >>> all_pairs(3)
+    [(0, 1), (0, 2), (1, 2)]
+    """
+    return list(itertools.combinations(range(k), 2))
+
+
+def design(patterns: np.ndarray, pairs) -> np.ndarray:
+    """Design matrix: intercept, one column per list, one product column per pair.
+
+    Examples
+    --------
+    >>> design(all_patterns(2), [(0, 1)]).astype(int).tolist()
+    [[1, 1, 0, 0], [1, 0, 1, 0], [1, 1, 1, 1]]
+    """
+    n, _ = patterns.shape
+    cols = [np.ones((n, 1), dtype=float), patterns.astype(float)]
+    cols += [(patterns[:, i] * patterns[:, j]).astype(float)[:, None] for i, j in pairs]
+    return np.hstack(cols)
+
+
+def overlap_counts(patterns: np.ndarray, counts: np.ndarray) -> dict[Pair, float]:
+    """``N*_ij``: observed cases on both lists i and j (whatever other lists they are on).
+
+    Examples
+    --------
+    >>> overlap_counts(all_patterns(2), np.array([5, 4, 2]))
+    {(0, 1): 2.0}
+    """
+    k = patterns.shape[1]
+    return {(i, j): float(counts[(patterns[:, i] == 1) & (patterns[:, j] == 1)].sum())
+            for i, j in all_pairs(k)}
+
+
+def split_empty(patterns: np.ndarray, counts: np.ndarray, pairs) -> tuple[list, list, np.ndarray]:
+    """Split the pairs into fitted ones and empty overlaps (extended MLE ``-inf``).
+
+    Returns ``(finite pairs, infinite pairs, mask of retained cells)``: every cell containing
+    both lists of an empty pair is removed, because its fitted mean is 0.
+    """
+    overlaps = overlap_counts(patterns, counts)
+    finite = [p for p in pairs if overlaps[p] > 0]
+    infinite = [p for p in pairs if overlaps[p] == 0]
+    keep = np.ones(len(patterns), dtype=bool)
+    for i, j in infinite:
+        keep &= ~((patterns[:, i] == 1) & (patterns[:, j] == 1))
+    return finite, infinite, keep
+
+
+def existence_code(x: np.ndarray, y: np.ndarray, tol: float = 1e-7) -> int:
+    """Existence (code 1) and identifiability (code 2) check of one design on retained cells.
+
+    Solves the linear programme of Fienberg and Rinaldo (2012), as corrected by Chan et al.
+    (2021): maximise ``s`` subject to ``A x = A y``, ``x_w >= s``, ``x, s >= 0``, where ``A``
+    is the transposed design. The MLE exists iff the optimum ``s`` is positive.
+
+    Examples
+    --------
+    >>> x = design(all_patterns(2), [])
+    >>> existence_code(x, np.array([5.0, 4.0, 2.0])), existence_code(x, np.array([5.0, 4.0, 0.0]))
+    (0, 1)
+    """
+    n, p = x.shape
+    code = NOT_IDENTIFIABLE if np.linalg.matrix_rank(x) < p else OK
+    a = x.T
+    t = a @ y
+    # variables (x_1..x_n, s); minimise -s
+    c = np.zeros(n + 1)
+    c[-1] = -1.0
+    a_eq = np.hstack([a, np.zeros((p, 1))])
+    a_ub = np.hstack([-np.eye(n), np.ones((n, 1))])
+    res = optimize.linprog(c, A_ub=a_ub, b_ub=np.zeros(n), A_eq=a_eq, b_eq=t,
+                           bounds=(0, None), method="highs")
+    scale = max(1.0, float(np.max(np.abs(t))))
+    if res.status == 3:  # unbounded s means x can grow freely: interior certainly reached
+        return code
+    if res.status != 0 or -res.fun <= tol * scale:
+        code += NO_MLE
+    return code
+
+
+def fit_poisson(x: np.ndarray, y: np.ndarray, max_iter: int = 100,
+                tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson log-linear maximum likelihood by Newton's method (IRLS).
+
+    Returns the coefficients and their covariance (inverse Fisher information, dispersion 1).
+
+    Examples
+    --------
+    >>> beta, cov = fit_poisson(design(all_patterns(2), []), np.array([30.0, 20.0, 10.0]))
+    >>> round(float(np.exp(beta[0])), 6)  # n10 * n01 / n11
+    60.0
+    """
+    # start from a least-squares fit to log(y + 0.5): close to the answer, so few steps
+    beta = np.linalg.lstsq(x, np.log(y + 0.5), rcond=None)[0]
+    for _ in range(max_iter):
+        eta = np.clip(x @ beta, -700, 700)
+        mu = np.exp(eta)
+        info = x.T @ (mu[:, None] * x)
+        step = np.linalg.solve(info, x.T @ (y - mu))
+        # halve the step while the log-likelihood falls: guards the far start
+        ll_old = float(y @ eta - mu.sum())
+        scale = 1.0
+        for _ in range(30):
+            trial = beta + scale * step
+            eta_t = np.clip(x @ trial, -700, 700)
+            if float(y @ eta_t - np.exp(eta_t).sum()) >= ll_old - 1e-12 * abs(ll_old):
+                break
+            scale /= 2
+        beta = trial
+        if np.max(np.abs(scale * step)) < tol:
+            break
+    mu = np.exp(np.clip(x @ beta, -700, 700))
+    cov = np.linalg.inv(x.T @ (mu[:, None] * x))
+    return beta, cov
+
+
+@dataclass(frozen=True)
+class ModelFit:
+    """One fitted log-linear model: pairs, -inf pairs, fit statistics and the estimate."""
+
+    pairs: tuple[Pair, ...]
+    infinite: tuple[Pair, ...]
+    code: int
+    dark: float = math.nan          # exp(a0): fitted mean of the unobservable cell
+    log_dark: float = math.nan
+    se_log_dark: float = math.nan
+    loglik: float = math.nan
+    n_params: int = 0
+    fitted: np.ndarray | None = None  # fitted means on all cells (0 on removed cells)
+
+    @property
+    def usable(self) -> bool:
+        return self.code == OK
+
+
+class ModelCache:
+    """Fits and checks of one table, cached; checks also across tables by zero pattern.
+
+    The existence of the MLE depends only on which cells are zero (Fienberg and Rinaldo 2012),
+    so a bootstrap replicate with the same zeros reuses the check.
+    """
+
+    def __init__(self, patterns: np.ndarray, counts: np.ndarray, checks: dict | None = None):
+        self.patterns = patterns
+        self.counts = np.asarray(counts, dtype=float)
+        self.k = patterns.shape[1]
+        self.n_obs = float(self.counts.sum())
+        self.overlaps = overlap_counts(patterns, self.counts)
+        self.zeros = tuple(self.counts == 0)
+        self.checks = {} if checks is None else checks
+        self.fits: dict[tuple, ModelFit] = {}
+
+    def check(self, pairs) -> int:
+        """Existence/identifiability code of the model with these pairs (0 = usable)."""
+        pairs = tuple(sorted(pairs))
+        key = (pairs, self.zeros)
+        if key not in self.checks:
+            finite, _, keep = split_empty(self.patterns, self.counts, pairs)
+            x = design(self.patterns[keep], finite)
+            self.checks[key] = existence_code(x, self.counts[keep])
+        return self.checks[key]
+
+    def fit(self, pairs) -> ModelFit:
+        """Fit the model (after the check; an unusable model comes back unfitted)."""
+        pairs = tuple(sorted(pairs))
+        if pairs in self.fits:
+            return self.fits[pairs]
+        finite, infinite, keep = split_empty(self.patterns, self.counts, pairs)
+        code = self.check(pairs)
+        if code != OK:
+            result = ModelFit(pairs, tuple(infinite), code)
+        else:
+            x = design(self.patterns[keep], finite)
+            y = self.counts[keep]
+            beta, cov = fit_poisson(x, y)
+            mu = np.exp(x @ beta)
+            loglik = float(np.sum(y * np.log(np.where(y > 0, mu, 1.0)) - mu
+                                  - special.gammaln(y + 1)))
+            fitted = np.zeros(len(self.counts))
+            fitted[keep] = mu
+            result = ModelFit(pairs, tuple(infinite), code, float(np.exp(beta[0])),
+                              float(beta[0]), float(math.sqrt(cov[0, 0])), loglik,
+                              1 + self.k + len(pairs), fitted)
+        self.fits[pairs] = result
+        return result
+
+    def aic(self, fit: ModelFit) -> float:
+        """AIC counting every parameter, the ``-inf`` ones included."""
+        return 2 * fit.n_params - 2 * fit.loglik
+
+    def bic(self, fit: ModelFit) -> float:
+        """BIC with ``n`` = observed cases (Rcapture convention)."""
+        return fit.n_params * math.log(self.n_obs) - 2 * fit.loglik
+
+    def entry_pvalues(self, fit: ModelFit) -> dict[Pair, float]:
+        """SparseMSE's one-sided Poisson p-value for each pair not yet in the model."""
+        out = {}
+        for i, j in all_pairs(self.k):
+            if (i, j) in fit.pairs:
+                continue
+            both = (self.patterns[:, i] == 1) & (self.patterns[:, j] == 1)
+            lam = float(fit.fitted[both].sum())
+            n = self.overlaps[(i, j)]
+            out[(i, j)] = min(stats.poisson.cdf(n, lam), stats.poisson.sf(n - 1, lam)) \
+                if lam > 0 else (1.0 if n == 0 else 0.0)
+        return out
+
+
+def stepwise(cache: ModelCache, pthresh: float = 0.02) -> tuple[ModelFit, list[dict]]:
+    """SparseMSE stepwise selection: add the most significant pair while ``p < pthresh``.
+
+    Returns the chosen fit and one row per model visited (for the table of models).
+
+    Examples
+    --------
+    >>> cache = ModelCache(all_patterns(2), np.array([30, 20, 10]))
+    >>> fit, steps = stepwise(cache)
+    >>> fit.pairs, round(cache.n_obs + fit.dark)
+    ((), 120)
+    """
+    current = cache.fit(())
+    if not current.usable:
+        return current, [_row(cache, current, "main effects", math.nan)]
+    steps = [_row(cache, current, "main effects", math.nan)]
+    while True:
+        pvals = cache.entry_pvalues(current)
+        chosen = None
+        # smallest p first, ties to the lowest pair index; a pair failing the check has p = 1
+        for pair in sorted(pvals, key=lambda q: (pvals[q], all_pairs(cache.k).index(q))):
+            if pvals[pair] >= pthresh:
+                break
+            if cache.check(current.pairs + (pair,)) == OK:
+                chosen = pair
+                break
+        if chosen is None:
+            return current, steps
+        current = cache.fit(current.pairs + (chosen,))
+        steps.append(_row(cache, current, f"add {chosen}", pvals[chosen]))
+
+
+def criterion_search(cache: ModelCache, criterion: str) -> tuple[ModelFit, list[dict]]:
+    """Forward selection by AIC or BIC: add the pair that lowers the criterion most; stop when
+    none lowers it (the 2014 Home Office procedure, with BIC as an option).
+
+    Examples
+    --------
+    >>> fit, _ = criterion_search(ModelCache(all_patterns(2), np.array([30, 20, 10])), "bic")
+    >>> fit.pairs
+    ()
+    """
+    score = cache.aic if criterion == "aic" else cache.bic
+    current = cache.fit(())
+    steps = [_row(cache, current, "main effects", math.nan)]
+    if not current.usable:
+        return current, steps
+    best = score(current)
+    while True:
+        candidates = []
+        for pair in all_pairs(cache.k):
+            if pair in current.pairs:
+                continue
+            fit = cache.fit(current.pairs + (pair,))
+            steps.append(_row(cache, fit, f"try {pair}", math.nan))
+            if fit.usable:
+                candidates.append((score(fit), all_pairs(cache.k).index(pair), fit))
+        if not candidates:
+            return current, steps
+        value, _, fit = min(candidates, key=lambda c: (c[0], c[1]))
+        if value >= best:
+            return current, steps
+        best, current = value, fit
+
+
+def _row(cache: ModelCache, fit: ModelFit, step: str, p: float) -> dict:
+    return {
+        "step": step, "pairs": fit.pairs, "infinite_pairs": fit.infinite, "code": fit.code,
+        "p_value": p, "n_params": fit.n_params if fit.usable else math.nan,
+        "loglik": fit.loglik,
+        "aic": cache.aic(fit) if fit.usable else math.nan,
+        "bic": cache.bic(fit) if fit.usable else math.nan,
+        "estimate": cache.n_obs + fit.dark if fit.usable else math.nan,
+    }

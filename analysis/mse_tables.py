@@ -1,0 +1,150 @@
+"""Capture-pattern tables for multiple systems estimation: build, read and validate.
+
+A capture-pattern table has one 0/1 column per list (the list names are the column names) and
+a ``count`` column: the number of people seen on exactly that combination of lists. This is the
+input of :class:`analysis.mse.MultipleSystemsEstimator` and of ``darkfigure mse FILE.csv``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import DarkFigureError, InputError, Problem
+from analysis.mse_model import all_patterns
+
+
+def capture_patterns(referrals: pd.DataFrame, list_column: str = "agency_type") -> pd.DataFrame:
+    """People per capture pattern, from records linked by ``person_key``.
+
+    Every observable pattern (``2**k - 1`` rows, zeros included) is returned, lists sorted by
+    name. Records without a person key cannot be linked and are left out; their number is in
+    ``table.attrs["unlinked_records"]`` (the estimator repeats it in its notes).
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"person_key": ["a", "a", "b", "c", None],
+    ...                   "agency_type": ["police", "ngo", "police", "ngo", "ngo"]})
+    >>> t = capture_patterns(r)
+    >>> t.to_dict("list")
+    {'ngo': [1, 0, 1], 'police': [0, 1, 1], 'count': [1, 1, 1]}
+    >>> t.attrs["unlinked_records"]
+    1
+    """
+    for column in ("person_key", list_column):
+        if column not in referrals.columns:
+            raise DarkFigureError(f"referrals have no column '{column}'")
+    key = referrals["person_key"]
+    linked_mask = key.notna() & (key.astype("string").str.strip() != "")
+    linked = referrals.loc[linked_mask.fillna(False).astype(bool), ["person_key", list_column]]
+    linked = linked.dropna(subset=[list_column])
+    names = sorted(linked[list_column].astype(str).unique())
+    if not names:
+        raise DarkFigureError("no linked records (none has a person key): nothing to estimate")
+    seen = pd.crosstab(linked["person_key"], linked[list_column].astype(str)).reindex(
+        columns=names, fill_value=0) > 0
+    observed = seen.astype(np.int64).value_counts()
+    patterns = all_patterns(len(names))
+    table = pd.DataFrame(patterns, columns=names)
+    lookup = {tuple(int(v) for v in idx) if isinstance(idx, tuple) else (int(idx),): int(n)
+              for idx, n in observed.items()}
+    table["count"] = [lookup.get(tuple(row), 0) for row in patterns.tolist()]
+    table.attrs["unlinked_records"] = int(len(referrals) - int(linked_mask.sum()))
+    table.attrs["list_column"] = list_column
+    return table
+
+
+def read_capture_table(path: str | Path) -> pd.DataFrame:
+    """Read and validate a capture-pattern CSV (0/1 columns per list plus ``count``).
+
+    Raises :class:`analysis.errors.InputError` naming every bad row and column.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> _ = open(f, "w").write("A,B,count\\n1,0,30\\n0,1,20\\n1,1,10\\n")
+    >>> read_capture_table(f)["count"].sum()
+    np.int64(60)
+    """
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, skipinitialspace=True)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError,
+            pd.errors.EmptyDataError) as exc:
+        raise DarkFigureError(f"cannot read {path}: {exc}") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return validate_table(frame, source=path.name)
+
+
+def validate_table(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
+    """Check a capture-pattern table and return it clean (int columns, all ``2**k - 1`` cells).
+
+    Problems with the file (missing ``count``, values other than 0/1, negative or non-whole
+    counts, duplicate patterns) raise :class:`InputError`; data that cannot be modelled (one
+    list, a list with no records, every record in one cell) raise :class:`DarkFigureError`.
+
+    Examples
+    --------
+    >>> validate_table(pd.DataFrame({"A": [1, 0], "B": [0, 1], "count": [3, 4]}))["count"].tolist()
+    [3, 4, 0]
+    >>> validate_table(pd.DataFrame({"A": [1, 2], "count": [3, 4]}))
+    Traceback (most recent call last):
+    ...
+    analysis.errors.InputError: 1 problem(s); nothing was stored:
+      - table, row 3, column 'A': capture flags must be 0 or 1 (value: '2')
+    """
+    problems: list[Problem] = []
+    if "count" not in table.columns:
+        raise InputError([Problem(source, None, "count", "missing column 'count'")])
+    lists = [c for c in table.columns if c != "count"]
+    if not lists:
+        raise InputError([Problem(source, None, None, "no list columns beside 'count'")])
+    flags = pd.DataFrame(index=table.index)
+    for column in lists:
+        values = pd.to_numeric(table[column], errors="coerce")
+        for row in table.index[~values.isin([0, 1])]:
+            problems.append(Problem(source, int(row) + 2, column,
+                                    "capture flags must be 0 or 1", str(table.at[row, column])))
+        flags[column] = values
+    counts = pd.to_numeric(table["count"], errors="coerce")
+    for row in table.index:
+        value = counts[row]
+        if pd.isna(value) or value != np.floor(value):
+            problems.append(Problem(source, int(row) + 2, "count", "count must be a whole number",
+                                    str(table.at[row, "count"])))
+        elif value < 0:
+            problems.append(Problem(source, int(row) + 2, "count", "count must not be negative",
+                                    str(table.at[row, "count"])))
+    if problems:
+        raise InputError(problems)
+    flags = flags.astype(np.int64)
+    duplicated = flags.duplicated(keep="first")
+    for row in table.index[duplicated]:
+        problems.append(Problem(source, int(row) + 2, None, "duplicate capture pattern",
+                                "".join(str(v) for v in flags.loc[row])))
+    unseen = flags.sum(axis=1) == 0
+    for row in table.index[unseen & (counts > 0)]:
+        problems.append(Problem(source, int(row) + 2, None,
+                                "the pattern on no list cannot be observed", str(counts[row])))
+    if problems:
+        raise InputError(problems)
+    k = len(lists)
+    if k < 2:
+        raise DarkFigureError("multiple systems estimation needs at least two lists; got "
+                              f"one ({lists[0]})")
+    lookup = {tuple(r): int(c) for r, c in zip(flags.itertuples(index=False), counts)}
+    patterns = all_patterns(k)
+    out = pd.DataFrame(patterns, columns=lists)
+    out["count"] = [lookup.get(tuple(r), 0) for r in patterns.tolist()]
+    out.attrs.update(table.attrs)
+    per_list = {name: int(out.loc[out[name] == 1, "count"].sum()) for name in lists}
+    empty = [name for name, n in per_list.items() if n == 0]
+    if empty:
+        raise DarkFigureError(f"list(s) with no records: {', '.join(empty)}; drop or merge them")
+    if int((out["count"] > 0).sum()) == 1:
+        raise DarkFigureError("every record is in one capture pattern: the lists carry no "
+                              "information on overlap, so nothing can be estimated")
+    return out
