@@ -1,9 +1,12 @@
+"""Scenarios, duration and share tables: the stated assumptions behave as declared."""
+
+from __future__ import annotations
+
 import pytest
 
 from analysis.assumptions import (
     DEFAULT_DURATION,
     Scenario,
-    ShareTable,
     catalogue_scenarios,
     duration,
     equal_shares,
@@ -13,51 +16,39 @@ from analysis.assumptions import (
 from analysis.errors import DarkFigureError
 
 
-def test_default_scenario_is_gsi_2023_with_published_values_and_no_invented_interval():
-    s = get_scenario()
-    assert (s.name, s.central, s.population_base) == ("gsi_2023", 122_000, 67_886_000)
-    assert s.bounds == (122_000, 122_000) and not s.has_published_range
-
-
-def test_alternatives_carry_published_values():
-    cat = catalogue_scenarios()
-    assert cat["gsi_2018"].central == 136_000
-    ho = cat["home_office_mse_2014"]
-    assert ho.bounds == (10_000, 13_000) and ho.central == 11_500
+def test_catalogue_figures_are_the_published_ones():
+    s = catalogue_scenarios()
+    assert s["gsi_2023"].central == 122_000 and s["gsi_2023"].population_base == 67_886_000
+    assert s["gsi_2018"].central == 136_000
+    ho = s["home_office_mse_2014"]
+    assert (ho.low, ho.central, ho.high) == (10_000, 11_500, 13_000)
     assert any("midpoint" in n for n in ho.notes)
 
 
-def test_scenario_with_no_value_is_a_clear_error():
-    with pytest.raises(DarkFigureError, match="no value"):
-        Scenario("blank", central=None)
-    # the real catalogue row with only a lower bound
-    with pytest.raises(DarkFigureError, match="justice_and_care_csj_2020' has no value"):
-        get_scenario("justice_and_care_csj_2020")
+def test_unknown_and_empty_scenarios_are_clear_errors():
+    with pytest.raises(DarkFigureError, match="unknown scenario"):
+        get_scenario("nope")
+    with pytest.raises(DarkFigureError, match="has no value"):
+        Scenario("blank", central=float("nan"))
+    with pytest.raises(DarkFigureError, match="low <= central <= high"):
+        Scenario("bad", central=10, low=20)
 
 
-def test_unknown_scenario_lists_the_known_ones():
-    with pytest.raises(DarkFigureError, match="gsi_2023"):
-        get_scenario("gsi_1999")
-
-
-def test_default_duration_is_labelled_assumption_with_sources():
-    assert DEFAULT_DURATION.label == "assumption"
+def test_duration_default_and_user_values():
     assert (DEFAULT_DURATION.low, DEFAULT_DURATION.central, DEFAULT_DURATION.high) == (1, 2, 5)
-    assert "ctdatacollaborative.org" in DEFAULT_DURATION.source
+    assert "assumption" in DEFAULT_DURATION.describe()
+    d = duration(0.5)
+    assert (d.low, d.central, d.high) == (0.5, 0.5, 5.0) and d.label == "user assumption"
     with pytest.raises(DarkFigureError):
-        duration(2, low=3, high=4)
+        duration(-1)
 
 
-def test_exploitation_shares_match_published_2023_counts():
+def test_share_tables_sum_to_one():
     t = exploitation_type_shares(2023)
-    # independent: 2023 all ages, Home Office tables: criminal 4725, all types 17023
-    assert t.share("criminal") == pytest.approx(4725 / 17023)
     assert sum(s for _, s in t.shares) == pytest.approx(1)
-    assert "referral-based" in t.label
-
-
-def test_share_tables_must_sum_to_one_and_name_unknown_category():
-    with pytest.raises(DarkFigureError):
-        ShareTable("sector", (("a", 0.5), ("b", 0.6)), "x", "assumption")
+    assert t.to_frame()["share"].sum() == pytest.approx(1)
+    assert equal_shares(["a", "b", "c", "a"]).share("b") == pytest.approx(1 / 3)
     with pytest.raises(DarkFigureError, match="no sector share"):
-        equal_shares(["care"]).share("car_wash")
+        equal_shares(["a"]).share("z")
+    with pytest.raises(DarkFigureError, match="2022-2023 only"):
+        exploitation_type_shares(2015)
