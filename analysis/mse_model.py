@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 Pair = tuple[int, int]
 
@@ -78,13 +78,15 @@ def overlap_counts(patterns: np.ndarray, counts: np.ndarray) -> dict[Pair, float
             for i, j in all_pairs(k)}
 
 
-def split_empty(patterns: np.ndarray, counts: np.ndarray, pairs) -> tuple[list, list, np.ndarray]:
+def split_empty(patterns: np.ndarray, counts: np.ndarray, pairs,
+                overlaps: dict | None = None) -> tuple[list, list, np.ndarray]:
     """Split the pairs into fitted ones and empty overlaps (extended MLE ``-inf``).
 
     Returns ``(finite pairs, infinite pairs, mask of retained cells)``: every cell containing
     both lists of an empty pair is removed, because its fitted mean is 0.
     """
-    overlaps = overlap_counts(patterns, counts)
+    if overlaps is None:
+        overlaps = overlap_counts(patterns, counts)
     finite = [p for p in pairs if overlaps[p] > 0]
     infinite = [p for p in pairs if overlaps[p] == 0]
     keep = np.ones(len(patterns), dtype=bool)
@@ -108,6 +110,15 @@ def existence_code(x: np.ndarray, y: np.ndarray, tol: float = 1e-7) -> int:
     """
     n, p = x.shape
     code = NOT_IDENTIFIABLE if np.linalg.matrix_rank(x) < p else OK
+    zero = y <= 0
+    if not zero.any():
+        return code  # x = y is itself a strictly positive preimage
+    # Cheap sufficient test before the LP: the projection v of the zero-cell indicator on the
+    # null space of A; if v > 0 on every zero cell, y + eps * v is a positive preimage.
+    ind = zero.astype(float)
+    v = ind - x @ np.linalg.lstsq(x, ind, rcond=None)[0]
+    if np.all(v[zero] > 1e-9):
+        return code
     a = x.T
     t = a @ y
     # variables (x_1..x_n, s); minimise -s
@@ -139,21 +150,21 @@ def fit_poisson(x: np.ndarray, y: np.ndarray, max_iter: int = 100,
     """
     # start from a least-squares fit to log(y + 0.5): close to the answer, so few steps
     beta = np.linalg.lstsq(x, np.log(y + 0.5), rcond=None)[0]
+    eta = x @ beta
+    mu = np.exp(eta)
+    ll = float(y @ eta - mu.sum())
     for _ in range(max_iter):
-        eta = np.clip(x @ beta, -700, 700)
-        mu = np.exp(eta)
-        info = x.T @ (mu[:, None] * x)
-        step = np.linalg.solve(info, x.T @ (y - mu))
-        # halve the step while the log-likelihood falls: guards the far start
-        ll_old = float(y @ eta - mu.sum())
+        step = np.linalg.solve(x.T @ (mu[:, None] * x), x.T @ (y - mu))
         scale = 1.0
-        for _ in range(30):
-            trial = beta + scale * step
-            eta_t = np.clip(x @ trial, -700, 700)
-            if float(y @ eta_t - np.exp(eta_t).sum()) >= ll_old - 1e-12 * abs(ll_old):
+        for _ in range(40):
+            # halve the step while the log-likelihood falls: guards a far start
+            eta_t = np.clip(x @ (beta + scale * step), -700, 700)
+            mu_t = np.exp(eta_t)
+            ll_t = float(y @ eta_t - mu_t.sum())
+            if ll_t >= ll - 1e-12 * abs(ll):
                 break
             scale /= 2
-        beta = trial
+        beta, eta, mu, ll = beta + scale * step, eta_t, mu_t, ll_t
         if np.max(np.abs(scale * step)) < tol:
             break
     mu = np.exp(np.clip(x @ beta, -700, 700))
@@ -193,16 +204,16 @@ class ModelCache:
         self.k = patterns.shape[1]
         self.n_obs = float(self.counts.sum())
         self.overlaps = overlap_counts(patterns, self.counts)
-        self.zeros = tuple(self.counts == 0)
         self.checks = {} if checks is None else checks
         self.fits: dict[tuple, ModelFit] = {}
 
     def check(self, pairs) -> int:
         """Existence/identifiability code of the model with these pairs (0 = usable)."""
         pairs = tuple(sorted(pairs))
-        key = (pairs, self.zeros)
+        finite, _, keep = split_empty(self.patterns, self.counts, pairs, self.overlaps)
+        zeros = self.counts[keep] == 0
+        key = (pairs, keep.tobytes(), zeros.tobytes())
         if key not in self.checks:
-            finite, _, keep = split_empty(self.patterns, self.counts, pairs)
             x = design(self.patterns[keep], finite)
             self.checks[key] = existence_code(x, self.counts[keep])
         return self.checks[key]
@@ -212,7 +223,7 @@ class ModelCache:
         pairs = tuple(sorted(pairs))
         if pairs in self.fits:
             return self.fits[pairs]
-        finite, infinite, keep = split_empty(self.patterns, self.counts, pairs)
+        finite, infinite, keep = split_empty(self.patterns, self.counts, pairs, self.overlaps)
         code = self.check(pairs)
         if code != OK:
             result = ModelFit(pairs, tuple(infinite), code)
@@ -240,17 +251,20 @@ class ModelCache:
         return fit.n_params * math.log(self.n_obs) - 2 * fit.loglik
 
     def entry_pvalues(self, fit: ModelFit) -> dict[Pair, float]:
-        """SparseMSE's one-sided Poisson p-value for each pair not yet in the model."""
-        out = {}
-        for i, j in all_pairs(self.k):
-            if (i, j) in fit.pairs:
-                continue
-            both = (self.patterns[:, i] == 1) & (self.patterns[:, j] == 1)
-            lam = float(fit.fitted[both].sum())
-            n = self.overlaps[(i, j)]
-            out[(i, j)] = min(stats.poisson.cdf(n, lam), stats.poisson.sf(n - 1, lam)) \
-                if lam > 0 else (1.0 if n == 0 else 0.0)
-        return out
+        """SparseMSE's one-sided Poisson p-value for each pair not yet in the model:
+        ``min(P(X <= N*_ij), P(X >= N*_ij))`` with ``X ~ Poisson(fitted mean on i and j)``."""
+        pairs = [p for p in all_pairs(self.k) if p not in fit.pairs]
+        if not pairs:
+            return {}
+        masks = np.array([(self.patterns[:, i] == 1) & (self.patterns[:, j] == 1)
+                          for i, j in pairs], dtype=float)
+        lam = masks @ fit.fitted
+        n = np.array([self.overlaps[p] for p in pairs])
+        lower = special.pdtr(n, lam)
+        upper = np.where(n > 0, special.pdtrc(np.maximum(n - 1, 0), lam), 1.0)
+        p = np.minimum(lower, upper)
+        p = np.where(lam > 0, p, np.where(n == 0, 1.0, 0.0))
+        return {pair: float(v) for pair, v in zip(pairs, p, strict=True)}
 
 
 def stepwise(cache: ModelCache, pthresh: float = 0.02) -> tuple[ModelFit, list[dict]]:

@@ -135,7 +135,7 @@ def validate_table(table: pd.DataFrame, source: str = "table") -> pd.DataFrame:
     if k < 2:
         raise DarkFigureError("multiple systems estimation needs at least two lists; got "
                               f"one ({lists[0]})")
-    lookup = {tuple(r): int(c) for r, c in zip(flags.itertuples(index=False), counts)}
+    lookup = {tuple(r): int(c) for r, c in zip(flags.itertuples(index=False), counts, strict=True)}
     patterns = all_patterns(k)
     out = pd.DataFrame(patterns, columns=lists)
     out["count"] = [lookup.get(tuple(r), 0) for r in patterns.tolist()]

@@ -13,8 +13,7 @@ import statsmodels.api as sm
 from analysis.cli import main
 from analysis.errors import DarkFigureError, InputError
 from analysis.mse import MultipleSystemsEstimator, capture_patterns, read_capture_table
-from analysis.mse_model import (ModelCache, all_patterns, design, existence_code, fit_poisson,
-                                split_empty)
+from analysis.mse_model import ModelCache, all_patterns, design, existence_code, fit_poisson, split_empty
 
 DATA = Path(__file__).parent / "data" / "mse"
 UK = DATA / "uk_2013_5list.csv"
@@ -44,7 +43,7 @@ def test_uk_stepwise_matches_sparsemse_model_and_estimate(uk_result):
 
 def test_uk_stepwise_enters_pairs_in_sparsemse_order(uk_result):
     added = list(uk_result.models["pairs"])
-    entered = [next(iter(set(b) - set(a))) for a, b in zip(added, added[1:])]
+    entered = [next(iter(set(b) - set(a))) for a, b in zip(added, added[1:], strict=False)]
     assert entered == ["LA:NG", "NG:GP", "PFNCA:GP", "LA:PFNCA", "GO:GP", "NG:GO"]
 
 
