@@ -156,3 +156,20 @@ def test_flask_debug_mode_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("FLASK_DEBUG", "1")
     with pytest.raises(DarkFigureError, match="debug"):
         prepare_production(_tiny_app(tmp_path), "127.0.0.1")
+
+
+def test_serve_production_refuses_without_login(monkeypatch, tmp_path, capsys):
+    from analysis.cli import main
+
+    monkeypatch.setenv("DARKFIGURE_AUTH", "false")
+    assert main(["serve", "--production", "--store", str(tmp_path / "s.duckdb")]) == 2
+    assert "needs login" in capsys.readouterr().err
+
+
+def test_serve_production_refuses_to_fall_back_to_the_sample(monkeypatch, tmp_path, capsys):
+    from analysis.cli import main
+
+    monkeypatch.setenv("DARKFIGURE_AUTH", "true")
+    assert main(["serve", "--production", "--store", str(tmp_path / "absent.duckdb")]) == 2
+    assert "no store" in capsys.readouterr().err
+    assert not (tmp_path / "absent.duckdb").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from analysis import config
+from analysis.errors import DarkFigureError
 
 NAME = "serve"
 HELP = "Run the dashboard in a local web server (builds the sample store on first run)."
@@ -16,18 +17,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="store file (default: DARKFIGURE_STORE or ~/.darkfigure/darkfigure.duckdb)",
     )
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
-    )
-    parser.add_argument("--port", type=int, default=8050, help="port to listen on (default 8050)")
+    parser.add_argument("--host", default=None, help="address to listen on (default: setting host)")
+    parser.add_argument("--port", type=int, default=None, help="port (default: setting port)")
     parser.add_argument("--board", action="store_true", help="open in board (presentation) mode")
-    parser.add_argument("--threads", type=int, default=4, help="server worker threads (default 4)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="server worker threads (default: setting threads)")
+    parser.add_argument(
+        "--production", action="store_true",
+        help="serve a team: refuse to start unless login is on (DARKFIGURE_AUTH=true) and the "
+             "store exists; the server is always waitress with debug off",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from analysis.store import build_sample_store
 
     store_path = config.store_path(args.store)
+    if args.production:
+        # A team server holds pseudonymised but sensitive data: no anonymous access, and no
+        # silent fallback to the synthetic sample.
+        if not config.auth_enabled():
+            raise DarkFigureError("--production needs login: set DARKFIGURE_AUTH=true and add "
+                                  "users with `darkfigure users add NAME --role analyst`")
+        if not store_path.exists():
+            raise DarkFigureError(f"--production: no store at {store_path}; load data first "
+                                  "with `darkfigure ingest`")
     if not store_path.exists():
         print(f"No store at {store_path}: building it from the sample in {config.SAMPLE_DIR} ...")
         build_sample_store(store_path)
@@ -39,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     from dashboard.production import run_production
 
     app = create_app(store_path, board=args.board)
-    print(f"Dark Figure dashboard: http://{args.host}:{args.port}/  (Ctrl+C to stop)")
+    host, port = args.host or config.get_setting("host"), args.port or int(config.get_setting("port"))
+    print(f"Dark Figure dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
     # Security headers, the login guard (when DARKFIGURE_AUTH is on) and a refusal to bind a
     # network address without authentication all come from run_production.
     run_production(app, host=args.host, port=args.port, threads=args.threads)
