@@ -346,13 +346,17 @@ class Store:
                        count(*) FILTER (WHERE r.record_id IS NOT NULL AND ({same}))
                 FROM _staged s LEFT JOIN referrals r
                   ON r.agency = s.agency AND r.record_id = s.record_id""").fetchall()[0]
-            self._exec(f"""
-                DELETE FROM referrals r USING _staged s
-                WHERE r.agency = s.agency AND r.record_id = s.record_id AND NOT ({same})""")
-            self._exec("""
-                INSERT INTO referrals SELECT s.* FROM _staged s
-                WHERE NOT EXISTS (SELECT 1 FROM referrals r
-                                  WHERE r.agency = s.agency AND r.record_id = s.record_id)""")
+            if updated:
+                self._exec(f"""
+                    DELETE FROM referrals r USING _staged s
+                    WHERE r.agency = s.agency AND r.record_id = s.record_id AND NOT ({same})""")
+            if updated or unchanged:
+                self._exec("""
+                    INSERT INTO referrals SELECT s.* FROM _staged s
+                    WHERE NOT EXISTS (SELECT 1 FROM referrals r
+                                      WHERE r.agency = s.agency AND r.record_id = s.record_id)""")
+            else:  # all new: skip the anti-join, the slowest step of a large first load
+                self._exec("INSERT INTO referrals SELECT * FROM _staged")
         finally:
             self._exec("DROP TABLE IF EXISTS _staged")
         return new, updated, unchanged

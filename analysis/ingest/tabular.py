@@ -7,6 +7,7 @@ exports neutralise it). The file type is judged from its content, not its name.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -89,9 +90,20 @@ def decode_text(raw: bytes, name: str, encoding: str | None) -> str:
         ) from exc
 
 
+def _first_line(text: str) -> str:
+    end = text.find("\n")
+    return (text if end < 0 else text[:end]).rstrip("\r")
+
+
 def sniff_delimiter(text: str) -> str:
-    """The delimiter used most in the header line (comma when none is found)."""
-    header = text.split("\n", 1)[0]
+    """The delimiter used most in the header line (comma when none is found).
+
+    Examples
+    --------
+    >>> sniff_delimiter("Crime Ref;Date;Sector")
+    ';'
+    """
+    header = _first_line(text)
     counts = {d: header.count(d) for d in _DELIMITERS}
     best = max(counts, key=counts.get)
     return best if counts[best] > 0 else ","
@@ -100,19 +112,25 @@ def sniff_delimiter(text: str) -> str:
 def read_csv_text(path: Path, name: str, *, encoding: str | None = None,
                   delimiter: str | None = None) -> pd.DataFrame:
     """Read a CSV file as text cells with pyarrow, after a strict decode."""
-    text = decode_text(path.read_bytes(), name, encoding)
-    if not text.strip():
+    raw = path.read_bytes()
+    text = decode_text(raw, name, encoding)
+    if not text or text.isspace():
         raise _fail(name, "the file has no header row")
-    sep = delimiter or sniff_delimiter(text)
+    header_line = _first_line(text)
+    sep = delimiter or sniff_delimiter(header_line)
+    # Large extracts are mostly UTF-8: hand pyarrow the bytes already checked rather than
+    # a re-encoded copy (peak memory is several copies of the file otherwise).
+    data = raw.removeprefix(codecs.BOM_UTF8) if not encoding else text.encode("utf-8")
+    del raw, text
     try:
         # pyarrow's multi-threaded reader is several times faster on large extracts.
-        frame = pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=sep, dtype=str,
-                            keep_default_na=False, engine="pyarrow")
+        frame = pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False,
+                            engine="pyarrow")
     except Exception as exc:  # pyarrow and pandas raise different parser errors
         raise _fail(name, f"rows do not line up with the header ({exc})") from exc
     # pandas renames a repeated header to "Ref.1"; keep the file's own names so a repeat
     # is reported rather than silently loaded as two columns.
-    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=sep), [])
+    header = next(csv.reader([header_line], delimiter=sep), [])
     if len(header) == frame.shape[1]:
         frame.columns = header
     return frame
