@@ -170,3 +170,32 @@ def test_oversized_file_is_refused_before_reading(tmp_path, monkeypatch):
     with pytest.raises(InputError) as exc_info:
         read_text_table(path)
     assert "over the limit" in _problem(exc_info)
+
+
+def test_workbook_problems_point_at_the_sheet_row_despite_blank_rows(tmp_path):
+    from analysis.ingest.referrals import read_referrals
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["B2"] = "record_id"  # a blank row above the header and a blank column before it
+    for column, title in zip("CDEFGH", ["agency", "agency_type", "referral_date",
+                                         "exploitation_type", "sector", "age_group"], strict=True):
+        sheet[f"{column}2"] = title
+    sheet.append([None, "A1", "NGO", "ngo", "2023-01-01", "labour", "care", "adult"])  # row 3
+    sheet.append([None, "A2", "NGO", "ngo", "2023-01-01", "labour", "fishing", "adult"])  # row 5
+    sheet.insert_rows(4)
+    path = tmp_path / "book.xlsx"
+    book.save(path)
+    frame = read_text_table(path)
+    assert frame["record_id"].tolist() == ["A1", "A2"]
+    with pytest.raises(InputError) as exc_info:
+        read_referrals(path)
+    (problem,) = exc_info.value.problems
+    assert (problem.row, problem.column, problem.value) == (5, "sector", "fishing")
+
+
+def test_workbook_data_outside_the_header_is_refused(tmp_path):
+    path = _xlsx(tmp_path, [["Ref", "Sector"], ["R1", "Care", "stray note"]])
+    with pytest.raises(InputError) as exc_info:
+        read_text_table(path)
+    assert "empty" in _problem(exc_info) and "[3]" in _problem(exc_info)

@@ -124,12 +124,12 @@ def is_personal_data_header(header: str) -> bool:
     return any(f"_{term}_" in padded for term in PERSONAL_DATA_COLUMNS if "_" in term)
 
 
-def refuse_personal_data(columns: list[str], name: str) -> None:
+def refuse_personal_data(columns: list[str], name: str, header_row: int = 1) -> None:
     """Raise InputError naming every header that looks like direct personal data."""
     found = [c for c in columns if is_personal_data_header(c)]
     if found:
         raise InputError([
-            Problem(name, 1, c, "looks like a personal-data column (names, dates of birth, "
+            Problem(name, header_row, c, "looks like a personal-data column (names, dates of birth, "
                     "addresses, contact details, ID numbers or free text are never accepted); "
                     "pseudonymise the file with `darkfigure pseudonymise` and remove the column")
             for c in found
@@ -181,7 +181,7 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping, name: str) -> tuple[pd.Da
             renamed[constant] = value
     missing = [c for c in REQUIRED_COLUMNS if c not in renamed.columns]
     if missing:
-        problems += [Problem(name, 1, c, "required column is missing "
+        problems += [Problem(name, raw.attrs.get("header_row", 1), c, "required column is missing "
                              + (f"(the mapping expects header '{header_of[c]}')" if c in header_of
                                 else "(no header maps to it)")) for c in missing]
         return renamed, problems, header_of
@@ -320,7 +320,7 @@ def read_referrals(path: str | Path, mapping: Mapping | str | Path | None = None
         mapping = Mapping.from_file(mapping)
     raw = read_text_table(path, name=name, encoding=mapping.encoding, delimiter=mapping.delimiter,
                           sheet=mapping.sheet)
-    refuse_personal_data(list(raw.columns), name)
+    refuse_personal_data(list(raw.columns), name, raw.attrs.get("header_row", 1))
     frame, problems, header_of = apply_mapping(raw, mapping, name)
     if any(p.reason.startswith("required column") for p in problems):
         raise InputError(problems)

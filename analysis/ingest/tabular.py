@@ -160,18 +160,30 @@ def read_workbook_text(path: Path, name: str, *, sheet: str | None = None) -> pd
         sheet_name = sheet or workbook.sheet_names[0]
         if sheet_name not in workbook.sheet_names:
             raise _fail(name, f"has no sheet '{sheet_name}' (sheets: {', '.join(workbook.sheet_names)})")
-        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=True)
+        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
     except InputError:
         raise
     except Exception as exc:  # calamine raises several private error types
         raise _fail(name, f"cannot be read as a spreadsheet; it may be truncated or damaged "
                           f"({type(exc).__name__}: {exc})") from exc
-    rows = [r for r in rows if any(_cell_text(c).strip() for c in r)]
-    if not rows:
+    # Keep each row's spreadsheet number so problems point at the row the analyst sees,
+    # even when blank rows sit above the header or between records.
+    numbered = [(number, cells) for number, cells in
+                ((i + 1, [_cell_text(c) for c in r]) for i, r in enumerate(rows))
+                if any(c.strip() for c in cells)]
+    if not numbered:
         raise _fail(name, "the sheet is empty")
-    header = [_cell_text(c).strip() for c in rows[0]]
-    body = [[_cell_text(c) for c in r] + [""] * (len(header) - len(r)) for r in rows[1:]]
-    return pd.DataFrame([r[: len(header)] for r in body], columns=header, dtype=str)
+    header_row, header = numbered[0]
+    header = [c.strip() for c in header]
+    width = max(len(header), *(len(cells) for _, cells in numbered))
+    grid = [cells + [""] * (width - len(cells)) for _, cells in numbered[1:]]
+    header += [""] * (width - len(header))
+    keep = [j for j in range(width) if header[j] or any(r[j].strip() for r in grid)]
+    frame = pd.DataFrame([[r[j] for j in keep] for r in grid], columns=[header[j] for j in keep],
+                         dtype=str)
+    frame.index = pd.Index([number - 2 for number, _ in numbered[1:]])  # sheet row = index + 2
+    frame.attrs["header_row"] = header_row
+    return frame
 
 
 def read_text_table(path: str | Path, *, name: str | None = None, encoding: str | None = None,
@@ -191,11 +203,12 @@ def read_text_table(path: str | Path, *, name: str | None = None, encoding: str 
         frame = read_workbook_text(path, name, sheet=sheet)
     frame.columns = [str(c).strip() for c in frame.columns]
     blank = [i + 1 for i, c in enumerate(frame.columns) if not c or c.startswith("Unnamed:")]
+    header_row = frame.attrs.get("header_row", 1)
     if blank:
-        raise _fail(name, f"header cell(s) in column position {blank} are empty", row=1)
+        raise _fail(name, f"header cell(s) in column position {blank} are empty", row=header_row)
     duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
     if duplicated:
-        raise _fail(name, f"the header repeats column name(s) {duplicated}", row=1)
+        raise _fail(name, f"the header repeats column name(s) {duplicated}", row=header_row)
     if frame.empty:
         raise _fail(name, "the file has a header but no data rows")
     return frame
