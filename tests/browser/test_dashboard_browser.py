@@ -36,7 +36,7 @@ def duo(request, require_browser, browser_store, tmp_path_factory):
         yield composite
 
 
-def settle(duo, timeout: float = 20.0) -> None:
+def settle(duo, timeout: float = 60.0) -> None:  # generous: cold caches on a loaded 2-core CI
     """Wait until no Dash callback is pending and every graph has drawn."""
     deadline = time.time() + timeout
     while time.time() < deadline:
