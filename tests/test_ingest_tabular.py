@@ -199,3 +199,28 @@ def test_workbook_data_outside_the_header_is_refused(tmp_path):
     with pytest.raises(InputError) as exc_info:
         read_text_table(path)
     assert "empty" in _problem(exc_info) and "[3]" in _problem(exc_info)
+
+
+SCHEMA_HEADER = "record_id,agency,agency_type,referral_date,exploitation_type,sector,age_group"
+
+
+@pytest.mark.parametrize(("text", "row"), [
+    (SCHEMA_HEADER + "\nA1,N,ngo,2023-01-01,labour,care,adult\n\nA2,N,ngo,2023-01-01,labour,fishing,adult\n", 4),
+    ("\n" + SCHEMA_HEADER + "\nA1,N,ngo,2023-01-01,labour,care,adult\nA2,N,ngo,2023-01-01,labour,fishing,adult\n", 4),
+    (SCHEMA_HEADER + '\nA1,"N\nX",ngo,2023-01-01,labour,care,adult\nA2,N,ngo,2023-01-01,labour,fishing,adult\n\n', 3),
+])
+def test_csv_problems_point_at_the_spreadsheet_row(tmp_path, text, row):
+    # a blank line is a row in a spreadsheet; a line break inside a quoted cell is not
+    from analysis.ingest.referrals import read_referrals
+
+    path = _csv(tmp_path, text)
+    with pytest.raises(InputError) as exc_info:
+        read_referrals(path)
+    assert [(p.row, p.value) for p in exc_info.value.problems if p.column == "sector"] == [
+        (row, "fishing")]
+
+
+def test_rows_that_do_not_line_up_are_each_named(tmp_path):
+    with pytest.raises(InputError) as exc_info:
+        read_text_table(_csv(tmp_path, "Ref,Sector\nR1,care\nR2,care,extra\nR3\n"))
+    assert [(p.row, p.value) for p in exc_info.value.problems] == [(3, "R2,care,extra"), (4, "R3")]

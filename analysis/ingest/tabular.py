@@ -11,6 +11,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Any, Literal
@@ -24,6 +25,7 @@ from analysis.safe_zip import check_archive
 FileFormat = Literal["csv", "xlsx", "ods"]
 _SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".ods", ".xls"}
 _DELIMITERS = ",;\t|"
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
 
 
 def _fail(name: str, reason: str, row: int | None = None, column: str | None = None) -> InputError:
@@ -122,17 +124,44 @@ def read_csv_text(path: Path, name: str, *, encoding: str | None = None,
     # a re-encoded copy (peak memory is several copies of the file otherwise).
     data = raw.removeprefix(codecs.BOM_UTF8) if not encoding else text.encode("utf-8")
     del raw, text
+    end = len(data)
+    while end and data[end - 1] in b" \t\r\n":  # blank lines at the end shift nothing
+        end -= 1
+    if data[:1] in (b"\r", b"\n") or _BLANK_LINE.search(data, 0, end):
+        # pyarrow drops blank lines, which would shift every later row number.
+        return _read_csv_by_record(data, sep, name)
     try:
         # pyarrow's multi-threaded reader is several times faster on large extracts.
         frame = pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False,
                             engine="pyarrow")
     except Exception as exc:  # pyarrow and pandas raise different parser errors
-        raise _fail(name, f"rows do not line up with the header ({exc})") from exc
+        _read_csv_by_record(data, sep, name)  # names the rows that do not line up
+        raise _fail(name, f"cannot be read as CSV ({exc})") from exc
     # pandas renames a repeated header to "Ref.1"; keep the file's own names so a repeat
     # is reported rather than silently loaded as two columns.
     header = next(csv.reader([header_line], delimiter=sep), [])
     if len(header) == frame.shape[1]:
         frame.columns = header
+    return frame
+
+
+def _read_csv_by_record(data: bytes, sep: str, name: str) -> pd.DataFrame:
+    """The slow, exact reader: rows numbered as a spreadsheet shows them (blank lines count,
+    a quoted cell spanning lines is one row); rows that do not line up are each a problem."""
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=sep)
+    records = [(number, cells) for number, cells in enumerate(reader, start=1)
+               if any(c.strip() for c in cells)]
+    header_row, header = records[0]
+    body = records[1:]
+    ragged = [Problem(name, number, None, f"has {len(cells)} cells but the header has "
+                      f"{len(header)}: rows do not line up with the header",
+                      sep.join(cells)[:80])
+              for number, cells in body if len(cells) != len(header)]
+    if ragged:
+        raise InputError(ragged)
+    frame = pd.DataFrame([cells for _, cells in body], columns=header, dtype=str)
+    frame.index = pd.Index([number - 2 for number, _ in body])  # sheet row = index + 2
+    frame.attrs["header_row"] = header_row
     return frame
 
 
