@@ -154,3 +154,15 @@ def test_sample_workbook_extract_reads_through_its_mapping():
     frame = read_referrals(SAMPLE_DIR / "agencies" / "uhl_nhs_safeguarding_modern_slavery.xlsx")
     assert set(frame["agency_type"]) == {"health"}
     assert frame["record_id"].is_unique and len(frame) > 10
+
+
+def test_a_flood_of_problems_is_capped_and_says_how_many_more(tmp_path, monkeypatch):
+    monkeypatch.setattr("analysis.ingest.referrals.MAX_PROBLEMS", 5)
+    rows = [[f"R{i}", *GOOD_ROW[1:]] for i in range(8)]
+    for row in rows:
+        row[5] = "Fishing"  # the mapping lacks this code: every row fails
+    with pytest.raises(InputError) as exc_info:
+        read_referrals(write_csv(tmp_path, rows), Mapping(**MAPPING))
+    problems = exc_info.value.problems
+    assert len(problems) == 6
+    assert problems[-1].reason.startswith("3 more problem(s) not listed")

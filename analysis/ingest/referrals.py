@@ -280,10 +280,21 @@ def validate_referrals(frame: pd.DataFrame, name: str, header_of: dict[str, str]
         valid = Referrals.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
         found = early + _pandera_problems(exc, name, header_of, seen)
-        raise InputError(_dedupe(found)[:MAX_PROBLEMS]) from None
+        raise InputError(_capped(found, name)) from None
     if early:
-        raise InputError(_dedupe(early)[:MAX_PROBLEMS])
+        raise InputError(_capped(early, name))
     return valid
+
+
+def _capped(problems: list[Problem], name: str) -> list[Problem]:
+    """At most MAX_PROBLEMS problems, and a last one saying how many more were found."""
+    unique = _dedupe(problems)
+    if len(unique) <= MAX_PROBLEMS:
+        return unique
+    more = len(unique) - MAX_PROBLEMS
+    return [*unique[:MAX_PROBLEMS],
+            Problem(name, None, None, f"{more:,} more problem(s) not listed; fix those above "
+                    "(often one wrong mapping entry) and load again")]
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
