@@ -335,4 +335,4 @@ def read_referrals(path: str | Path, mapping: Mapping | str | Path | None = None
     frame, problems, header_of = apply_mapping(raw, mapping, name)
     if any(p.reason.startswith("required column") for p in problems):
         raise InputError(problems)
-    return validate_referrals(frame, name, header_of, problems)
+    return validate_referrals(frame, name, header_of, problems).reset_index(drop=True)

@@ -3,6 +3,17 @@
 Every cell is read as text so that nothing is lost before validation: leading zeros
 survive, and a cell such as ``=HYPERLINK(...)`` stays a string (it is never evaluated and
 exports neutralise it). The file type is judged from its content, not its name.
+
+Decisions:
+
+* **Encoding.** A CSV is decoded with the encoding its mapping declares; otherwise strictly
+  as UTF-8 (a BOM is dropped). Bytes that are not UTF-8 are refused with the file, the row
+  and the fix (declare ``"encoding": "cp1252"``), never guessed: Windows-1252, Latin-1 and
+  other single-byte encodings decode the same bytes without error into different letters,
+  so a guess would silently corrupt labels.
+* **Row numbers** are those a spreadsheet shows (header = row 1 when it is the first line;
+  blank lines count as rows; a quoted cell spanning lines is one row). The frame's index
+  is the row number minus 2.
 """
 
 from __future__ import annotations
