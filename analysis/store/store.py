@@ -1,26 +1,13 @@
-"""The embedded DuckDB store: transactional, idempotent loads with an audit trail.
-
-Rules a user can rely on:
-
-* every file is read and validated before anything is written; all files of one ingest
-  are written in one transaction, so a failure at any point leaves the store unchanged;
-* a file whose content (SHA-256) was loaded before adds nothing;
-* a referral is identified by (agency, record_id). Agencies usually send cumulative
-  extracts, so a record already stored with the same values is skipped, and one whose
-  values changed is treated as a correction and replaces the stored row (counted as
-  updated in the load history). Nothing is ever double counted;
-* NRM releases revise earlier quarters: every vintage is kept, and ``nrm_counts()``
-  returns, for each published cell, the figure from the newest release.
-"""
+"""The :class:`Store`: validated, transactional, idempotent loads and the queries on them."""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import threading
-import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -29,6 +16,12 @@ from analysis import config, reference
 from analysis.errors import DarkFigureError, InputError, Problem
 from analysis.periods import quarter_start
 from analysis.schema import SCHEMA_VERSION, NrmCounts, Referrals
+from analysis.store.database import _DATABASES, _DDL, TABLES
+
+if TYPE_CHECKING:
+    from analysis.ingest.referrals import Mapping
+
+PathLike = str | os.PathLike[str]
 
 REFERRAL_COLUMNS = list(Referrals.to_schema().columns)
 NRM_COLUMNS = list(NrmCounts.to_schema().columns)
@@ -36,96 +29,10 @@ NRM_COLUMNS = list(NrmCounts.to_schema().columns)
 NRM_CELL_KEY = ["period", "geography_level", "geography_code", "geography_name",
                 "first_responder_type", "first_responder", "exploitation_type", "age_group",
                 "measure", "location"]
-
-_DDL = """
-CREATE TABLE IF NOT EXISTS loads (
-    load_id INTEGER PRIMARY KEY, file_name VARCHAR NOT NULL, content_hash VARCHAR NOT NULL,
-    kind VARCHAR NOT NULL, rows INTEGER NOT NULL, rows_new INTEGER NOT NULL,
-    rows_updated INTEGER NOT NULL, rows_unchanged INTEGER NOT NULL,
-    loaded_at TIMESTAMP NOT NULL, schema_version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS referrals (
-    record_id VARCHAR NOT NULL, person_key VARCHAR, agency VARCHAR NOT NULL,
-    agency_type VARCHAR NOT NULL, referral_date DATE NOT NULL, area_code VARCHAR,
-    exploitation_type VARCHAR NOT NULL, sector VARCHAR NOT NULL, age_group VARCHAR NOT NULL,
-    sex VARCHAR NOT NULL, nationality_group VARCHAR NOT NULL, nrm_referred BOOLEAN,
-    quarter VARCHAR NOT NULL, load_id INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS nrm_counts (
-    period VARCHAR NOT NULL, geography_level VARCHAR NOT NULL, geography_code VARCHAR,
-    geography_name VARCHAR NOT NULL, first_responder_type VARCHAR NOT NULL,
-    first_responder VARCHAR NOT NULL, exploitation_type VARCHAR NOT NULL,
-    age_group VARCHAR NOT NULL, measure VARCHAR, location VARCHAR, count BIGINT,
-    missing_marker VARCHAR, source_release VARCHAR NOT NULL, source_table VARCHAR NOT NULL,
-    load_id INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS populations (
-    area_code VARCHAR, area_name VARCHAR, geography_level VARCHAR, year INTEGER,
-    population BIGINT, source VARCHAR);
-CREATE TABLE IF NOT EXISTS areas (
-    lad_code VARCHAR, lad_name VARCHAR, pfa_code VARCHAR, pfa_name VARCHAR, region VARCHAR,
-    nation VARCHAR);
-CREATE TABLE IF NOT EXISTS prevalence_estimates (
-    estimate_id VARCHAR, publisher VARCHAR, publication VARCHAR, reference_period VARCHAR,
-    estimate_low DOUBLE, estimate_central DOUBLE, estimate_high DOUBLE,
-    prevalence_per_1000 DOUBLE, population_base DOUBLE, method VARCHAR,
-    uncertainty_note VARCHAR, url VARCHAR, licence VARCHAR);
-"""
-TABLES = ("loads", "referrals", "nrm_counts", "populations", "areas", "prevalence_estimates")
-
-
-class _DatabaseRegistry:
-    """One DuckDB database per store file per process, shared through cursors.
-
-    DuckDB refuses a second connection to the same file in one process with a different
-    configuration, and the dashboard reads while an upload writes. So a reader joins an
-    open read-write database, and a writer waits (briefly) for open read-only ones to close.
-    """
-
-    def __init__(self, wait_seconds: float = 15.0):
-        self._lock = threading.Condition()
-        self._open: dict[Path, tuple[duckdb.DuckDBPyConnection, bool, int]] = {}
-        self.wait_seconds = wait_seconds
-
-    def acquire(self, path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-        key = path.resolve()
-        with self._lock:
-            deadline = time.monotonic() + self.wait_seconds
-            while key in self._open and self._open[key][1] and not read_only:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise DarkFigureError(f"the store {path} is being read in this process; "
-                                          "try the load again in a moment")
-                self._lock.wait(remaining)
-            if key not in self._open:
-                self._open[key] = (_connect(path, read_only), read_only, 0)
-            database, is_read_only, users = self._open[key]
-            self._open[key] = (database, is_read_only, users + 1)
-            return database.cursor()
-
-    def release(self, path: Path) -> None:
-        key = path.resolve()
-        with self._lock:
-            database, is_read_only, users = self._open[key]
-            if users <= 1:
-                database.close()
-                del self._open[key]
-                self._lock.notify_all()
-            else:
-                self._open[key] = (database, is_read_only, users - 1)
-
-
-def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        text = str(exc)
-        if "lock" in text.lower():
-            raise DarkFigureError(f"the store {path} is in use by another process that is "
-                                  "writing to it; try again when it has finished") from exc
-        raise DarkFigureError(f"cannot open the store {path}: {text}") from exc
-    except (duckdb.Error, OSError) as exc:
-        raise DarkFigureError(f"cannot open the store {path}: {exc}") from exc
-
-
-_DATABASES = _DatabaseRegistry()
+NRM_COLUMNS_ORDERED = ["period", "geography_level", "geography_code", "geography_name",
+                       "first_responder_type", "first_responder", "exploitation_type", "age_group",
+                       "measure", "location", "count", "missing_marker", "source_release",
+                       "source_table"]
 
 
 @dataclass(frozen=True)
@@ -238,11 +145,31 @@ class Store:
                               len(frame), len(frame), 0, 0)
 
     # -- writing -------------------------------------------------------------------------------
-    def ingest(self, paths, *, kind: str | None = None, mapping=None,
+    def ingest(self, paths: PathLike | Iterable[PathLike], *, kind: str | None = None,
+               mapping: Mapping | PathLike | None = None,
                names: list[str] | None = None) -> list[LoadRecord]:
         """Validate every file, then load them all in one transaction (all or nothing).
 
-        ``names`` gives display names (e.g. an upload's original file names).
+        Parameters
+        ----------
+        paths
+            Agency extracts (CSV, XLSX, ODS) or NRM data tables (ODS, XLSX).
+        kind
+            ``referrals`` or ``nrm``; detected from each file when None.
+        mapping
+            Agency mapping for every file; when None each file's is looked up beside it.
+        names
+            Display names for messages and the load history (an upload's original names).
+
+        Returns
+        -------
+        list of LoadRecord
+            One per file, saying what it added (or that identical content was loaded before).
+
+        Raises
+        ------
+        InputError
+            Every problem in every file; nothing is written.
         """
         if self.read_only:
             raise DarkFigureError("the store is open read-only")
@@ -373,7 +300,7 @@ class Store:
         return after - before, 0, 0
 
     # -- reading -------------------------------------------------------------------------------
-    def referrals(self, *, area_codes=None, start: str | None = None,
+    def referrals(self, *, area_codes: str | Iterable[str] | None = None, start: str | None = None,
                   end: str | None = None) -> pd.DataFrame:
         """Stored referrals (schema columns + ``quarter`` + ``load_id``), optionally filtered
         to areas and an inclusive quarter range."""
@@ -430,36 +357,3 @@ class Store:
         loads["loaded_at"] = loads["loaded_at"].astype(str)
         return {"store": str(self.path), "schema_version": SCHEMA_VERSION, "tables": counts,
                 "loads": loads.to_dict(orient="records")}
-
-
-NRM_COLUMNS_ORDERED = ["period", "geography_level", "geography_code", "geography_name",
-                       "first_responder_type", "first_responder", "exploitation_type", "age_group",
-                       "measure", "location", "count", "missing_marker", "source_release",
-                       "source_table"]
-
-
-def sample_files(sample_dir: Path | None = None) -> list[Path]:
-    """The bundled sample's agency extracts and NRM releases, in load order."""
-    sample_dir = Path(sample_dir or config.SAMPLE_DIR)
-    agencies = sorted(p for p in (sample_dir / "agencies").glob("*") if p.suffix in (".csv", ".xlsx", ".ods"))
-    releases = sorted((sample_dir / "nrm").glob("*.ods"))
-    return agencies + releases
-
-
-def build_sample_store(path: str | os.PathLike[str], sample_dir: Path | None = None) -> Path:
-    """Build (or bring up to date) a store from the bundled synthetic sample. Idempotent.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = build_sample_store(pathlib.Path(tempfile.mkdtemp()) / "s.duckdb")
-    >>> with Store(p, read_only=True) as s:
-    ...     len(s.referrals()) > 1000
-    True
-    """
-    files = sample_files(sample_dir)
-    if not files:
-        raise DarkFigureError(f"no sample files under {sample_dir or config.SAMPLE_DIR}")
-    with Store(path) as store:
-        store.ingest(files)
-    return Path(path)
