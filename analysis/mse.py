@@ -16,16 +16,22 @@ Home Office 2014):
   is skipped with its code, never fitted;
 * interactions enter stepwise while their one-sided Poisson p-value is below ``pthresh``
   (0.02), or by forward AIC/BIC search;
-* the interval is model-conditional (``exp`` of a Wald interval for the intercept), or a BCa
-  bootstrap that reruns the selection on every replicate.
+* the chosen model is refitted with ``statsmodels`` GLM (Poisson, log link) for the reported
+  estimate; the selection and the bootstraps use a small Newton fit checked against it;
+* intervals: model-conditional (``exp`` of a Wald interval for the intercept, SparseMSE
+  ``estimatepopulation.0``), profile likelihood for the chosen model, a BCa bootstrap that
+  reruns the selection on every replicate (SparseMSE ``estimatepopulation``), or a parametric
+  bootstrap from the fitted model.
 
 The pieces live in :mod:`analysis.mse_model` (fit, check, selection), :mod:`analysis.mse_tables`
-(capture-pattern tables) and :mod:`analysis.mse_bootstrap` (BCa).
+(capture-pattern tables), :mod:`analysis.mse_bootstrap` (BCa), :mod:`analysis.mse_intervals`
+(profile likelihood, parametric bootstrap) and :mod:`analysis.mse_simulation` (coverage).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,12 +40,14 @@ from scipy import stats
 
 from analysis.errors import DarkFigureError
 from analysis.mse_bootstrap import bca_interval
-from analysis.mse_model import ModelCache, all_patterns, criterion_search, stepwise
+from analysis.mse_intervals import parametric_interval, profile_interval
+from analysis.mse_model import ModelCache, all_patterns, criterion_search, design, split_empty, stepwise
 from analysis.mse_tables import capture_patterns, read_capture_table, validate_table
 
 __all__ = ["MSEResult", "MultipleSystemsEstimator", "capture_patterns", "read_capture_table"]
 
 CRITERIA = ("stepwise", "aic", "bic")
+INTERVALS = ("conditional", "profile", "bca", "parametric")
 
 
 @dataclass(frozen=True)
@@ -47,7 +55,9 @@ class MSEResult:
     """Multiple systems estimate: total population, interval, hidden number and chosen model.
 
     ``terms`` holds the chosen interactions as pairs of list names; ``models`` the table of
-    models considered (one row each, with their check code, p-value, AIC, BIC and estimate).
+    models considered (one row each, with their check code, p-value, AIC, BIC and estimate);
+    ``intervals`` every interval computed (model-conditional and profile likelihood always,
+    a bootstrap when asked), the reported one being ``interval_method``.
 
     Examples
     --------
@@ -70,6 +80,7 @@ class MSEResult:
     interval_method: str = "model-conditional"
     models: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False)
     notes: tuple[str, ...] = ()
+    intervals: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False)
 
     @property
     def hidden(self) -> float:
@@ -111,6 +122,8 @@ class MSEResult:
             f"Model: {self.model}",
             f"Method: {self.method}",
         ]
+        for row in self.intervals.itertuples(index=False):
+            lines.append(f"  {row.interval_method}: {row.lower:,.0f} to {row.upper:,.0f}")
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -120,7 +133,7 @@ class MSEResult:
                 "upper": self.upper, "hidden": self.hidden, "alpha": self.alpha,
                 "model": [list(t) for t in self.terms], "lists": list(self.lists),
                 "method": self.method, "interval_method": self.interval_method,
-                "notes": list(self.notes)}
+                "intervals": self.intervals.to_dict("records"), "notes": list(self.notes)}
 
 
 class MultipleSystemsEstimator:
@@ -136,7 +149,11 @@ class MultipleSystemsEstimator:
     alpha : float
         Significance level: the interval has confidence ``1 - alpha``.
     bootstrap : int
-        Number of BCa bootstrap replicates; 0 gives the model-conditional interval.
+        Number of bootstrap replicates (each reruns the selection); 0 for none.
+    interval : {"conditional", "profile", "bca", "parametric"} or None
+        The interval reported as ``lower``/``upper``. ``None`` means ``"bca"`` when
+        ``bootstrap > 0``, else ``"conditional"`` (SparseMSE's defaults). The model-conditional
+        and profile-likelihood intervals are always computed and listed in ``intervals``.
     random_state : int, numpy Generator or None
         Seed of the bootstrap.
 
@@ -149,19 +166,32 @@ class MultipleSystemsEstimator:
     """
 
     def __init__(self, criterion: str = "stepwise", pthresh: float = 0.02, alpha: float = 0.05,
-                 bootstrap: int = 0, random_state=None):
-        if criterion not in CRITERIA:
-            raise DarkFigureError(f"criterion must be one of {', '.join(CRITERIA)}; "
-                                  f"got {criterion!r}")
-        if not 0 < alpha < 1:
-            raise DarkFigureError(f"alpha must be between 0 and 1; got {alpha}")
-        if bootstrap < 0:
-            raise DarkFigureError(f"bootstrap replicates must be 0 or more; got {bootstrap}")
+                 bootstrap: int = 0, interval: str | None = None, random_state=None):
         self.criterion = criterion
         self.pthresh = pthresh
         self.alpha = alpha
-        self.bootstrap = int(bootstrap)
+        self.bootstrap = bootstrap
+        self.interval = interval
         self.random_state = random_state
+
+    def _check_params(self) -> str:
+        if self.criterion not in CRITERIA:
+            raise DarkFigureError(f"criterion must be one of {', '.join(CRITERIA)}; "
+                                  f"got {self.criterion!r}")
+        if not 0 < self.alpha < 1:
+            raise DarkFigureError(f"alpha must be between 0 and 1; got {self.alpha}")
+        if not 0 <= self.pthresh <= 1:
+            raise DarkFigureError(f"pthresh must be between 0 and 1; got {self.pthresh}")
+        if int(self.bootstrap) < 0:
+            raise DarkFigureError(f"bootstrap replicates must be 0 or more; got {self.bootstrap}")
+        interval = self.interval or ("bca" if self.bootstrap else "conditional")
+        if interval not in INTERVALS:
+            raise DarkFigureError(f"interval must be one of {', '.join(INTERVALS)}; "
+                                  f"got {interval!r}")
+        if interval in ("bca", "parametric") and int(self.bootstrap) < 1:
+            raise DarkFigureError(f"a {interval} interval needs bootstrap replicates "
+                                  "(bootstrap > 0)")
+        return interval
 
     def _select(self, cache: ModelCache):
         if self.criterion == "stepwise":
@@ -172,14 +202,15 @@ class MultipleSystemsEstimator:
         """Select a model for the capture-pattern table and estimate the population.
 
         ``table`` has one 0/1 column per list and ``count`` (observed patterns only is fine).
-        Raises :class:`DarkFigureError` when the table cannot be modelled.
+        The result is also kept as ``result_``. Raises :class:`DarkFigureError` when the
+        table cannot be modelled.
         """
+        interval = self._check_params()
         clean = validate_table(table)
         lists = tuple(c for c in clean.columns if c != "count")
-        k = len(lists)
-        patterns = all_patterns(k)
+        patterns = all_patterns(len(lists))
         counts = clean["count"].to_numpy(dtype=float)
-        checks: dict = {}
+        checks: dict = {}  # existence checks, shared by every replicate with the same zeros
         cache = ModelCache(patterns, counts, checks)
         fit, steps = self._select(cache)
         if not fit.usable:
@@ -190,16 +221,18 @@ class MultipleSystemsEstimator:
                 f"no usable model: even the main-effects model fails the existence check "
                 f"({reason}); the lists may not overlap enough; merge small lists")
         n_obs = int(cache.n_obs)
-        estimate = n_obs + fit.dark
-        notes = []
-        unlinked = table.attrs.get("unlinked_records")
-        if unlinked:
-            notes.append(f"{unlinked:,} records without a person key were left out "
-                         "(they cannot be linked across lists)")
-        if fit.infinite:
-            notes.append("empty overlaps fitted as -inf: " + ", ".join(
-                f"{lists[i]}:{lists[j]}" for i, j in fit.infinite))
-        if self.bootstrap > 0:
+        log_dark, se = _statsmodels_intercept(patterns, counts, fit.pairs)
+        estimate = n_obs + math.exp(log_dark)
+        notes = _notes(table, fit, lists)
+        z = stats.norm.ppf(1 - self.alpha / 2)
+        rows = [("model-conditional", n_obs + math.exp(log_dark - z * se),
+                 n_obs + math.exp(log_dark + z * se))]
+        finite, _, keep = split_empty(patterns, counts, fit.pairs)
+        rows.append(("profile likelihood",
+                     *profile_interval(design(patterns[keep], finite), counts[keep], n_obs,
+                                       self.alpha)))
+        boot = int(self.bootstrap)
+        if boot:
             rng = np.random.default_rng(self.random_state)
 
             def refit(sample: np.ndarray) -> float:
@@ -208,18 +241,21 @@ class MultipleSystemsEstimator:
                 f, _ = self._select(ModelCache(patterns, sample, checks))
                 return sample.sum() + f.dark if f.usable else math.nan
 
-            lower, upper, reps, _, _ = bca_interval(counts.astype(np.int64), estimate, refit,
-                                                    self.bootstrap, self.alpha, rng)
-            interval = f"BCa bootstrap ({len(reps):,} replicates)"
-            if len(reps) < self.bootstrap:
-                notes.append(f"{self.bootstrap - len(reps)} bootstrap replicates had no "
-                             "usable model and were dropped")
-            lower, upper = min(lower, estimate), max(upper, estimate)
-        else:
-            z = stats.norm.ppf(1 - self.alpha / 2)
-            lower = n_obs + math.exp(fit.log_dark - z * fit.se_log_dark)
-            upper = n_obs + math.exp(fit.log_dark + z * fit.se_log_dark)
-            interval = "model-conditional"
+            if interval == "parametric":
+                lower, upper, reps = parametric_interval(fit.fitted, estimate, refit, boot,
+                                                         self.alpha, rng)
+                name = f"parametric bootstrap ({len(reps):,} replicates)"
+            else:
+                lower, upper, reps, _, _ = bca_interval(counts.astype(np.int64), estimate,
+                                                        refit, boot, self.alpha, rng)
+                name = f"BCa bootstrap ({len(reps):,} replicates)"
+            rows.append((name, lower, upper))
+            if len(reps) < boot:
+                notes.append(f"{boot - len(reps)} bootstrap replicates had no usable model "
+                             "and were dropped")
+        intervals = pd.DataFrame(rows, columns=["interval_method", "lower", "upper"])
+        chosen = {"conditional": 0, "profile": 1}.get(interval, len(rows) - 1)
+        name, lower, upper = rows[chosen]
         models = pd.DataFrame(steps)
         models["pairs"] = [tuple(f"{lists[i]}:{lists[j]}" for i, j in p) for p in models["pairs"]]
         models["infinite_pairs"] = [tuple(f"{lists[i]}:{lists[j]}" for i, j in p)
@@ -228,8 +264,42 @@ class MultipleSystemsEstimator:
                               f"pthresh {self.pthresh:g})",
                   "aic": "multiple systems estimation (forward selection by AIC)",
                   "bic": "multiple systems estimation (forward selection by BIC)"}[self.criterion]
-        return MSEResult(
+        self.result_ = MSEResult(
             observed=n_obs, estimate=float(estimate), lower=float(lower), upper=float(upper),
             alpha=self.alpha, terms=tuple((lists[i], lists[j]) for i, j in fit.pairs),
-            lists=lists, method=method, interval_method=interval, models=models,
-            notes=tuple(notes))
+            lists=lists, method=method, interval_method=name, models=models,
+            notes=tuple(notes), intervals=intervals)
+        return self.result_
+
+
+def _statsmodels_intercept(patterns: np.ndarray, counts: np.ndarray,
+                           pairs) -> tuple[float, float]:
+    """Intercept and its standard error of the chosen model, fitted by statsmodels GLM."""
+    import statsmodels.api as sm  # heavy import, needed only here
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
+
+    finite, _, keep = split_empty(patterns, counts, pairs)
+    with warnings.catch_warnings():
+        # a saturated model fits every cell exactly: statsmodels warns of "perfect
+        # separation" and divides by zero residual degrees of freedom; both are expected here
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        glm = sm.GLM(counts[keep], design(patterns[keep], finite),
+                     family=sm.families.Poisson()).fit()
+    return float(glm.params[0]), float(glm.bse[0])
+
+
+def _notes(table: pd.DataFrame, fit, lists: tuple[str, ...]) -> list[str]:
+    notes = []
+    unlinked = table.attrs.get("unlinked_records")
+    if unlinked:
+        notes.append(f"{unlinked:,} records without a person key were left out "
+                     "(they cannot be linked across lists)")
+    merged = table.attrs.get("merged_lists")
+    if merged:
+        notes.append("lists merged: " + "; ".join(f"{new} = {' + '.join(old)}"
+                                                   for new, old in merged.items()))
+    if fit.infinite:
+        notes.append("empty overlaps fitted as -inf: " + ", ".join(
+            f"{lists[i]}:{lists[j]}" for i, j in fit.infinite))
+    return notes

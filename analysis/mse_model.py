@@ -146,11 +146,13 @@ def existence_code(x: np.ndarray, y: np.ndarray, tol: float = 1e-7, *,
 
 
 def fit_poisson(x: np.ndarray, y: np.ndarray, max_iter: int = 100,
-                tol: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
+                tol: float = 1e-8, offset: float | np.ndarray = 0.0
+                ) -> tuple[np.ndarray, np.ndarray]:
     """Poisson log-linear maximum likelihood by Newton's method (IRLS).
 
     Starts, like R's ``glm`` and statsmodels, from ``mu = y + 0.5`` (one weighted least
-    squares step), then takes Newton steps, halved while the log-likelihood falls, until the
+    squares step), then takes Newton steps (``offset`` is added to the linear predictor; the
+    profile likelihood uses it to fix the intercept), halved while the log-likelihood falls, until the
     largest step is below ``tol``. Returns the coefficients and their covariance (inverse
     Fisher information, dispersion 1). Written out rather than calling statsmodels because
     the bootstrap fits thousands of these tiny models; a test checks it against
@@ -164,8 +166,8 @@ def fit_poisson(x: np.ndarray, y: np.ndarray, max_iter: int = 100,
     """
     xt = x.T
     mu = y + 0.5
-    beta = np.linalg.solve((xt * mu) @ x, xt @ (mu * np.log(mu) + y - mu))
-    eta = x @ beta
+    beta = np.linalg.solve((xt * mu) @ x, xt @ (mu * (np.log(mu) - offset) + y - mu))
+    eta = offset + x @ beta
     mu = np.exp(np.minimum(eta, 700))
     ll = float(y @ eta - mu.sum())
     for _ in range(max_iter):
@@ -173,7 +175,7 @@ def fit_poisson(x: np.ndarray, y: np.ndarray, max_iter: int = 100,
         scale = 1.0
         while True:
             trial = beta + scale * step
-            eta = x @ trial
+            eta = offset + x @ trial
             mu_t = np.exp(np.minimum(eta, 700))
             ll_t = float(y @ eta - mu_t.sum())
             # halve the step while the log-likelihood falls: guards a far start
