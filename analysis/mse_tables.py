@@ -7,6 +7,7 @@ input of :class:`analysis.mse.MultipleSystemsEstimator` and of ``darkfigure mse 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +17,22 @@ from analysis.errors import DarkFigureError, InputError, Problem
 from analysis.mse_model import all_patterns
 
 
-def capture_patterns(referrals: pd.DataFrame, list_column: str = "agency_type") -> pd.DataFrame:
+def capture_patterns(referrals: pd.DataFrame, list_column: str = "agency_type", *,
+                     min_list_size: int = 1, merge: Mapping[str, str] | None = None
+                     ) -> pd.DataFrame:
     """People per capture pattern, from records linked by ``person_key``.
 
-    Every observable pattern (``2**k - 1`` rows, zeros included) is returned, lists sorted by
-    name. Records without a person key cannot be linked and are left out; their number is in
-    ``table.attrs["unlinked_records"]`` (the estimator repeats it in its notes).
+    A person is on a list when at least one of their records has that value of
+    ``list_column``. Every observable pattern (``2**k - 1`` rows, zeros included) is returned,
+    lists sorted by name. Records without a person key cannot be linked and are left out;
+    their number is in ``table.attrs["unlinked_records"]`` (the estimator repeats it in its
+    notes). Records with no value of ``list_column`` are left out too.
+
+    Lists too small to model can be merged, as the published analyses do (police forces and
+    the National Crime Agency became one list in the 2014 Home Office analysis): ``merge``
+    renames lists (``{"nca": "police", ...}``; several names onto one merges them) and then
+    every list with fewer than ``min_list_size`` people is pooled into one list ``"other"``.
+    The merges made are in ``table.attrs["merged_lists"]``.
 
     Examples
     --------
@@ -36,14 +47,28 @@ def capture_patterns(referrals: pd.DataFrame, list_column: str = "agency_type") 
     for column in ("person_key", list_column):
         if column not in referrals.columns:
             raise DarkFigureError(f"referrals have no column '{column}'")
+    if min_list_size < 1:
+        raise DarkFigureError(f"min_list_size must be 1 or more; got {min_list_size}")
     key = referrals["person_key"]
-    linked_mask = key.notna() & (key.astype("string").str.strip() != "")
-    linked = referrals.loc[linked_mask.fillna(False).astype(bool), ["person_key", list_column]]
+    linked_mask = (key.notna() & (key.astype("string").str.strip() != "")).fillna(False)
+    linked = referrals.loc[linked_mask.astype(bool), ["person_key", list_column]]
     linked = linked.dropna(subset=[list_column])
-    names = sorted(linked[list_column].astype(str).unique())
+    lists = linked[list_column].astype(str)
+    merged: dict[str, list[str]] = {}
+    if merge:
+        lists = lists.map(lambda name: merge.get(name, name))
+        for old, new in merge.items():
+            if old != new and old in set(linked[list_column].astype(str)):
+                merged.setdefault(new, []).append(old)
+    sizes = pd.Series(linked["person_key"].to_numpy()).groupby(lists.to_numpy()).nunique()
+    small = sorted(sizes.index[sizes < min_list_size])
+    if len(small) > 0:
+        lists = lists.where(~lists.isin(small), "other")
+        merged.setdefault("other", []).extend(small)
+    names = sorted(lists.unique())
     if not names:
         raise DarkFigureError("no linked records (none has a person key): nothing to estimate")
-    seen = pd.crosstab(linked["person_key"], linked[list_column].astype(str)).reindex(
+    seen = pd.crosstab(linked["person_key"].to_numpy(), lists.to_numpy()).reindex(
         columns=names, fill_value=0) > 0
     observed = seen.astype(np.int64).value_counts()
     patterns = all_patterns(len(names))
@@ -53,6 +78,7 @@ def capture_patterns(referrals: pd.DataFrame, list_column: str = "agency_type") 
     table["count"] = [lookup.get(tuple(row), 0) for row in patterns.tolist()]
     table.attrs["unlinked_records"] = int(len(referrals) - int(linked_mask.sum()))
     table.attrs["list_column"] = list_column
+    table.attrs["merged_lists"] = {new: sorted(old) for new, old in merged.items()}
     return table
 
 
