@@ -57,5 +57,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"Dark Figure dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
     # Security headers, the login guard (when DARKFIGURE_AUTH is on) and a refusal to bind a
     # network address without authentication all come from run_production.
-    run_production(app, host=args.host, port=args.port, threads=args.threads)
+    run_production(app, host=host, port=port, threads=args.threads)
     return 0
