@@ -124,9 +124,14 @@ def existence_code(x: np.ndarray, y: np.ndarray, tol: float = 1e-7, *,
     if not zero.any():
         return code  # x = y is itself a strictly positive preimage
     if shortcut and rank < n:
-        null = left[zero][:, rank:]  # the null space of A, seen on the zero cells
-        d = null @ np.linalg.lstsq(null, np.ones(int(zero.sum())), rcond=None)[0]
-        if d.min() > 1e-9:
+        null = left[zero][:, rank:]  # orthonormal null space of A, seen on the zero cells
+        # project the all-ones vector on the span of those rows; singular values are <= 1,
+        # so an absolute cut-off drops directions that are rounding noise (a zero cell the
+        # null space does not reach would otherwise look reachable)
+        basis, sv_zero, _ = np.linalg.svd(null, full_matrices=False)
+        basis = basis[:, sv_zero > 1e-8]
+        d = basis @ basis.sum(axis=0)
+        if basis.shape[1] and d.min() > 1e-8:
             return code
     a = x.T
     t = a @ y
