@@ -12,6 +12,7 @@ Poisson with ``log mu = a0 + sum a_i + sum b_ij``; the dark figure is ``exp(a0)`
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass
@@ -38,6 +39,18 @@ def all_patterns(k: int) -> np.ndarray:
     """
     codes = np.arange(1, 2**k)
     return ((codes[:, None] >> np.arange(k)) & 1).astype(np.int64)
+
+
+@functools.cache
+def _pair_masks(patterns_key: bytes, shape: tuple[int, int]) -> np.ndarray:
+    patterns = np.frombuffer(patterns_key, dtype=np.int64).reshape(shape)
+    return np.array([(patterns[:, i] == 1) & (patterns[:, j] == 1)
+                     for i, j in all_pairs(shape[1])], dtype=float)
+
+
+@functools.cache
+def _pair_index(k: int) -> dict[Pair, int]:
+    return {pair: n for n, pair in enumerate(all_pairs(k))}
 
 
 def all_pairs(k: int) -> list[Pair]:
@@ -278,8 +291,9 @@ class ModelCache:
         pairs = [p for p in all_pairs(self.k) if p not in fit.pairs]
         if not pairs:
             return {}
-        masks = np.array([(self.patterns[:, i] == 1) & (self.patterns[:, j] == 1)
-                          for i, j in pairs], dtype=float)
+        index = _pair_index(self.k)
+        masks = _pair_masks(self.patterns.tobytes(), self.patterns.shape)[
+            [index[p] for p in pairs]]
         lam = masks @ fit.fitted
         n = np.array([self.overlaps[p] for p in pairs])
         lower = special.pdtr(n, lam)
@@ -309,7 +323,7 @@ def stepwise(cache: ModelCache, pthresh: float = 0.02) -> tuple[ModelFit, list[d
         pvals = cache.entry_pvalues(current)
         chosen = None
         # smallest p first, ties to the lowest pair index; a pair failing the check has p = 1
-        for pair in sorted(pvals, key=lambda q: (pvals[q], all_pairs(cache.k).index(q))):
+        for pair in sorted(pvals, key=lambda q: (pvals[q], _pair_index(cache.k)[q])):
             if pvals[pair] >= pthresh:
                 break
             if cache.check(current.pairs + (pair,)) == OK:
@@ -345,7 +359,7 @@ def criterion_search(cache: ModelCache, criterion: str) -> tuple[ModelFit, list[
             fit = cache.fit(current.pairs + (pair,))
             steps.append(_row(cache, fit, f"try {pair}", math.nan))
             if fit.usable:
-                candidates.append((score(fit), all_pairs(cache.k).index(pair), fit))
+                candidates.append((score(fit), _pair_index(cache.k)[pair], fit))
         if not candidates:
             return current, steps
         value, _, fit = min(candidates, key=lambda c: (c[0], c[1]))
