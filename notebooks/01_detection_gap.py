@@ -31,6 +31,8 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import assumptions, config
+from analysis.detection import detected_counts, detection_ratio
+from analysis.detection_glm import fit_detection_model
 from analysis.disclosure import format_suppressed, suppress_series, suppress_small_counts
 from analysis.expected import expected_flow, expected_grid
 from analysis.funnel import funnel
@@ -175,11 +177,59 @@ gap_figures.ratio_bars(shrunk.table.assign(ratio=shrunk.table["posterior_mean"],
                                            ratio_upper=shrunk.table["upper"]))
 
 # %% [markdown]
-# **Not yet in this notebook:** the detection ratio with an exact Poisson (Garwood) interval
-# on the count combined with the expected envelope, the gap (expected minus detected) with
-# its interval, and the Poisson/negative binomial GLM over area x quarter x sector with offset
-# log(expected). They belong to `analysis.detection`, which had not landed when this was
-# written; the funnel and shrinkage above give the district ratios meanwhile.
+# ### Detection ratio and gap with intervals (`analysis.detection`)
+#
+# For the force and for each district in the reporting year: detected people (each linked
+# person once) with an exact Poisson (Garwood) interval, the detection ratio detected /
+# expected and the gap expected - detected. The intervals take the corners of the count
+# interval and the expected figure's scenario envelope: conservative bounds, not a
+# probability statement. The district table hides suppressed counts.
+
+# %%
+year_detected = detected_counts(in_period, by=["area_code"],
+                                area_codes=list(districts["lad_code"]))
+force_gap = detection_ratio(int(year_detected["detected"].sum()), force_expected)
+print(force_gap.summary())
+
+# %%
+district_gaps = {row.area_code: detection_ratio(
+                     int(row.detected),
+                     expected_flow(row.area_code, scenario=SCENARIO, period_years=len(quarters) / 4))
+                 for row in year_detected.itertuples()}
+district_table = pd.DataFrame([
+    {"area_code": code, "detected": r.detected, "expected": r.expected.value,
+     "ratio": r.value, "ratio_lower": r.lower, "ratio_upper": r.upper,
+     "gap": r.gap.value, "gap_lower": r.gap.lower, "gap_upper": r.gap.upper}
+    for code, r in district_gaps.items()]).merge(
+    districts.rename(columns={"lad_code": "area_code", "lad_name": "area_name"}), on="area_code")
+format_suppressed(suppress_small_counts(district_table, "detected")).set_index(
+    "area_name").drop(columns="area_code").round(3)
+
+# %% [markdown]
+# ### A model of detection over district x quarter x sector
+#
+# The whole series 2019-2025, one cell per district, quarter and sector, with the expected
+# figure of the cell (equal sector shares, see section 5) as offset log(expected):
+# `fit_detection_model` fits a Poisson GLM, tests for overdispersion (Cameron-Trivedi) and
+# switches to negative binomial when it is present. Rate ratios are relative to the reference
+# district and sector; the trend is the change in detection per year (over the whole series,
+# so it also absorbs the October 2023 step that section 6 models separately). Sectors
+# 'other' and 'unknown' have no expected share and are left out.
+
+# %%
+all_quarters = quarter_range("2019Q1", "2025Q4")
+share_sectors = [s for s in SECTORS if s not in ("other", "unknown")]
+sector_shares = assumptions.equal_shares(share_sectors)
+cells = detected_counts(referrals, by=("area_code", "quarter", "sector"),
+                        quarters=all_quarters, area_codes=list(districts["lad_code"])).merge(
+    expected_grid(list(districts["lad_code"]), all_quarters, scenario=SCENARIO,
+                  shares=sector_shares), on=["area_code", "quarter", "sector"])
+detection_model = fit_detection_model(cells)
+print(detection_model.summary())
+print(detection_model.trend.summary())
+
+# %%
+detection_model.rate_ratios().round(3)
 
 # %% [markdown]
 # ## 5. By sector
@@ -189,9 +239,7 @@ gap_figures.ratio_bars(shrunk.table.assign(ratio=shrunk.table["posterior_mean"],
 # wherever it is shown. Detected counts are protected before display.
 
 # %%
-share_sectors = [s for s in SECTORS if s not in ("other", "unknown")]
-sector_shares = assumptions.equal_shares(share_sectors)
-print(sector_shares.describe())
+print(sector_shares.describe())  # defined with the detection model above
 sector_grid = expected_grid([FORCE], quarters, scenario=SCENARIO, shares=sector_shares)
 sector_expected = sector_grid.groupby("sector", as_index=False)[
     ["expected", "expected_lower", "expected_upper"]].sum()
@@ -212,7 +260,6 @@ sector_figures.detected_vs_expected(by_sector.dropna(subset=["expected"]), "sect
 # over-dispersed.
 
 # %%
-all_quarters = quarter_range("2019Q1", "2025Q4")
 series = quarterly_series(
     count_referrals(first_detections(referrals), "quarter", levels={"quarter": all_quarters}).merge(
         expected_grid([FORCE], all_quarters, scenario=SCENARIO), on="quarter"),
