@@ -124,8 +124,8 @@ pd.DataFrame([{"lists": lists, "criterion": criterion, "number of lists": len(r.
 print("pooled into 'other':", by_agency.attrs["merged_lists"].get("other"))
 
 # %% [markdown]
-# BIC penalises interactions more than the stepwise rule and AIC less; the estimates move
-# with the number of interactions admitted. The intervals of one model do not cover the
+# AIC admits many more interactions (12) than the stepwise rule or BIC (4 each) and gives a
+# larger estimate; splitting the lists differently moves the estimate too. The intervals of one model do not cover the
 # spread across reasonable choices: the spread is part of the uncertainty, and is why the
 # Home Office published a range (10,000-13,000) rather than one model's interval.
 
@@ -172,8 +172,8 @@ pd.DataFrame([
 
 # %% [markdown]
 # **Why the MSE falls below the truth here.** The sample's truth is
-# 8,915 distinct victims in the force area over 2019-2025; every MSE above gives well under
-# half of that, and no interval reaches it. That is expected, and the sample was built to
+# 8,915 distinct victims in the force area over 2019-2025; every MSE above gives roughly 40%
+# to 60% of that, and no interval reaches it. That is expected, and the sample was built to
 # show it (`data/sample/README.md`, `truth.json` `mse_targets.definition`): the two
 # assumptions MSE leans on hardest fail, in the direction that biases it down.
 #
