@@ -122,6 +122,8 @@ class MSEResult:
             f"Model: {self.model}",
             f"Method: {self.method}",
         ]
+        if len(self.intervals):
+            lines.append(f"{self.confidence_level:.0%} intervals:")
         for row in self.intervals.itertuples(index=False):
             lines.append(f"  {row.interval_method}: {row.lower:,.0f} to {row.upper:,.0f}")
         lines += [f"Note: {n}" for n in self.notes]

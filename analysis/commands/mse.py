@@ -24,7 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pthresh", type=float, default=0.02,
                         help="stepwise entry threshold (default 0.02)")
     parser.add_argument("--bootstrap", type=int, default=0, metavar="N",
-                        help="BCa bootstrap replicates (default 0: model-conditional interval)")
+                        help="bootstrap replicates (default 0: model-conditional interval)")
+    parser.add_argument("--interval", choices=("conditional", "profile", "bca", "parametric"),
+                        default=None, help="interval reported (default: bca with --bootstrap, "
+                        "else conditional; all computed ones are listed)")
     parser.add_argument("--seed", type=int, default=None, help="bootstrap seed")
     parser.add_argument("--alpha", type=float, default=0.05, help="significance level")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -49,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         table = capture_patterns(referrals, list_column=args.lists)
     estimator = MultipleSystemsEstimator(criterion=args.criterion, pthresh=args.pthresh,
                                          alpha=args.alpha, bootstrap=args.bootstrap,
-                                         random_state=args.seed)
+                                         interval=args.interval, random_state=args.seed)
     result = estimator.fit(table)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
