@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="capture-pattern table: one 0/1 column per list and 'count'")
     parser.add_argument("--store", metavar="PATH", help="build the table from stored referrals")
     parser.add_argument("--area", metavar="CODE", action="append",
-                        help="area code (repeatable; with --store)")
+                        help="district or police force area code (repeatable; with --store)")
     parser.add_argument("--period", metavar="FROM:TO", help="inclusive quarters (with --store)")
     parser.add_argument("--lists", choices=("agency_type", "agency"), default="agency_type",
                         help="what makes a list (with --store; default agency_type)")
@@ -41,12 +41,15 @@ def run(args: argparse.Namespace) -> int:
     if args.file is not None:
         table = read_capture_table(args.file)
     else:
+        from analysis.detection import districts_of
         from analysis.periods import parse_period_range
         from analysis.store import Store
 
         start, end = parse_period_range(args.period)
+        # a police force area or region is the sum of its districts, as the store keeps them
+        areas = sorted({d for a in args.area for d in districts_of(a)}) if args.area else None
         with Store(args.store, read_only=True) as store:
-            referrals = store.referrals(area_codes=args.area, start=start, end=end)
+            referrals = store.referrals(area_codes=areas, start=start, end=end)
         if referrals.empty:
             raise DarkFigureError("no stored referrals for this area and period")
         table = capture_patterns(referrals, list_column=args.lists)
