@@ -148,6 +148,9 @@ class MultipleSystemsEstimator:
         ``"aic"``/``"bic"`` add the interaction lowering the criterion most while it falls.
     pthresh : float
         Entry threshold of the stepwise method (SparseMSE default 0.02).
+    wald_p : float
+        With ``"aic"``/``"bic"``: stop when the entering interaction's Wald p-value exceeds
+        this (the 2014 Home Office analysis used 0.05; 1 turns the test off).
     alpha : float
         Significance level: the interval has confidence ``1 - alpha``.
     bootstrap : int
@@ -168,9 +171,11 @@ class MultipleSystemsEstimator:
     """
 
     def __init__(self, criterion: str = "stepwise", pthresh: float = 0.02, alpha: float = 0.05,
-                 bootstrap: int = 0, interval: str | None = None, random_state=None):
+                 bootstrap: int = 0, interval: str | None = None, random_state=None,
+                 wald_p: float = 0.05):
         self.criterion = criterion
         self.pthresh = pthresh
+        self.wald_p = wald_p
         self.alpha = alpha
         self.bootstrap = bootstrap
         self.interval = interval
@@ -198,7 +203,7 @@ class MultipleSystemsEstimator:
     def _select(self, cache: ModelCache):
         if self.criterion == "stepwise":
             return stepwise(cache, self.pthresh)
-        return criterion_search(cache, self.criterion)
+        return criterion_search(cache, self.criterion, self.wald_p)
 
     def fit(self, table: pd.DataFrame) -> MSEResult:
         """Select a model for the capture-pattern table and estimate the population.
@@ -264,8 +269,10 @@ class MultipleSystemsEstimator:
                                     for p in models["infinite_pairs"]]
         method = {"stepwise": f"multiple systems estimation (SparseMSE stepwise, "
                               f"pthresh {self.pthresh:g})",
-                  "aic": "multiple systems estimation (forward selection by AIC)",
-                  "bic": "multiple systems estimation (forward selection by BIC)"}[self.criterion]
+                  "aic": f"multiple systems estimation (forward selection by AIC, Wald p "
+                         f"<= {self.wald_p:g})",
+                  "bic": f"multiple systems estimation (forward selection by BIC, Wald p "
+                         f"<= {self.wald_p:g})"}[self.criterion]
         self.result_ = MSEResult(
             observed=n_obs, estimate=float(estimate), lower=float(lower), upper=float(upper),
             alpha=self.alpha, terms=tuple((lists[i], lists[j]) for i, j in fit.pairs),

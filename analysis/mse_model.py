@@ -220,6 +220,7 @@ class ModelFit:
     loglik: float = math.nan
     n_params: int = 0
     fitted: np.ndarray | None = None  # fitted means on all cells (0 on removed cells)
+    wald_p: dict | None = None  # two-sided Wald p-value per pair (0 for a -inf pair)
 
     @property
     def usable(self) -> bool:
@@ -271,9 +272,13 @@ class ModelCache:
                                   - special.gammaln(y + 1)))
             fitted = np.zeros(len(self.counts))
             fitted[keep] = mu
+            first = 1 + self.k  # pair columns follow the intercept and main effects
+            z = beta[first:] / np.sqrt(np.diag(cov)[first:])
+            wald = dict(zip(finite, (2 * special.ndtr(-np.abs(z))).tolist(), strict=True))
+            wald.update({pair: 0.0 for pair in infinite})
             result = ModelFit(pairs, tuple(infinite), code, float(np.exp(beta[0])),
                               float(beta[0]), float(math.sqrt(cov[0, 0])), loglik,
-                              1 + self.k + len(pairs), fitted)
+                              1 + self.k + len(pairs), fitted, wald)
         self.fits[pairs] = result
         return result
 
@@ -335,9 +340,14 @@ def stepwise(cache: ModelCache, pthresh: float = 0.02) -> tuple[ModelFit, list[d
         steps.append(_row(cache, current, f"add {chosen}", pvals[chosen]))
 
 
-def criterion_search(cache: ModelCache, criterion: str) -> tuple[ModelFit, list[dict]]:
+def criterion_search(cache: ModelCache, criterion: str,
+                     wald_p: float = 1.0) -> tuple[ModelFit, list[dict]]:
     """Forward selection by AIC or BIC: add the pair that lowers the criterion most; stop when
-    none lowers it (the 2014 Home Office procedure, with BIC as an option).
+    none lowers it, or when the entering pair's Wald p-value exceeds ``wald_p``.
+
+    With ``criterion="aic"`` and ``wald_p=0.05`` this is the 2014 Home Office procedure
+    (modslavmse ``MSEfit``); BIC is the option. A pair entering as ``-inf`` (empty overlap) has
+    no Wald test and counts as significant.
 
     Examples
     --------
@@ -357,15 +367,17 @@ def criterion_search(cache: ModelCache, criterion: str) -> tuple[ModelFit, list[
             if pair in current.pairs:
                 continue
             fit = cache.fit(current.pairs + (pair,))
-            steps.append(_row(cache, fit, f"try {pair}", math.nan))
             if fit.usable:
-                candidates.append((score(fit), _pair_index(cache.k)[pair], fit))
+                candidates.append((score(fit), _pair_index(cache.k)[pair], pair, fit))
+            steps.append(_row(cache, fit, f"try {pair}",
+                              fit.wald_p[pair] if fit.usable else math.nan))
         if not candidates:
             return current, steps
-        value, _, fit = min(candidates, key=lambda c: (c[0], c[1]))
-        if value >= best:
+        value, _, pair, fit = min(candidates, key=lambda c: (c[0], c[1]))
+        if value >= best or fit.wald_p[pair] > wald_p:
             return current, steps
         best, current = value, fit
+        steps.append(_row(cache, fit, f"add {pair}", fit.wald_p[pair]))
 
 
 def _row(cache: ModelCache, fit: ModelFit, step: str, p: float) -> dict:

@@ -111,3 +111,18 @@ def test_stepwise_pthresh_one_adds_every_pair_the_check_allows(uk):
     assert none.pairs == ()
     full, _ = stepwise(cache, 1.0)
     assert len(full.pairs) > 6 and full.usable
+
+
+def test_aic_search_stops_at_an_entering_pair_that_fails_the_wald_test(uk):
+    from analysis.mse_model import criterion_search
+
+    counts = uk["count"].to_numpy(float)
+    free, steps = criterion_search(ModelCache(all_patterns(5), counts), "aic", wald_p=1.0)
+    added = [(row["pairs"], row["p_value"]) for row in steps if row["step"].startswith("add")]
+    assert [pairs for pairs, _ in added][-1] == free.pairs
+    # the largest Wald p among the entered pairs: a threshold just below it cuts the path there
+    worst = max(range(len(added)), key=lambda i: added[i][1])
+    assert added[worst][1] > 0
+    cut, _ = criterion_search(ModelCache(all_patterns(5), counts), "aic",
+                              wald_p=added[worst][1] * 0.999)
+    assert cut.pairs == (added[worst - 1][0] if worst else ())
