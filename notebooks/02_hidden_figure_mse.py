@@ -124,8 +124,10 @@ pd.DataFrame([{"lists": lists, "criterion": criterion, "number of lists": len(r.
 print("pooled into 'other':", by_agency.attrs["merged_lists"].get("other"))
 
 # %% [markdown]
-# AIC admits many more interactions (12) than the stepwise rule or BIC (4 each) and gives a
-# larger estimate; splitting the lists differently moves the estimate too. The intervals of one model do not cover the
+# Forward selection by AIC (with the 2014 Home Office rule of stopping when the entering
+# interaction's Wald p-value exceeds 0.05) admits one more interaction than the stepwise rule
+# or BIC and gives a somewhat larger estimate; splitting the lists differently moves the
+# estimate too. The intervals of one model do not cover the
 # spread across reasonable choices: the spread is part of the uncertainty, and is why the
 # Home Office published a range (10,000-13,000) rather than one model's interval.
 
