@@ -32,8 +32,17 @@ def duo(request, require_browser, browser_store, tmp_path_factory):
         options=request.config.hook.pytest_setup_options(), download_path=str(downloads),
     ) as composite:
         composite.driver.set_script_timeout(60)
-        composite.start_server(create_app(browser_store))
+        # a free port: several checkouts may run their browser tests on one machine at once
+        composite.start_server(create_app(browser_store), port=free_port())
         yield composite
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def settle(duo, timeout: float = 60.0) -> None:  # generous: cold caches on a loaded 2-core CI
