@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+#: Interval kinds that are sampling intervals at level ``1 - alpha``; every other kind is a
+#: range over assumptions and is never labelled with a confidence level.
+SAMPLING_INTERVAL_KINDS = frozenset({"confidence", "credible", "bootstrap"})
+_SAMPLING_LABEL = {"confidence": "confidence interval", "credible": "credible interval",
+                   "bootstrap": "bootstrap interval"}
+
 FRAME_COLUMNS = (
     "estimate", "value", "lower", "upper", "confidence_level", "alpha", "interval_kind",
     "method", "assumptions",
@@ -24,9 +30,10 @@ FRAME_COLUMNS = (
 class Estimate:
     """One estimate with its interval, how it was made and what it assumes.
 
-    ``interval_kind`` says what the interval means: ``"confidence"`` for a sampling interval
-    at level ``1 - alpha``, ``"scenario envelope"`` when it spans stated assumptions rather
-    than sampling error (then ``alpha`` is kept only for a uniform table).
+    ``interval_kind`` says what the interval means: ``"confidence"`` (or another kind in
+    :data:`SAMPLING_INTERVAL_KINDS`) for a sampling interval at level ``1 - alpha``; anything
+    else (e.g. ``"range over durations of 1 to 5 years"``) spans stated assumptions, not
+    sampling error, and then carries no confidence level: ``confidence_level`` is ``None``.
 
     Examples
     --------
@@ -37,6 +44,9 @@ class Estimate:
     [{'estimate': 'detection ratio', 'lower': 0.2, 'upper': 0.31}]
     >>> print(e.summary())
     detection ratio: 0.25 (95% confidence interval 0.2 to 0.31) [Garwood exact]
+    >>> r = Estimate("expected", 1008, 403, 2016, interval_kind="range over durations of 1 to 5 years")
+    >>> r.confidence_level is None, r.as_dict()["confidence_level"]
+    (True, None)
     """
 
     name: str
@@ -59,8 +69,13 @@ class Estimate:
         object.__setattr__(self, "assumptions", tuple(self.assumptions))
 
     @property
-    def confidence_level(self) -> float:
-        return round(1 - self.alpha, 10)
+    def is_sampling_interval(self) -> bool:
+        return self.interval_kind in SAMPLING_INTERVAL_KINDS
+
+    @property
+    def confidence_level(self) -> float | None:
+        """``1 - alpha`` for a sampling interval; ``None`` for a range over assumptions."""
+        return round(1 - self.alpha, 10) if self.is_sampling_interval else None
 
     def to_frame(self) -> pd.DataFrame:
         """One tidy row: name, value, interval, level, method and assumptions (joined by '; ')."""
@@ -73,8 +88,8 @@ class Estimate:
 
     def summary(self, digits: int = 3) -> str:
         """One readable line, e.g. ``gap: 120 (scenario envelope 40 to 300) [method]``."""
-        kind = (f"{self.confidence_level:.0%} confidence interval"
-                if self.interval_kind == "confidence" else self.interval_kind)
+        kind = (f"{self.confidence_level:.0%} {_SAMPLING_LABEL[self.interval_kind]}"
+                if self.is_sampling_interval else self.interval_kind)
         text = (f"{self.name}: {format_number(self.value, digits)} ({kind} "
                 f"{format_number(self.lower, digits)} to {format_number(self.upper, digits)})")
         return text + (f" [{self.method}]" if self.method else "")
