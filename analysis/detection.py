@@ -33,7 +33,7 @@ standardized mortality ratio, Am J Epidemiol 131:373-5. See ``docs/methods/expec
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -323,7 +323,8 @@ def new_victims(referrals: pd.DataFrame) -> pd.DataFrame:
 def detected_counts(referrals: pd.DataFrame,
                     by: Sequence[str] = ("area_code", "quarter", "sector"), *,
                     quarters: Sequence[str] | None = None,
-                    area_codes: Sequence[str] | None = None) -> pd.DataFrame:
+                    area_codes: Sequence[str] | None = None,
+                    where: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Detected people per combination of ``by``, over the complete grid (zeros present).
 
     Each linked person (``person_key``) counts once, in the cell of their first-ever record in
@@ -355,6 +356,8 @@ def detected_counts(referrals: pd.DataFrame,
     elif "person_key" in frame.columns:  # no dates: cannot pick the first, count once anyway
         frame = pd.concat([frame[frame["person_key"].notna()].drop_duplicates("person_key"),
                            frame[frame["person_key"].isna()]])
+    for column, value in (where or {}).items():  # a group: people whose first record is in it
+        frame = frame[frame[column].astype(str) == str(value)]
     levels: dict[str, list[str]] = {}
     if quarters is not None:
         frame = frame[frame["quarter"].isin(list(quarters))]
@@ -491,7 +494,9 @@ def _trend_quarters(quarters: list[str], history_start: str | None,
 
 
 def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[str], *,
-                   scenario=None, duration=None, alpha: float = 0.05) -> AreaDetectionResult:
+                   scenario=None, duration=None, alpha: float = 0.05,
+                   where: Mapping[str, str] | None = None, shares=None,
+                   category: str | None = None) -> AreaDetectionResult:
     """New victims detected and expected for one area over whole quarters.
 
     ``referrals`` are every stored referral (all areas and dates), so that a person's
@@ -500,6 +505,10 @@ def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[s
     over the sectors seen: the sector terms absorb the split); it is skipped, with a note, for
     fewer than ``MIN_TREND_QUARTERS`` quarters or no detections. It covers the store's history
     clear of left censoring up to the period's end (:func:`_trend_quarters`), and says so.
+
+    ``where`` restricts to a group (e.g. ``{"exploitation_type": "labour"}``: people whose
+    first-ever record is in it); a ratio for a group needs its expected share, given as
+    ``shares`` and ``category`` (a documented, labelled assumption), else a clear error.
     """
     from analysis.assumptions import DEFAULT_DURATION, equal_shares, get_scenario
     from analysis.expected import expected_flow, expected_grid
@@ -511,10 +520,14 @@ def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[s
     duration = duration or DEFAULT_DURATION
     chosen = get_scenario(scenario)
     districts = districts_of(area_code)
-    counts = detected_counts(referrals, quarters=quarters, area_codes=districts)
+    if where and shares is None:
+        raise DarkFigureError(
+            f"no expected figure for the group {dict(where)}: a ratio for a group needs a "
+            f"documented share assumption; show its count and composition instead")
+    counts = detected_counts(referrals, quarters=quarters, area_codes=districts, where=where)
     detected = int(counts["detected"].sum())
     expected = expected_flow(area_code, scenario=chosen, duration=duration,
-                             period_years=len(quarters) / 4)
+                             period_years=len(quarters) / 4, shares=shares, category=category)
     dates = referrals["referral_date"] if "referral_date" in referrals.columns else None
     history_start = (None if dates is None or dates.dropna().empty else
                      str(quarter_of(pd.Series([dates.min()])).iloc[0]))
@@ -523,7 +536,8 @@ def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[s
     if censoring:
         notes.append(censoring)
     trend_quarters = _trend_quarters(quarters, history_start, duration.central)
-    trend_counts = detected_counts(referrals, quarters=trend_quarters, area_codes=districts)
+    trend_counts = detected_counts(referrals, quarters=trend_quarters, area_codes=districts,
+                                   where=where)
     model = None
     if len(trend_quarters) < MIN_TREND_QUARTERS:
         notes.append(f"trend skipped: {len(trend_quarters)} quarter(s), at least "
@@ -543,6 +557,8 @@ def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[s
         chosen_rows = referrals[referrals["area_code"].isin(districts)]
         if "quarter" in chosen_rows.columns:
             chosen_rows = chosen_rows[chosen_rows["quarter"].isin(quarters)]
+        for column, value in (where or {}).items():
+            chosen_rows = chosen_rows[chosen_rows[column].astype(str) == str(value)]
         unlinked = int(chosen_rows["person_key"].isna().sum())
         if unlinked:
             notes.append(f"{unlinked:,} record(s) without a person key cannot be linked and "

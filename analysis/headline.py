@@ -63,15 +63,16 @@ def resolve_period(period: str | Sequence[str] | None, quarters: Sequence[str],
 
 def headline(referrals: pd.DataFrame, area_code: str, period: str | Sequence[str] | None = None,
              *, loads: pd.DataFrame | None = None, scenario=None, duration=None,
-             alpha: float = 0.05) -> AreaDetectionResult:
+             alpha: float = 0.05, **group) -> AreaDetectionResult:
     """New victims detected and expected for an area and period (the default period if none).
 
     ``referrals`` are every stored referral (:meth:`analysis.store.Store.referrals`), so that
-    each person counts at their first-ever record.
+    each person counts at their first-ever record. ``group`` passes ``where``, ``shares`` and
+    ``category`` to :func:`analysis.detection.area_detection`.
     """
     quarters = resolve_period(period, stored_quarters(referrals), latest_load_date(loads))
     return area_detection(referrals, area_code, quarters, scenario=scenario,
-                          duration=duration, alpha=alpha)
+                          duration=duration, alpha=alpha, **group)
 
 
 def read_headline(store_path: str | Path | None = None, area_code: str | None = None,
