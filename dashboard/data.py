@@ -60,6 +60,7 @@ CATEGORY_COLUMNS = (
     "sector",
     "exploitation_type",
     "age_group",
+    "nationality_group",
     "agency",
     "agency_type",
 )
