@@ -377,7 +377,7 @@ def national_funnel(home_code: str):
     """Funnel data for the 43 forces (published figures, so no disclosure step is needed)."""
     from analysis.funnel import national_funnel as build
 
-    return build(national_forces(), home_code)
+    return build(national_forces(), home_code, overdispersion="auto")
 
 
 @lru_cache(maxsize=32)

@@ -322,7 +322,7 @@ def _area_funnel(version, state: ViewState):
     if view.raw["detected"].sum() == 0:
         return None
     try:
-        result = funnel(view.raw, highlight=view.highlight)
+        result = funnel(view.raw, highlight=view.highlight, overdispersion="auto")
     except DarkFigureError:
         return None
     return replace(result, table=_hide(result.table, view.hidden, ["observed", "ratio", "z_score"]))
