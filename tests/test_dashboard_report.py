@@ -41,3 +41,17 @@ def test_every_page_carries_its_title_source_and_date(pack):
         assert view.TITLE.split(":")[0] in text
         assert "Dark Figure board pack" in text and today in text
         assert "Source" in text or "source" in text
+
+
+def test_pack_names_the_period_and_never_calls_a_range_over_assumptions_95(pack):
+    from pypdf import PdfReader
+
+    pages = [" ".join(unicodedata.normalize("NFKC", p.extract_text()).split())
+             for p in PdfReader(pack).pages]
+    for text in pages:
+        assert "figures for 2025 (2025Q1 to 2025Q4)" in text
+        assert "Intervals are 95% unless stated" not in text
+        assert "'95%' marks sampling intervals only" in text
+    first = pages[0]
+    assert "new victims" in first and "over assumed durations of 1 to 5 years" in first
+    assert "95% count interval" in first
