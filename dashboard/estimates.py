@@ -244,7 +244,9 @@ def headline_tiles(h: Headline) -> tuple[str, ...]:
         from analysis.detection import trend_verdict
 
         verdict = trend_verdict(trend)
-        trend_value = verdict.split(" (")[0].split(",")[0].capitalize()
+        change = (trend.value - 1) * 100
+        trend_value = ("No clear change" if trend.lower <= 1 <= trend.upper else
+                       f"{'Up' if change > 0 else 'Down'} about {abs(change):.0f}% a year")
         trend_detail = (f"{verdict}; {trend.name}" if "," in trend.name else verdict)
     else:
         trend_value, trend_detail = "", ""

@@ -209,15 +209,16 @@ def describe_gap(
     )
 
 
-def describe_headline(h) -> str:
+def describe_headline(h, *, short: bool = False) -> str:
     """The plain-English sentence for a headline (``dashboard.estimates.Headline``): the
-    period, the unit, the ratio with its two honestly labelled ranges, or why none is given."""
+    period, the unit, the ratio with its two honestly labelled ranges, or why none is given.
+    ``short`` is the one line a board member can repeat (board mode)."""
     caveat = (
         "The expected figure rests on a national estimate and an assumed duration of "
         "exploitation; it is a scale, not a count of real victims."
     )
     e = h.expected
-    where = f"{h.area_name}, {h.period_label}"
+    where = f"{h.area_name.removesuffix(' (force area)')}, {h.period_label}"
     if h.detected is None:
         return (f"{where}: the number of new victims detected is too small to show ([c]); "
                 f"{fmt_count(e.value)} are expected under the national scenario. " + caveat)
@@ -232,6 +233,10 @@ def describe_headline(h) -> str:
         return (f"{where}: agencies detected {fmt_count(h.detected)} {who}, against "
                 f"{fmt_count(e.value)} expected. " + caveat)
     rr = r.ratio_range
+    if short:
+        return (f"{where}: agencies detected {fmt_count(h.detected)} {who}, about {r.value:.0%} "
+                f"of the {fmt_count(e.value)} expected ({rr.lower:.0%} to {rr.upper:.0%} over "
+                f"assumed durations of {e.duration.low:g} to {e.duration.high:g} years).")
     return (
         f"{where}: agencies detected {fmt_count(h.detected)} {who}, about {r.value:.0%} of the "
         f"{fmt_count(e.value)} the national estimate implies (95% count interval {r.lower:.0%} "

@@ -26,8 +26,10 @@ SOURCE = (
 )
 
 
-def _sentence(h: estimates.Headline) -> str:
-    text = fig.describe_headline(h)
+def _sentence(h: estimates.Headline, board: bool = False) -> str:
+    text = fig.describe_headline(h, short=board)
+    if board:
+        return text
     return " ".join([text, *[n[0].upper() + n[1:] + "." for n in h.notes
                              if n.startswith(("left censoring", "no published split",
                                               "more new victims", "at the low end"))]])
@@ -135,4 +137,4 @@ def register_callbacks(app) -> None:
         texts = estimates.headline_tiles(h)
         # no trend estimate: the tile is not drawn rather than showing "n/a"
         return (*texts, None if texts[-2] else {"display": "none"}, _scenario_note(h),
-                _sentence(h))
+                _sentence(h, from_dict(state).board))
