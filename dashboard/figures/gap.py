@@ -75,6 +75,14 @@ def gap_band(
         font=dict(size=size, color=theme.GREY),
     )
     fig.add_annotation(
+        x=(expected_lower + expected_upper) / 2,
+        y=y[0],
+        text=f"grey band: {range_label} (not a confidence interval)",
+        yshift=-80 if board else -62,
+        showarrow=False,
+        font=dict(size=size - 2, color=theme.GREY),
+    )
+    fig.add_annotation(
         x=expected,
         y=y[0],
         text=f"expected {fmt_count(expected)}",
