@@ -213,24 +213,36 @@ def _people(version: StoreVersion, state: ViewState, use_area: bool, use_period:
     return rows.loc[first[rows.index.to_numpy()]]
 
 
-def headline_referrals(store_path: Path | str, snapshot: int | None = None) -> pd.DataFrame:
-    """Every stored referral (to the snapshot) in the columns ``analysis.headline`` reads."""
-    return _headline_referrals(store_version(store_path), snapshot)
+def headline_referrals(store_path: Path | str, snapshot: int | None = None,
+                       area_codes: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """New victims (first-ever records, to the snapshot) in the districts given, in the columns
+    ``analysis.headline`` reads. First records are found over the whole store first, so this
+    small frame gives ``analysis`` exactly what the whole store would."""
+    return _headline_referrals(store_version(store_path), snapshot, area_codes)
 
 
-@lru_cache(maxsize=4)
-def _headline_referrals(version: StoreVersion, snapshot: int | None) -> pd.DataFrame:
+@lru_cache(maxsize=32)
+def _headline_referrals(version: StoreVersion, snapshot: int | None,
+                        area_codes: tuple[str, ...] | None) -> pd.DataFrame:
     frame = _all_referrals(version)
     if frame.empty:
         return pd.DataFrame(columns=["area_code", "quarter", "sector", "exploitation_type",
                                      "age_group", "person_key", "referral_date"])
-    if snapshot is not None and "load_id" in frame.columns:
-        frame = frame.loc[frame["load_id"].to_numpy() <= snapshot]
-    out = pd.DataFrame({c: frame[c].astype(str) for c in
+    keep = _first_records(version, snapshot)
+    if area_codes is not None:
+        keep = keep & _category_mask(frame["area_code"], list(area_codes))
+    rows = frame.loc[keep]
+    out = pd.DataFrame({c: rows[c].astype(str) for c in
                         ("area_code", "quarter", "sector", "exploitation_type", "age_group")})
-    out["person_key"] = frame["person_id"].where(frame["person_id"] >= 0).astype("Int64")
-    out["referral_date"] = frame["referral_date"].to_numpy()
+    out["person_key"] = rows["person_id"].where(rows["person_id"] >= 0).astype("Int64")
+    out["referral_date"] = rows["referral_date"].to_numpy()
     return out.reset_index(drop=True)
+
+
+def history_start(store_path: Path | str) -> str | None:
+    """The quarter of the store's first record (left censoring is judged from it)."""
+    quarters = filter_options(store_path).quarters
+    return quarters[0] if quarters else None
 
 
 def default_quarters(store_path: Path | str) -> list[str]:

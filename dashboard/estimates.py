@@ -183,8 +183,9 @@ def _headline(version, state: ViewState) -> Headline:
         where = ({"exploitation_type": state.exploitation_type}
                  if state.exploitation_type != ALL else None)
         result = compute(
-            data.headline_referrals(store_path, state.snapshot), area, quarters,
-            scenario=_scenario(state.scenario), where=where, shares=shares, category=category)
+            data.headline_referrals(store_path, state.snapshot, tuple(data.lads_in(area))),
+            area, quarters, scenario=_scenario(state.scenario), where=where, shares=shares,
+            category=category, history_start=data.history_start(store_path))
         notes = [*notes, *result.notes, *result.detection.notes]
     elif quarters:
         notes.append("no published split of the expected figure by sector or age exists, so "
