@@ -119,21 +119,26 @@ def home_area() -> str:
     return config.get_setting("home_area")
 
 
-def area_name(code: str) -> str:
+@lru_cache(maxsize=1)
+def _area_lookup() -> tuple[dict[str, str], dict[str, tuple[str, ...]], dict[str, str]]:
+    """Names, districts of each force and force of each district, as dicts: looked up per
+    table row, so a pandas filter per call would cost more than the chart."""
     areas = _areas()
-    hit = areas.loc[areas.lad_code == code, "lad_name"]
-    if len(hit):
-        return str(hit.iloc[0])
-    hit = areas.loc[areas.pfa_code == code, "pfa_name"]
-    return f"{hit.iloc[0]} (force area)" if len(hit) else code
+    names = dict(zip(areas.lad_code, areas.lad_name, strict=True))
+    names.update({c: f"{n} (force area)" for c, n in zip(areas.pfa_code, areas.pfa_name,
+                                                        strict=True)})
+    members = {c: tuple(sorted(g)) for c, g in areas.groupby("pfa_code")["lad_code"]}
+    force = dict(zip(areas.lad_code, areas.pfa_code, strict=True))
+    return names, members, force
+
+
+def area_name(code: str) -> str:
+    return _area_lookup()[0].get(code, code)
 
 
 def lads_in(code: str) -> list[str]:
     """The local authority districts an area code covers (a force area or one district)."""
-    areas = _areas()
-    if code in set(areas.pfa_code):
-        return sorted(areas.loc[areas.pfa_code == code, "lad_code"])
-    return [code]
+    return list(_area_lookup()[1].get(code, (code,)))
 
 
 def load_history(store_path: Path | str) -> pd.DataFrame:
@@ -354,9 +359,7 @@ def uk_series(vintage: str = "latest") -> pd.DataFrame:
 def home_force(state: ViewState) -> str:
     """The force area of the selected area (the home force when a district is chosen)."""
     code = state.area or home_area()
-    areas = _areas()
-    hit = areas.loc[areas.lad_code == code, "pfa_code"]
-    return str(hit.iloc[0]) if len(hit) else code
+    return _area_lookup()[2].get(code, code)
 
 
 def loads_for_display(store_path: Path | str) -> pd.DataFrame:
@@ -420,4 +423,4 @@ def district_peers(lad_code: str, n: int = 5) -> pd.DataFrame:
 
 
 def is_force(code: str) -> bool:
-    return code in set(_areas().pfa_code)
+    return code in _area_lookup()[1]
