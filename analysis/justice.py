@@ -158,7 +158,7 @@ def rate_trends(people: pd.DataFrame, *, follow_up_days: int = FOLLOW_UP_DAYS,
     import statsmodels.api as sm
 
     rows = []
-    year = people["detection_date"].dt.year + people["detection_date"].dt.dayofyear / 366
+    year = people["detection_date"].dt.year + people["detection_date"].dt.day_of_year / 366
     for stage in STAGES[1:]:
         if stage == "charged":
             use = people["crime_recorded"] & (people["follow_up_days"] >= follow_up_days)

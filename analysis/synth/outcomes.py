@@ -155,7 +155,8 @@ def outcome_truth(records: pd.DataFrame, config: SynthConfig) -> dict[str, objec
         cohort=("cohort", "first"),
         p_charge=("p_charge_by_extract", lambda p: 1 - float(np.prod(1 - p))),
         charged=("outcome_code", lambda s: bool((s == "1").any())),
-        open=("outcome_code", lambda s: bool(s.isna().all())))
+        # Open: a crime still without an outcome and none charged (as the funnel counts).
+        open=("outcome_code", lambda s: bool(s.isna().any() and not (s == "1").any())))
 
     def block(frame: pd.DataFrame, p: str, hit: str) -> dict[str, object]:
         return {"people": int(len(frame)), "expected_share": round(float(frame[p].mean()), 6)
