@@ -82,7 +82,9 @@ def build_pages(store_path: Path, state: ViewState) -> list[go.Figure]:
             "Intervals are 95% unless stated."
         )
         pages.append(pack_page(title, out.figure, out.summary, footer))
-    return pages
+    from dashboard.report_justice import justice_pages  # the justice section (issue 16)
+
+    return pages + justice_pages(store_path, state)
 
 
 def figures_to_pdf(figures: list[go.Figure]) -> bytes:

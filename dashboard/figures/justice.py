@@ -25,8 +25,10 @@ OF = {"nrm_referred": "of detected", "crime_recorded": "of detected",
 
 
 def _pct(value: object) -> str:
-    return "" if value is None or pd.isna(value) else f"{float(value):.0%}" if float(
-        value) >= 0.1 else f"{float(value):.1%}"
+    if value is None or pd.isna(value):
+        return ""
+    value = float(value)
+    return f"{value:.0%}" if value >= 0.1 or value == 0 else f"{value:.1%}"
 
 
 def _count(value: object) -> str:
@@ -48,9 +50,10 @@ def short_period(period: str) -> str:
 def national_note(national: pd.DataFrame) -> str:
     """England and Wales charge rates in one line, each marked secondary where it is."""
     parts = [f"{short_period(ref['period'])}: {'under ' if ref['upper_bound_only'] else ''}"
-             f"{ref['share']:.1%}" + (" (secondary)" if ref["secondary"] else "")
-             for _, ref in national.iterrows()]
-    return "England and Wales charge rates, modern slavery: " + "; ".join(parts)
+             f"{ref['share']:.1%}" for _, ref in national.iterrows()]
+    kind = " (secondary sources)" if national["secondary"].any() else ""
+    return (f"England and Wales, modern slavery offences charged{kind}:<br>"
+            + "<br>".join(parts))
 
 
 def justice_funnel(stages: pd.DataFrame, national: pd.DataFrame | None = None, *,
@@ -77,8 +80,9 @@ def justice_funnel(stages: pd.DataFrame, national: pd.DataFrame | None = None, *
     fig.update_yaxes(autorange="reversed", title=None)
     fig.update_xaxes(title="People (whole period)", range=[0, float(counts.max()) * 1.9])
     if national is not None and len(national):
-        fig.add_annotation(text=national_note(national), xref="paper", yref="paper", x=0,
-                           y=1.02, xanchor="left", yanchor="bottom", showarrow=False,
+        fig.add_annotation(text=national_note(national), xref="paper", yref="paper", x=1,
+                           y=0.04, xanchor="right", yanchor="bottom", showarrow=False,
+                           align="right",
                            font=dict(size=theme.font_size(board) - 4, color=theme.GREY))
     return fig
 
@@ -149,16 +153,20 @@ def open_and_follow_up(open_: pd.DataFrame, equal: pd.DataFrame, follow_up_days:
         rows = frame[frame["cohort"] != "all"]
         if rows.empty:
             continue
+        cohorts = sorted(set(open_["cohort"]) - {"all"})
+        recent = [c not in set(rows["cohort"]) for c in cohorts]  # not followed that long
+        rows = rows.set_index("cohort").reindex(cohorts).reset_index()
         fig.add_trace(go.Bar(
-            x=rows["cohort"], y=rows["share"], name=name, marker_color=colour,
+            x=rows["cohort"], y=rows["share"].fillna(0), name=name, marker_color=colour,
             error_y=dict(type="data", symmetric=False, array=rows["upper"] - rows["share"],
                          arrayminus=rows["share"] - rows["lower"], color=theme.INK),
-            text=[_count(c) if pd.isna(s) else _pct(s) for c, s in
-                  zip(rows[count], rows["share"], strict=True)],
+            text=["too recent" if r else _count(c) if pd.isna(s) else _pct(s)
+                  for c, s, r in zip(rows[count], rows["share"], recent, strict=True)],
             textposition="outside", hovertemplate="%{x}: %{y:.1%}<extra>" + name + "</extra>"))
     if not fig.data:
         return message_figure("No recorded crimes in this view", board=board)
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.12))
+    fig.update_layout(barmode="group", legend=dict(orientation="h", x=0.01, y=0.99,
+                                                   yanchor="top", bgcolor="rgba(255,255,255,0.8)"))
     fig.update_yaxes(tickformat=".0%", title="Share of recorded crimes", rangemode="tozero")
     fig.update_xaxes(type="category", title="Year of detection")
     return fig
