@@ -184,7 +184,7 @@ def rate_trends(people: pd.DataFrame, *, follow_up_days: int = FOLLOW_UP_DAYS,
 
 
 @dataclass(frozen=True)
-class FunnelResult:
+class JusticeFunnelResult:
     """The victim-to-charge funnel for one area and period (every count protected).
 
     ``stages``: one row per cohort (and ``all``) x stage with ``count`` (``pd.NA`` when
@@ -239,9 +239,9 @@ class FunnelResult:
                 "national": records(self.national), "notes": list(self.notes)}
 
 
-def funnel(referrals: pd.DataFrame, *, area_code: str = "", period: str = "",
+def justice_funnel(referrals: pd.DataFrame, *, area_code: str = "", period: str = "",
            by: str = "year", as_of: str | pd.Timestamp | None = None, alpha: float = 0.05,
-           follow_up_days: int = FOLLOW_UP_DAYS, threshold: int | None = None) -> FunnelResult:
+           follow_up_days: int = FOLLOW_UP_DAYS, threshold: int | None = None) -> JusticeFunnelResult:
     """The funnel for the records given (already filtered to an area and period).
 
     Parameters
@@ -268,7 +268,7 @@ def funnel(referrals: pd.DataFrame, *, area_code: str = "", period: str = "",
     >>> from analysis.config import SAMPLE_DIR
     >>> police = read_referrals(SAMPLE_DIR / "agencies" /
     ...                         "leicestershire_police_modern_slavery_2019_2025.csv")
-    >>> result = funnel(police, area_code="E23000021")
+    >>> result = justice_funnel(police, area_code="E23000021")
     >>> int(result.overall("detected")["count"]) > int(result.overall("crime_recorded")["count"])
     True
     """
@@ -305,16 +305,16 @@ def funnel(referrals: pd.DataFrame, *, area_code: str = "", period: str = "",
     min_events = suppression_threshold() if threshold is None else int(threshold)
     label = period or f"{people['cohort'].min()}:{people['cohort'].max()}"
     from analysis.justice_reference import national_charge_figures
-    return FunnelResult(area_code, label, as_of_ts, by, alpha, int(follow_up_days), stages,
+    return JusticeFunnelResult(area_code, label, as_of_ts, by, alpha, int(follow_up_days), stages,
                         outcomes, open_, equal, stage_times(people, min_events=min_events),
                         rate_trends(people, follow_up_days=follow_up_days, alpha=alpha),
                         national_charge_figures(), tuple(notes))
 
 
-def area_funnel(referrals: pd.DataFrame, area_code: str, *, start: str | None = None,
+def area_justice_funnel(referrals: pd.DataFrame, area_code: str, *, start: str | None = None,
                 end: str | None = None, police_only: bool = False, by: str = "year",
                 follow_up_days: int = FOLLOW_UP_DAYS, alpha: float = 0.05,
-                threshold: int | None = None) -> FunnelResult:
+                threshold: int | None = None) -> JusticeFunnelResult:
     """The funnel for people detected in an area (district or police force area) between two
     quarters, from *every* stored referral: the extract date is the latest date in them all,
     so a period's outcomes are read as of the same day whatever the filter.
@@ -325,7 +325,7 @@ def area_funnel(referrals: pd.DataFrame, area_code: str, *, start: str | None = 
     >>> from analysis.config import SAMPLE_DIR
     >>> police = read_referrals(SAMPLE_DIR / "agencies" /
     ...                         "leicestershire_police_modern_slavery_2019_2025.csv")
-    >>> area_funnel(police, "E06000016", start="2024Q1", end="2024Q4").period
+    >>> area_justice_funnel(police, "E06000016", start="2024Q1", end="2024Q4").period
     '2024Q1:2024Q4'
     """
     from analysis.detection import districts_of
@@ -351,7 +351,7 @@ def area_funnel(referrals: pd.DataFrame, area_code: str, *, start: str | None = 
                               + (f" in {start or ''}:{end or ''}" if start or end else ""))
     quarters = quarter_of(chosen["referral_date"])
     label = f"{start or quarters.min()}:{end or quarters.max()}"
-    return funnel(chosen, area_code=area_code, period=label, by=by, as_of=as_of, alpha=alpha,
+    return justice_funnel(chosen, area_code=area_code, period=label, by=by, as_of=as_of, alpha=alpha,
                   follow_up_days=follow_up_days, threshold=threshold)
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.config import SAMPLE_DIR
-from analysis.justice import area_funnel
+from analysis.justice import area_justice_funnel
 from analysis.store import Store, build_sample_store
 from dashboard.figures import justice as justice_figures
 
@@ -53,18 +53,18 @@ print(f"{len(referrals):,} records; {referrals['crime_recorded'].notna().sum():,
 # %% [markdown]
 # ## 1. The funnel for the force area, people detected by any agency
 #
-# `area_funnel` takes *every* stored record so that the extract date (the latest date in the
+# `area_justice_funnel` takes *every* stored record so that the extract date (the latest date in the
 # data) is the same whatever area or period is asked for. Counts below the disclosure
 # threshold are `<NA>` (shown as `[c]` on the dashboard) and their rates are withheld.
 
 # %%
-result = area_funnel(referrals, HOME)
+result = area_justice_funnel(referrals, HOME)
 print(f"{result.area_code}, detected {result.period}; outcomes as known on {result.as_of.date()}")
 result.stages[result.stages["cohort"] == "all"][
     ["stage", "count", "parent_count", "rate", "lower", "upper"]]
 
 # %%
-justice_figures.justice_funnel(result.stages, result.national)
+justice_figures.funnel_chart(result.stages, result.national)
 
 # %% [markdown]
 # By year of detection. The charged count of each single year is small, so it is suppressed;
@@ -91,20 +91,20 @@ result.open[["cohort", "open_count", "total", "share", "lower", "upper"]]
 result.equal_follow_up[["cohort", "charged_count", "total", "share", "lower", "upper"]]
 
 # %%
-result.times
+result.times.round(1)
 
 # %% [markdown]
 # The trend in each rate: odds ratio per year of detection from a binomial GLM, with a Wald
 # 95% interval (the charge trend on the equal follow-up rates).
 
 # %%
-result.trends
+result.trends.round(3)
 
 # %% [markdown]
 # ## 3. Outcomes as the Home Office groups them
 
 # %%
-result.outcomes
+result.outcomes.head(20)
 
 # %% [markdown]
 # ## 4. Check against the truth: police-detected people
@@ -115,7 +115,7 @@ result.outcomes
 
 # %%
 truth = json.loads((SAMPLE_DIR / "truth.json").read_text(encoding="utf-8"))["justice"]
-police = area_funnel(referrals, HOME, police_only=True)
+police = area_justice_funnel(referrals, HOME, police_only=True)
 rows = []
 for stage, key in (("crime_recorded", "crime_recorded_of_police_detected"),
                    ("charged", "charged_of_recorded_by_extract")):
@@ -124,7 +124,7 @@ for stage, key in (("crime_recorded", "crime_recorded_of_police_detected"),
                  "upper": row["upper"], "true_expected": truth["overall"][key]["expected_share"]})
 check = pd.DataFrame(rows)
 check["covered"] = (check["lower"] < check["true_expected"]) & (check["true_expected"] < check["upper"])
-check
+check.round(3)
 
 # %% [markdown]
 # ## 5. National context (secondary sources)

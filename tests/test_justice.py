@@ -10,7 +10,7 @@ import pytest
 
 from analysis.config import SAMPLE_DIR
 from analysis.errors import DarkFigureError
-from analysis.justice import area_funnel, funnel, people_stages, stage_times
+from analysis.justice import area_justice_funnel, justice_funnel, people_stages, stage_times
 from analysis.survival import wilson_interval
 
 AREA = "E06000016"
@@ -50,7 +50,7 @@ def two_years() -> pd.DataFrame:
 
 
 def test_stage_counts_and_rates_match_a_hand_count(two_years):
-    result = funnel(two_years, area_code=AREA, threshold=1, as_of="2024-01-31")
+    result = justice_funnel(two_years, area_code=AREA, threshold=1, as_of="2024-01-31")
     table = result.stages.set_index(["cohort", "stage"])
     assert table.loc[("2022", "detected"), "count"] == 40
     assert table.loc[("2022", "nrm_referred"), "rate"] == pytest.approx(30 / 40)
@@ -65,7 +65,7 @@ def test_stage_counts_and_rates_match_a_hand_count(two_years):
 
 
 def test_share_still_open_and_equal_follow_up(two_years):
-    result = funnel(two_years, area_code=AREA, threshold=1, as_of="2024-01-31")
+    result = justice_funnel(two_years, area_code=AREA, threshold=1, as_of="2024-01-31")
     open_ = result.open.set_index("cohort")
     assert open_.loc["2023", "open_count"] == 10 and open_.loc["2023", "share"] == pytest.approx(0.4)
     assert open_.loc["2022", "share"] == 0
@@ -76,7 +76,7 @@ def test_share_still_open_and_equal_follow_up(two_years):
 
 
 def test_small_counts_are_suppressed_and_their_rates_withheld(two_years):
-    result = funnel(two_years, area_code=AREA, threshold=7, as_of="2024-01-31")
+    result = justice_funnel(two_years, area_code=AREA, threshold=7, as_of="2024-01-31")
     charged = result.stages[result.stages["stage"] == "charged"].set_index("cohort")
     assert charged.loc["2022", "count_suppressed"] and charged.loc["2023", "count_suppressed"]
     assert pd.isna(charged.loc["2022", "rate"]) and pd.isna(charged.loc["2022", "lower"])
@@ -127,7 +127,7 @@ def test_time_to_charge_censors_open_crimes_and_leaves_out_other_outcomes():
 
 
 def test_outcome_groups_follow_the_home_office_grouping(two_years):
-    result = funnel(two_years, area_code=AREA, threshold=1, as_of="2024-01-31")
+    result = justice_funnel(two_years, area_code=AREA, threshold=1, as_of="2024-01-31")
     groups = result.outcomes.set_index("outcome_group")["count"]
     assert groups["charged_summonsed"] == 11
     assert groups["evidential_difficulties_victim_supports"] == 24   # outcome 15
@@ -136,24 +136,24 @@ def test_outcome_groups_follow_the_home_office_grouping(two_years):
 
 
 def test_trends_detect_a_falling_referral_rate(two_years):
-    trend = funnel(two_years, area_code=AREA, threshold=1, as_of="2024-01-31").trends
+    trend = justice_funnel(two_years, area_code=AREA, threshold=1, as_of="2024-01-31").trends
     nrm = trend.set_index("stage").loc["nrm_referred"]
     assert nrm["odds_ratio_per_year"] < 1 and nrm["upper"] < 1      # 75% then 40%
 
 
 def test_bad_arguments_are_clear_errors(two_years):
     with pytest.raises(DarkFigureError, match="year or quarter"):
-        funnel(two_years, by="month")
+        justice_funnel(two_years, by="month")
     with pytest.raises(DarkFigureError, match="alpha"):
-        funnel(two_years, alpha=1.5)
+        justice_funnel(two_years, alpha=1.5)
     with pytest.raises(DarkFigureError, match="no referrals"):
-        area_funnel(two_years, "E06000017")
+        area_justice_funnel(two_years, "E06000017")
 
 
 def test_records_without_outcome_columns_still_give_the_first_stages():
     r = _records(_cohort(2022, 12, 6, 0, 0)).drop(
         columns=["crime_recorded", "outcome_code", "outcome_date", "nrm_referral_date"])
-    result = funnel(r, threshold=1)
+    result = justice_funnel(r, threshold=1)
     assert result.overall("nrm_referred")["count"] == 6
     assert result.overall("crime_recorded")["count"] == 0
     assert any("No crime-outcome columns" in n for n in result.notes)
@@ -168,7 +168,7 @@ def police_funnel():
     police = read_referrals(SAMPLE_DIR / "agencies"
                             / "leicestershire_police_modern_slavery_2019_2025.csv")
     truth = json.loads((SAMPLE_DIR / "truth.json").read_text(encoding="utf-8"))["justice"]
-    return funnel(police, area_code="E23000021", as_of=truth["extract_date"]), truth
+    return justice_funnel(police, area_code="E23000021", as_of=truth["extract_date"]), truth
 
 
 def test_sample_recovers_the_true_recording_and_charge_rates(police_funnel):

@@ -9,7 +9,7 @@ import re
 import pandas as pd
 import pytest
 
-from analysis.justice import funnel
+from analysis.justice import justice_funnel
 from dashboard.figures import justice as fig
 from dashboard.state import ViewState
 from tests.test_justice import AREA, _cohort, _records
@@ -24,11 +24,11 @@ def _text(figure) -> str:
 @pytest.fixture(scope="module")
 def result():
     frame = _records(_cohort(2022, 40, 30, 20, 6) + _cohort(2023, 50, 20, 25, 3, open_=10))
-    return funnel(frame, area_code=AREA, threshold=5, as_of="2024-01-31")
+    return justice_funnel(frame, area_code=AREA, threshold=5, as_of="2024-01-31")
 
 
 def test_funnel_prints_counts_rates_and_intervals_and_the_national_note(result):
-    text = _text(fig.justice_funnel(result.stages, result.national))
+    text = _text(fig.funnel_chart(result.stages, result.national))
     assert "90" in text and "45" in text and "9 " in text
     assert "(20% of recorded crimes, 11% to 34%)" in text           # 9 of 45, Wilson
     assert "(secondary sources)" in text and "4.4%" in text

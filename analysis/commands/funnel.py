@@ -27,16 +27,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_funnel(store_path, area: str | None, period: str | None, *, by: str = "year",
                 police_only: bool = False, follow_up_days: int = 365):
-    """The :class:`analysis.justice.FunnelResult` for the stored referrals."""
+    """The :class:`analysis.justice.JusticeFunnelResult` for the stored referrals."""
     from analysis.config import get_setting
-    from analysis.justice import area_funnel
+    from analysis.justice import area_justice_funnel
     from analysis.periods import parse_period_range
     from analysis.store import Store
 
     start, end = parse_period_range(period)
     with Store(store_path, read_only=True) as store:
         referrals = store.referrals()
-    return area_funnel(referrals, area or get_setting("home_area"), start=start, end=end,
+    return area_justice_funnel(referrals, area or get_setting("home_area"), start=start, end=end,
                        police_only=police_only, by=by, follow_up_days=follow_up_days)
 
 

@@ -56,7 +56,7 @@ def national_note(national: pd.DataFrame) -> str:
             + "<br>".join(parts))
 
 
-def justice_funnel(stages: pd.DataFrame, national: pd.DataFrame | None = None, *,
+def funnel_chart(stages: pd.DataFrame, national: pd.DataFrame | None = None, *,
                    board: bool = False, source: str = JUSTICE_SOURCE) -> go.Figure:
     """Horizontal funnel of the whole period: people at each stage with the stage rate and
     its interval; suppressed counts as [c]; national charge rates noted below."""

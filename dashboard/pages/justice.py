@@ -28,7 +28,7 @@ SOURCE = fig.JUSTICE_SOURCE
 
 
 def justice_result(store_path, state: ViewState):
-    """The FunnelResult for the view (area, period, snapshot), or the reason there is none."""
+    """The JusticeFunnelResult for the view (area, period, snapshot), or the reason there is none."""
     return _justice_result(data.store_version(store_path), state.area or data.home_area(),
                            state.start, state.end, state.snapshot)
 
@@ -37,7 +37,7 @@ def justice_result(store_path, state: ViewState):
 def _justice_result(version, area: str, start: str | None, end: str | None,
                     snapshot: int | None):
     from analysis.errors import DarkFigureError
-    from analysis.justice import area_funnel
+    from analysis.justice import area_justice_funnel
     from analysis.store import Store
 
     if version[1] == 0:
@@ -47,7 +47,7 @@ def _justice_result(version, area: str, start: str | None, end: str | None,
     if snapshot is not None:
         referrals = referrals[referrals["load_id"] <= snapshot]
     try:
-        return area_funnel(referrals, area, start=start, end=end)
+        return area_justice_funnel(referrals, area, start=start, end=end)
     except DarkFigureError as exc:
         return str(exc)
 
@@ -67,7 +67,7 @@ def _funnel(store_path, state) -> ChartOutput:
     summary = fig.describe_funnel(result.stages, data.area_name(result.area_code),
                                   _period(result), result.as_of.date().isoformat())
     table = result.stages[result.stages["cohort"] == "all"]
-    figure = fig.justice_funnel(result.stages, result.national, board=state.board)
+    figure = fig.funnel_chart(result.stages, result.national, board=state.board)
     return ChartOutput(figure, summary, table)
 
 
