@@ -288,14 +288,12 @@ def justice_funnel(referrals: pd.DataFrame, *, area_code: str = "", period: str 
     recorded = people[people["crime_recorded"]]
     outcomes = _outcome_groups(recorded, threshold)
     open_ = protect_partition(recorded, "open", key="cohort", threshold=threshold)
-    open_ = _shares(open_, True, False, alpha).rename(columns={"count_true": "open_count",
-                                                               "count_false": "closed_count"})
+    open_ = _renamed(_shares(open_, True, False, alpha), "open_count", "closed_count")
     observed = people[people["crime_recorded"] & (people["follow_up_days"] >= follow_up_days)]
     within = observed.assign(charged_within=observed["charged"]
                              & (observed["days_to_charged"] <= follow_up_days))
     equal = protect_partition(within, "charged_within", key="cohort", threshold=threshold)
-    equal = _shares(equal, True, False, alpha).rename(
-        columns={"count_true": "charged_count", "count_false": "not_charged_count"})
+    equal = _renamed(_shares(equal, True, False, alpha), "charged_count", "not_charged_count")
     notes = [f"Outcomes as known on {as_of_ts.date().isoformat()}: a recent cohort's charge "
              "rate is not final (see the share still open and the rate at equal follow-up)."]
     if people["crime_recorded"].sum() == 0:
@@ -369,6 +367,13 @@ def _outcome_groups(recorded: pd.DataFrame, threshold: int | None) -> pd.DataFra
     out = pd.DataFrame(rows)
     out["count"] = out["count"].astype("Int64")
     return out
+
+
+def _renamed(table: pd.DataFrame, yes: str, no: str) -> pd.DataFrame:
+    """``count_true``/``count_false`` (and their suppression flags) -> readable names."""
+    names = {"count_true": yes, "count_false": no}
+    return table.rename(columns={**names, **{f"{k}_suppressed": f"{v}_suppressed"
+                                             for k, v in names.items()}})
 
 
 def _shares(table: pd.DataFrame, yes, no, alpha: float) -> pd.DataFrame:

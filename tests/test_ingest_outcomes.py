@@ -121,6 +121,8 @@ def test_a_store_made_before_the_outcome_columns_gains_them_in_place(tmp_path):
                    "outcome_date", "nrm_referral_date"):
         con.execute(f"ALTER TABLE referrals DROP COLUMN {column}")
     con.close()
+    with Store(path, read_only=True) as store:      # read-only: readable as it is
+        assert "outcome_code" not in store.referrals().columns
     folder = tmp_path / "in"
     (folder / "mappings").mkdir(parents=True)
     (folder / "mappings" / "police.json").write_text(json.dumps(MAPPING), encoding="utf-8")

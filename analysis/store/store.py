@@ -320,10 +320,13 @@ class Store:
         sql = "SELECT * FROM referrals" + (" WHERE " + " AND ".join(where) if where else "")
         frame = self._con.execute(sql + " ORDER BY agency, record_id", params).df()
         frame["referral_date"] = pd.to_datetime(frame["referral_date"])
+        # A store made before the crime-outcome columns, opened read-only, has none of them.
         for column in ("nrm_referred", "crime_recorded"):
-            frame[column] = frame[column].astype("boolean")
+            if column in frame:
+                frame[column] = frame[column].astype("boolean")
         for column in ("outcome_date", "nrm_referral_date"):
-            frame[column] = pd.to_datetime(frame[column])
+            if column in frame:
+                frame[column] = pd.to_datetime(frame[column])
         return frame
 
     def nrm_counts(self, *, current_only: bool = True) -> pd.DataFrame:
