@@ -60,8 +60,9 @@ def people_stages(referrals: pd.DataFrame, *, as_of: pd.Timestamp | None = None
     ...     "outcome_code": [None, "1"], "outcome_date": pd.to_datetime([None, "2023-04-11"]),
     ...     "nrm_referral_date": pd.to_datetime([None, None])})
     >>> p = people_stages(r)
-    >>> p[["crime_recorded", "days_to_crime_recorded", "charged", "days_to_charged"]].iloc[0].tolist()
-    [True, 10.0, True, 100.0]
+    >>> row = p.iloc[0]
+    >>> bool(row["charged"]), int(row["days_to_crime_recorded"]), int(row["days_to_charged"])
+    (True, 10, 100)
     """
     if referrals.empty:
         raise DarkFigureError("no referrals in the chosen area and period")

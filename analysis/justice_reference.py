@@ -53,8 +53,9 @@ def national_charge_figures(reference_dir: Path | None = None) -> pd.DataFrame:
     Examples
     --------
     >>> t = national_charge_figures()
-    >>> t[["period", "share", "secondary"]].iloc[0].tolist()
-    ['2015 to Sep 2020', 0.044, True]
+    >>> row = t.iloc[0]
+    >>> row["period"], round(float(row["share"]), 3), bool(row["secondary"])
+    ('2015 to Sep 2020', 0.044, True)
     """
     table = read_national_offences(reference_dir)
     rows = table[table["indicator"].isin(_CHARGE_INDICATORS)
