@@ -89,7 +89,7 @@ def people_stages(referrals: pd.DataFrame, *, as_of: pd.Timestamp | None = None
     g = ordered.groupby("person", sort=True)
     people = pd.DataFrame({
         "detection_date": g["referral_date"].min(),
-        "area_code": g["area_code"].agg(lambda s: s.dropna().iloc[0] if s.notna().any() else None),
+        "area_code": g["area_code"].first(),  # first non-missing, in date order
         "nrm_referred": g["referred"].any(),
         "nrm_date": g["nrm_referral_date"].min(),
         "crime_recorded": g["recorded_date"].count() > 0,
@@ -98,7 +98,7 @@ def people_stages(referrals: pd.DataFrame, *, as_of: pd.Timestamp | None = None
         "charge_date": g["charge_date"].min(),
         "open": g["open"].any(),
         "closed_date": g["closed_date"].min(),
-        "outcome_group": g["group"].agg(lambda s: s.dropna().iloc[0] if s.notna().any() else None),
+        "outcome_group": g["group"].first(),
     })
     people["charged"] &= people["charge_date"] <= as_of
     people.loc[people["charged"], "outcome_group"] = "charged_summonsed"

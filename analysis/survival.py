@@ -58,9 +58,10 @@ def kaplan_meier(durations: Sequence[float], events: Sequence[bool]) -> pd.DataF
         raise ValueError("durations and events must have the same length")
     keep = ~np.isnan(t)
     t, e = t[keep], e[keep]
-    times = np.unique(t[e])
-    at_risk = np.array([(t >= u).sum() for u in times], dtype=float)
-    deaths = np.array([(e & (t == u)).sum() for u in times], dtype=float)
+    times, deaths = np.unique(t[e], return_counts=True)
+    # At risk at u: everyone whose time is >= u (events before censorings at ties).
+    at_risk = (len(t) - np.searchsorted(np.sort(t), times, side="left")).astype(float)
+    deaths = deaths.astype(float)
     survival = np.cumprod(1 - deaths / at_risk) if len(times) else np.array([])
     return pd.DataFrame({"time": times, "at_risk": at_risk.astype(int),
                          "events": deaths.astype(int), "survival": survival})
