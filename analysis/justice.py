@@ -78,7 +78,9 @@ def people_stages(referrals: pd.DataFrame, *, as_of: pd.Timestamp | None = None
     as_of = pd.Timestamp(as_of) if as_of is not None else r[
         ["referral_date", "outcome_date", "nrm_referral_date"]].max().max()
     recorded = r["crime_recorded"].astype("boolean").fillna(False).astype(bool)
-    code = r["outcome_code"].astype(object).where(recorded)
+    # An outcome after the extract date was not known then: the crime was still open.
+    known = recorded & (r["outcome_date"].isna() | (r["outcome_date"] <= as_of))
+    code = r["outcome_code"].astype(object).where(known)
     r["charge_date"] = r["outcome_date"].where(code.isin(["1", "1A"]))
     r["recorded_date"] = r["referral_date"].where(recorded)
     r["open"] = recorded & code.isna()
@@ -100,7 +102,6 @@ def people_stages(referrals: pd.DataFrame, *, as_of: pd.Timestamp | None = None
         "closed_date": g["closed_date"].min(),
         "outcome_group": g["group"].first(),
     })
-    people["charged"] &= people["charge_date"] <= as_of
     people.loc[people["charged"], "outcome_group"] = "charged_summonsed"
     people.loc[people["open"] & ~people["charged"], "outcome_group"] = None
     people["status"] = np.select(

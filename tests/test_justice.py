@@ -107,7 +107,8 @@ def test_a_person_with_several_records_counts_once_and_keyless_records_stay_apar
 def test_a_charge_after_the_extract_date_is_not_yet_a_charge():
     r = _records([{"record_id": "a", "referral_date": "2023-01-01", "crime_recorded": True,
                    "outcome_code": "1", "outcome_date": "2023-06-01"}])
-    assert not people_stages(r, as_of="2023-05-01")["charged"].iloc[0]
+    person = people_stages(r, as_of="2023-05-01").iloc[0]
+    assert not person["charged"] and person["status"] == "open"
 
 
 def test_time_to_charge_censors_open_crimes_and_leaves_out_other_outcomes():
