@@ -45,6 +45,7 @@ PARENT = {"nrm_referred": "detected", "crime_recorded": "detected", "charged": "
 STAGE_LABELS = {"detected": "Detected (people)", "nrm_referred": "Referred to the NRM",
                 "crime_recorded": "Crime recorded", "charged": "Charged or summonsed"}
 FOLLOW_UP_DAYS = 365
+MIN_TREND_EVENTS = 10
 
 
 def people_stages(referrals: pd.DataFrame, *, as_of: pd.Timestamp | None = None
@@ -156,7 +157,9 @@ def stage_times(people: pd.DataFrame, *, min_events: int = 1) -> pd.DataFrame:
 def rate_trends(people: pd.DataFrame, *, follow_up_days: int = FOLLOW_UP_DAYS,
                 alpha: float = 0.05) -> pd.DataFrame:
     """Odds ratio per year of each stage rate (binomial GLM on the cohort year, Wald
-    interval); the charge rate within ``follow_up_days`` among people observed that long."""
+    interval); the charge rate within ``follow_up_days`` among people observed that long.
+    Not estimated (NaN) with fewer than ``MIN_TREND_EVENTS`` people reaching, or not
+    reaching, the stage."""
     import statsmodels.api as sm
 
     rows = []
@@ -171,7 +174,9 @@ def rate_trends(people: pd.DataFrame, *, follow_up_days: int = FOLLOW_UP_DAYS,
         x, y = year[use].to_numpy(float), y[use].to_numpy(float)
         row = {"stage": stage, "people": int(use.sum()), "odds_ratio_per_year": np.nan,
                "lower": np.nan, "upper": np.nan, "p_value": np.nan}
-        if len(y) >= 10 and 0 < y.sum() < len(y) and np.ptp(x) > 0:
+        # At least MIN_TREND_EVENTS on each side (about ten events per parameter: Peduzzi et
+        # al. 1996, J Clin Epidemiol 49:1373): fewer and the odds ratio is noise, or infinite.
+        if min(y.sum(), len(y) - y.sum()) >= MIN_TREND_EVENTS and np.ptp(x) > 0:
             try:
                 fit = sm.GLM(y, sm.add_constant(x - x.mean()),
                              family=sm.families.Binomial()).fit()

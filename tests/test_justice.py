@@ -205,3 +205,14 @@ def test_national_figures_are_marked_secondary(police_funnel):
     national = result.national
     assert national["secondary"].all()
     assert national.loc[national["period"] == "2015 to Sep 2020", "share"].item() == pytest.approx(0.044)
+
+
+def test_no_trend_is_estimated_from_a_handful_of_charges():
+    from analysis.justice import rate_trends
+
+    frame = _records(_cohort(2021, 30, 10, 20, 3) + _cohort(2022, 30, 10, 20, 0)
+                     + _cohort(2023, 30, 10, 20, 0))
+    people = people_stages(frame, as_of="2025-01-01")
+    trend = rate_trends(people).set_index("stage")
+    assert math.isnan(trend.loc["charged", "odds_ratio_per_year"])   # 3 charges only
+    assert not math.isnan(trend.loc["crime_recorded", "odds_ratio_per_year"])
