@@ -22,6 +22,7 @@ PAGES = (
     "/sectors",
     "/trends",
     "/hidden",
+    "/justice",
     "/data",
     "/methods",
 )
