@@ -40,7 +40,11 @@ def justice_pages(store_path: Path | str, state: ViewState) -> list[go.Figure]:
         state = replace(state, snapshot=data.latest_snapshot(store_path))
     today = dt.date.today().strftime("%d %B %Y")
     area = data.area_name(state.area or data.home_area())
-    period = state.period.replace(":", " to ") if state.period else "all quarters in the store"
+    from analysis.periods import period_label
+
+    quarters = data.filter_options(store_path).quarters
+    period = (state.period.replace(":", " to ") if state.period else
+              f"{period_label(quarters)}, by year of first detection" if quarters else "no data")
     snapshot = data.snapshot_label(store_path, state.snapshot)
     source = justice.SOURCE.replace("<br>", " ")
     footer = (f"{source} Dark Figure board pack, {today}. {area}; people detected in {period}; "
