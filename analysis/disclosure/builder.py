@@ -18,6 +18,8 @@ and every margin at once with ``GROUPING SETS``, so each total is counted from t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 import duckdb
@@ -142,11 +144,16 @@ def view_scope(view: TableView, home_area: str) -> tuple[str, list[str]]:
     >>> view_scope(TableView("sector", filters=(("area", "E06000016"),)), "E23000021")
     ('E06000016', ['E06000016'])
     """
-    from analysis.detection import districts_of
-
     areas = [v for d, v in view.filters if d == "area"] or [home_area]
-    districts = sorted({d for a in areas for d in districts_of(a)})
+    districts = sorted({d for a in areas for d in _districts(a)})
     return ", ".join(areas), districts
+
+
+@lru_cache(maxsize=256)
+def _districts(area: str) -> tuple[str, ...]:
+    from analysis.detection import districts_of  # reads the bundled areas reference
+
+    return tuple(districts_of(area))
 
 
 def _where(view: TableView, quarters: list[str], districts: list[str]) -> tuple[str, list]:
@@ -167,7 +174,38 @@ def _where(view: TableView, quarters: list[str], districts: list[str]) -> tuple[
     return " AND ".join(clauses), params
 
 
-def count_cells(referrals: pd.DataFrame, view: TableView, quarters: Sequence[str],
+@contextmanager
+def _connection(referrals):
+    """A DuckDB cursor with the referrals as table ``referrals`` (a frame is registered in a
+    new in-memory database; a connection that already has the table is reused)."""
+    if isinstance(referrals, duckdb.DuckDBPyConnection):
+        cursor = referrals.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+        return
+    con = duckdb.connect()
+    try:
+        con.register("referrals", referrals)
+        yield con
+    finally:
+        con.close()
+
+
+def referral_source(referrals: pd.DataFrame) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB database holding ``referrals``, for building many tables fast.
+
+    Pass it to :func:`build_table` in place of the frame; close it when done.
+    """
+    con = duckdb.connect()
+    con.register("_frame", referrals)
+    con.execute("CREATE TABLE referrals AS SELECT * FROM _frame")
+    con.unregister("_frame")
+    return con
+
+
+def count_cells(referrals, view: TableView, quarters: Sequence[str],
                 districts: Sequence[str]) -> pd.DataFrame:
     """True counts and cell keys of every cell and margin of a view (DuckDB aggregates).
 
@@ -193,12 +231,8 @@ def count_cells(referrals: pd.DataFrame, view: TableView, quarters: Sequence[str
                (sum(_key) % {KEY_MODULUS})::UBIGINT AS cell_key
         FROM (SELECT {select}, {RECORD_KEY_SQL} AS _key FROM firsts)
         GROUP BY GROUPING SETS ({", ".join(sets)})"""
-    con = duckdb.connect()
-    try:
-        con.register("referrals", referrals)
+    with _connection(referrals) as con:
         cells = con.execute(sql, params).df()
-    finally:
-        con.close()
     for d in dims:
         cells[d] = cells[d].astype(object).where(cells.pop(f"_g_{d}") == 0, TOTAL)
     cells[COUNT] = cells[COUNT].astype(np.int64)
@@ -206,16 +240,16 @@ def count_cells(referrals: pd.DataFrame, view: TableView, quarters: Sequence[str
     return cells
 
 
-def build_table(referrals: pd.DataFrame, view: TableView, *, home_area: str,
+def build_table(referrals, view: TableView, *, home_area: str,
                 mode: str = PROTECTED, threshold: int | None = None,
                 area_names: dict[str, str] | None = None) -> BuiltTable:
     """The protected table of a view from stored referrals (a pure function).
 
     Parameters
     ----------
-    referrals : DataFrame
+    referrals : DataFrame or DuckDB connection
         Stored referrals (:meth:`analysis.store.Store.referrals`), at least those of the
-        view's area and period.
+        view's area and period, or a connection from :func:`referral_source` holding them.
     view : TableView
     home_area : str
         Area used when the view names none (the dashboard's home area).
@@ -251,15 +285,18 @@ def build_table(referrals: pd.DataFrame, view: TableView, *, home_area: str,
                       ProtectedTable(out, tuple(dims), mode, table.threshold), labels)
 
 
-def _view_quarters(referrals: pd.DataFrame, view: TableView, districts: list[str]) -> list[str]:
+def _view_quarters(referrals, view: TableView, districts: list[str]) -> list[str]:
     from analysis.periods import parse_period_range, quarter_range
 
     start, end = parse_period_range(view.period)
     if start is None or end is None:
-        stored = referrals.loc[referrals["area_code"].isin(districts), "quarter"]
-        if stored.empty:
+        with _connection(referrals) as con:
+            low, high = con.execute("SELECT min(quarter), max(quarter) FROM referrals "
+                                    "WHERE area_code IN (SELECT unnest(?))",
+                                    [districts]).fetchone()
+        if low is None:
             return quarter_range(start or end, end or start) if (start or end) else []
-        start, end = start or stored.min(), end or stored.max()
+        start, end = start or low, end or high
     return quarter_range(start, end)
 
 
