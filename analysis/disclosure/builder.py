@@ -272,7 +272,8 @@ def build_table(referrals, view: TableView, *, home_area: str,
     grid = [_levels(d, districts, quarters) + [TOTAL] for d in dims]
     index = pd.MultiIndex.from_product(grid, names=dims)
     cells.index = pd.MultiIndex.from_frame(cells[dims].astype(object))
-    cells = cells.drop(columns=dims).reindex(index)
+    # nullable types: a plain reindex would turn the 64-bit keys into floats and round them
+    cells = cells.drop(columns=dims).astype({COUNT: "Int64", "cell_key": "UInt64"}).reindex(index)
     cells[COUNT] = cells[COUNT].fillna(0).astype(np.int64)
     cells["cell_key"] = cells["cell_key"].fillna(0).astype(np.uint64)
     cells = cells.reset_index()

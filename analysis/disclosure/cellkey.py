@@ -271,7 +271,9 @@ def protect_table(people: pd.DataFrame, by: str | Sequence[str], *,
             if c not in kept:
                 counted[c] = TOTAL
         counted.index = pd.MultiIndex.from_frame(counted[by].astype(object))
-        counted = counted.drop(columns=by).reindex(index)
+        # nullable types: a plain reindex would turn the 64-bit keys into floats
+        counted = counted.drop(columns=by).astype({COUNT: "Int64", "cell_key": "UInt64"})
+        counted = counted.reindex(index)
         counted[COUNT] = counted[COUNT].fillna(0).astype(np.int64)
         counted["cell_key"] = counted["cell_key"].fillna(0).astype(np.uint64)
         parts.append(counted.reset_index())
