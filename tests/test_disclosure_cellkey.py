@@ -82,15 +82,18 @@ def test_a_person_with_several_rows_counts_once_per_cell():
 def test_the_perturbation_table_rows_are_probability_distributions_as_documented():
     table = perturbation_table(threshold=5)
     rows = table.to_frame()
-    sums = rows.groupby("count")["probability"].sum()
-    assert np.allclose(sums, 1)
-    assert set(rows.loc[rows["count"] == 5, "noise"]) == {0, 1, 2}
-    assert set(rows.loc[rows["count"] == 6, "noise"]) == {-1, 0, 1, 2}
-    assert set(rows.loc[rows["count"] == 7, "noise"]) == {-2, -1, 0, 1, 2}
+    assert np.allclose(rows.groupby("count")["probability"].sum(), 1)
+    assert rows.loc[rows["count"] == 0, "noise"].tolist() == [0]
+    for count in range(1, 8):
+        assert rows.loc[rows["count"] == count, "noise"].tolist() == [-2, -1, 0, 1, 2]
+    # the threshold applies after the noise: hidden exactly when count + noise < 5
+    assert ((rows["count"] + rows["noise"] < 5) == rows["hidden"]).all()
+    assert rows.loc[rows["count"] == 3, "shown"].tolist() == ["[c]"] * 4 + ["5"]
     moments = table.moments().set_index("count")
-    assert moments.loc[7, "bias"] == pytest.approx(0)
-    assert moments.loc[7, "variance"] == pytest.approx(2)        # (4 + 1 + 0 + 1 + 4) / 5
-    assert moments["largest_probability"].max() == pytest.approx(1 / 3)
+    assert (moments.loc[1:, "bias"] == 0).all()
+    assert np.allclose(moments.loc[1:, "variance"], 2)          # (4 + 1 + 0 + 1 + 4) / 5
+    assert np.allclose(moments.loc[1:, "largest_probability"], 0.2)
+    assert moments["probability_hidden"].round(2).tolist() == [1, 1, 1, 0.8, 0.6, 0.4, 0.2, 0]
     # every interval of the draw has the width of its probability, end to end
     for _, group in rows.groupby("count"):
         assert np.allclose(group["upper"] - group["lower"], group["probability"])
@@ -117,13 +120,16 @@ def test_the_noise_of_a_total_is_unrelated_to_the_noise_of_its_parts():
     assert abs(np.corrcoef(e_a + e_b, e_t)[0, 1]) < 0.05
 
 
-def test_counts_below_the_threshold_are_hidden_zero_included_and_the_rest_move_at_most_two():
+def test_perturbed_counts_below_the_threshold_are_hidden_and_the_rest_move_at_most_two():
     rng = np.random.default_rng(3)
-    counts = np.arange(0, 200)
+    counts = np.repeat(np.arange(0, 60), 20)
     keys = rng.integers(0, 2**63, size=len(counts), dtype=np.uint64)
     shown = protect_cells(counts, keys, threshold=5)
     hidden = pd.isna(shown)
-    assert hidden.tolist() == (counts < 5).tolist()
+    noise = perturbation_table(threshold=5).noise(counts, draws(keys))
+    assert hidden.tolist() == (counts + noise < 5).tolist()
+    assert hidden[counts <= 2].all() and not hidden[counts >= 7].any()
+    assert 0 < hidden[counts == 4].mean() < 1
     values = np.asarray(shown[~hidden], dtype=int)
     assert (values >= 5).all()
     assert (np.abs(values - counts[~hidden]) <= 2).all()

@@ -76,12 +76,14 @@ def test_totals_are_counted_from_records_not_added_up(referrals):
     assert grand != inner.sum()  # a sum of perturbed cells would drift further
 
 
-def test_every_cell_is_hidden_below_five_or_within_two_of_the_truth(referrals):
+def test_every_cell_is_hidden_or_shown_at_five_or_more_within_two_of_the_truth(referrals):
     view = TableView("area", "quarter", period="2023Q1:2024Q4")
     shown = build_table(referrals, view, home_area=HOME).table.to_frame()
     truth = build_table(referrals, view, home_area=HOME, mode=EXACT).table.to_frame()
     hidden = shown["count_suppressed"].to_numpy()
-    assert (hidden == (truth["count"] < 5).to_numpy()).all()
+    true = truth["count"].to_numpy(dtype=int)
+    assert (true[hidden] <= 6).all() and (true[~hidden] >= 3).all()
+    assert hidden[true <= 2].all() and not hidden[true >= 7].any()
     diff = (shown["count"] - truth["count"])[~hidden].astype(int)
     assert diff.abs().max() <= 2 and (shown["count"][~hidden] >= 5).all()
 

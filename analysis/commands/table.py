@@ -9,8 +9,8 @@ from analysis.disclosure.builder import DIMENSIONS
 
 NAME = "table"
 HELP = ("Print a protected table of detected people: --rows DIM [--columns DIM] "
-        "[--filter DIM=VALUE ...] [--period FROM:TO] (cells below 5 as [c], the rest "
-        "perturbed by the cell-key method; totals are cells of their own).")
+        "[--filter DIM=VALUE ...] [--period FROM:TO] (counts perturbed by the cell-key "
+        "method, below 5 as [c]; totals are cells of their own).")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

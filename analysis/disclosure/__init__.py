@@ -6,10 +6,10 @@ Two layers live here:
   :mod:`~analysis.disclosure.ptable` and :mod:`~analysis.disclosure.derived`): the
   **cell-key method** every consumer should use. Each person has a record key; a cell's key
   is the sum of its people's keys; a published perturbation table turns (count, cell key)
-  into the number shown, so the same people are always shown the same way whatever query
-  produced the cell, and counts below the threshold (0 to 4) are ``[c]``. It holds across
-  free filters, periods and margins, which per-table suppression cannot
-  (docs/methods/disclosure.md).
+  into the number shown (within 2 of the truth), so the same people are always shown the
+  same way whatever query produced the cell, and a perturbed count below the threshold (5)
+  is ``[c]``. It holds across free filters, periods and margins, which per-table
+  suppression cannot (docs/methods/disclosure.md).
 * :mod:`analysis.disclosure.suppression`: per-table primary and secondary cell suppression
   (the earlier layer), kept for tables that are not counted from records in one query.
 """

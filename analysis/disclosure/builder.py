@@ -96,8 +96,8 @@ class BuiltTable:
         period = f"{self.quarters[0]} to {self.quarters[-1]}" if self.quarters else "no data"
         protection = ("exact counts (analyst mode: not for publication)"
                       if self.table.mode != PROTECTED else
-                      f"[c]: fewer than {self.table.threshold} (0 included); other counts "
-                      "perturbed by up to 2 (cell-key method)")
+                      "every count perturbed by up to 2 (cell-key method); [c]: below "
+                      f"{self.table.threshold} after perturbation")
         return (f"{UNIT.capitalize()}; {self.labels.get(self.area, self.area)}; {period}"
                 f"{'; ' + filters if filters else ''}. {protection}.")
 
@@ -236,7 +236,8 @@ def count_cells(referrals, view: TableView, quarters: Sequence[str],
     for d in dims:
         cells[d] = cells[d].astype(object).where(cells.pop(f"_g_{d}") == 0, TOTAL)
     cells[COUNT] = cells[COUNT].astype(np.int64)
-    cells["cell_key"] = cells["cell_key"].astype(np.uint64)
+    # an empty view still has its grand total row, with a null sum: nobody, key 0
+    cells["cell_key"] = cells["cell_key"].astype("UInt64").fillna(0).astype(np.uint64)
     return cells
 
 

@@ -6,10 +6,10 @@ Every count of people taken from stored referrals passes through one of
 :func:`protect_cells` (counts and cell keys aggregated elsewhere, e.g. in DuckDB), and is
 formatted for people by :func:`format_count`. Nothing else formats a record-level count.
 
-Rules (docs/methods/disclosure.md): a count below the threshold (0 to 4 by default, zero
-included, so an empty cell cannot be told from one with a person in it) is ``[c]``; any
-other count is shown perturbed by the published table
-(:func:`analysis.disclosure.ptable.perturbation_table`) at the row its cell key selects. A
+Rules (docs/methods/disclosure.md): every count is perturbed by the published table
+(:func:`analysis.disclosure.ptable.perturbation_table`) at the row its cell key selects, by
+at most 2; a perturbed count below the threshold (5 by default) is ``[c]``, so empty cells,
+1s and 2s are always ``[c]`` and an empty cell cannot be told from one with people in it. A
 total is a cell of its own, counted from the records, never the sum of shown cells.
 
 Audiences: ``mode="protected"`` (the default) is what viewers, exports and the board pack
@@ -136,8 +136,8 @@ def protect_cells(counts, keys, *, mode: str = PROTECTED, threshold: int | None 
     counts : array-like of int
         True counts (people) of the cells.
     keys : array-like of uint64
-        Their cell keys (sum of record keys mod 2**64, :func:`cell_keys`); ignored for
-        counts below the threshold and in exact mode.
+        Their cell keys (sum of record keys mod 2**64, :func:`cell_keys`); ignored in
+        exact mode.
     mode : {"protected", "exact"}
     threshold : int, optional
         Default :func:`analysis.config.suppression_threshold`.
@@ -150,11 +150,11 @@ def protect_cells(counts, keys, *, mode: str = PROTECTED, threshold: int | None 
 
     Examples
     --------
-    >>> out = protect_cells([0, 3, 40], np.array([0, 11, 12], dtype=np.uint64), threshold=5)
+    >>> out = protect_cells([0, 2, 40], np.array([0, 11, 12], dtype=np.uint64), threshold=5)
     >>> out[0] is pd.NA, out[1] is pd.NA, abs(int(out[2]) - 40) <= 2
     (True, True, True)
-    >>> protect_cells([0, 3, 40], [0, 11, 12], mode="exact").tolist()
-    [0, 3, 40]
+    >>> protect_cells([0, 2, 40], [0, 11, 12], mode="exact").tolist()
+    [0, 2, 40]
     """
     check_mode(mode)
     counts = _as_array(counts)
@@ -166,12 +166,12 @@ def protect_cells(counts, keys, *, mode: str = PROTECTED, threshold: int | None 
     keys = np.asarray(keys, dtype=np.uint64)
     if len(keys) != len(counts):
         raise DarkFigureError("one cell key per count is needed")
-    shown = np.zeros(len(counts), dtype=np.int64)
-    visible = counts >= table.threshold
-    if visible.any():
-        shown[visible] = counts[visible] + table.noise(counts[visible], draws(keys[visible]))
-    return pd.array([int(v) if ok else pd.NA for v, ok in zip(shown, visible, strict=True)],
-                    dtype="Int64")
+    shown = np.full(len(counts), np.nan)
+    # counts that cannot reach the threshold whatever the noise are [c] without a draw
+    reach = counts >= max(table.threshold - table.max_noise, 1)
+    if reach.any():
+        shown[reach] = table.shown(counts[reach], draws(keys[reach]))
+    return pd.array([pd.NA if np.isnan(v) else int(v) for v in shown], dtype="Int64")
 
 
 def protect_count(people: pd.DataFrame, *, mode: str = PROTECTED,

@@ -4,19 +4,22 @@ Design (docs/methods/disclosure.md)
 -----------------------------------
 A perturbation table (ptable) maps a true count and a cell key to the count shown, as in
 the ONS cell-key method for Census 2021 and the ABS TableBuilder (Thompson, Broadfoot and
-Elazar 2013; the table format of the sdcTools ``ptable`` package: count class, noise,
-probability, and the interval of the uniform draw that selects it). Ours, with threshold
-``t`` (setting ``suppression_threshold``, default 5) and maximum noise ``D = 2``:
+Elazar 2013; the table format of the sdcTools ``ptable`` package: count, noise, probability,
+and the interval of the uniform draw that selects it). Ours, with threshold ``t`` (setting
+``suppression_threshold``, default 5) and maximum noise ``D = 2``:
 
-* a count below ``t`` (0 to 4, zero included) is not shown: ``[c]``;
-* a count ``n >= t`` is shown as a whole number drawn **uniformly** from
-  ``{n - D, ..., n + D}`` minus the values below ``t``: five equally likely values for
-  ``n >= t + D``; for ``n = t`` the three values ``t, t+1, t+2`` (mean bias +1) and for
-  ``n = t + 1`` four values (mean bias +0.5). No shown count is ever below ``t``.
+1. a count ``n >= 1`` gets a noise drawn **uniformly** from ``{-D, ..., +D}`` (five equally
+   likely values, mean 0, variance 2); an empty cell (0) gets none;
+2. the perturbed count is shown if it is at least ``t``; otherwise the cell is ``[c]``
+   (as in the ONS ``cell_key_perturbation`` package, whose threshold also applies after
+   perturbation). A zero, a 1 or a 2 is always ``[c]``; a 3 or 4 is shown (as 5 or 6) one
+   time in five or two in five; a 5 or 6 is ``[c]`` two times in five or one in five.
 
-So every shown count is within 2 of the truth, unbiased from ``t + D`` (7) up, and no shown
-value has probability above 1/3 (1/5 from 7 up): a difference of shown counts equals the
-true difference at most one time in three whatever route produced it.
+So no shown count is below ``t``, every shown count is within 2 of the truth, the noise is
+unbiased, and no value has probability above 1/5: a difference of shown counts equals the
+true difference at most one time in five, whatever route produced it. ``[c]`` bounds the
+true count only loosely (0 to ``t + D - 1``), so it gives no sharp edge to clip a
+differencing estimate against.
 
 The draw is ``u = SHA-256("darkfigure-cell-key-v1" || cell key)`` read as a number in
 [0, 1): a fixed, uniform function of the cell key. Hashing the cell key (rather than reading
@@ -43,10 +46,11 @@ LOOKUP_DOMAIN = b"darkfigure-cell-key-v1"
 class PerturbationTable:
     """A perturbation table for counts: threshold, maximum noise and the transition rows.
 
-    ``rows`` has one row per (count class, noise): ``count`` (the true count; the last
-    class stands for every count from it up), ``noise``, ``shown`` (count + noise, or the
-    offset for the last class), ``probability``, and ``lower``/``upper``, the interval of
-    the uniform draw ``u`` that selects the row.
+    ``rows`` has one row per (count, noise): ``count`` (the true count; the last one,
+    labelled in ``count_class``, stands for every count from it up), ``noise``, ``shown``
+    (what is shown, as text: ``[c]``, a number, or ``n+1`` for the last class), ``hidden``,
+    ``probability``, and ``lower``/``upper``, the interval of the uniform draw ``u`` that
+    selects the row.
     """
 
     threshold: int
@@ -58,30 +62,40 @@ class PerturbationTable:
         return self.rows.copy()
 
     def noise(self, counts: np.ndarray, draws: np.ndarray) -> np.ndarray:
-        """Noise for counts ``>= threshold`` given their uniform draws in [0, 1).
+        """Noise for counts given their uniform draws in [0, 1) (none for an empty cell).
 
         Examples
         --------
         >>> p = perturbation_table(threshold=5)
-        >>> p.noise(np.array([5, 5, 5, 40]), np.array([0.0, 0.5, 0.99, 0.0])).tolist()
-        [0, 1, 2, -2]
+        >>> p.noise(np.array([0, 5, 5, 40]), np.array([0.5, 0.0, 0.5, 0.99])).tolist()
+        [0, -2, 0, 2]
         """
         counts = np.asarray(counts, dtype=np.int64)
         draws = np.asarray(draws, dtype=float)
-        if (counts < self.threshold).any():
-            raise ValueError("counts below the threshold are suppressed, not perturbed")
-        low = np.maximum(counts - self.max_noise, self.threshold)
-        size = counts + self.max_noise - low + 1
+        size = 2 * self.max_noise + 1
         pick = np.minimum((draws * size).astype(np.int64), size - 1)
-        return low + pick - counts
+        return np.where(counts > 0, pick - self.max_noise, 0)
+
+    def shown(self, counts: np.ndarray, draws: np.ndarray) -> np.ndarray:
+        """Shown counts (float, NaN for ``[c]``) given true counts and draws.
+
+        Examples
+        --------
+        >>> p = perturbation_table(threshold=5)
+        >>> p.shown(np.array([0, 4, 4, 40]), np.array([0.9, 0.1, 0.9, 0.5])).tolist()
+        [nan, nan, 6.0, 40.0]
+        """
+        value = np.asarray(counts, dtype=np.int64) + self.noise(counts, draws)
+        return np.where(value >= self.threshold, value, np.nan).astype(float)
 
     def moments(self) -> pd.DataFrame:
-        """Mean (bias), variance and largest probability of the noise per count class."""
+        """Per count: chance of ``[c]``, noise bias and variance, largest probability."""
         out = []
         for count, rows in self.rows.groupby("count", sort=True):
             p, v = rows["probability"].to_numpy(), rows["noise"].to_numpy()
-            mean = float(p @ v)
-            out.append({"count": count, "bias": round(mean, 12) + 0.0, "variance": float(p @ (v - mean) ** 2) + 0.0,
+            mean = round(float(p @ v), 12) + 0.0
+            out.append({"count": count, "probability_hidden": float(p @ rows["hidden"]),
+                        "bias": mean, "variance": round(float(p @ (v - mean) ** 2), 12) + 0.0,
                         "largest_probability": float(p.max()),
                         "mean_absolute_change": float(p @ np.abs(v))})
         return pd.DataFrame(out)
@@ -94,17 +108,18 @@ def perturbation_table(threshold: int | None = None, max_noise: int = MAX_NOISE
     Parameters
     ----------
     threshold : int, optional
-        Counts below it are ``[c]``; default :func:`analysis.config.suppression_threshold`.
+        Perturbed counts below it are ``[c]``; default
+        :func:`analysis.config.suppression_threshold`.
     max_noise : int
         Largest change to a shown count (default 2).
 
     Examples
     --------
     >>> t = perturbation_table(threshold=5).to_frame()
-    >>> t[t["count"] == 5][["shown", "probability"]].round(3).values.tolist()
-    [[5.0, 0.333], [6.0, 0.333], [7.0, 0.333]]
-    >>> perturbation_table(threshold=5).moments()["bias"].round(2).tolist()
-    [1.0, 0.5, 0.0]
+    >>> t[t["count"] == 4]["shown"].tolist()
+    ['[c]', '[c]', '[c]', '5', '6']
+    >>> perturbation_table(threshold=5).moments()["probability_hidden"].round(1).tolist()
+    [1.0, 1.0, 1.0, 0.8, 0.6, 0.4, 0.2, 0.0]
     """
     threshold = config.suppression_threshold() if threshold is None else int(threshold)
     if threshold < 1:
@@ -112,18 +127,20 @@ def perturbation_table(threshold: int | None = None, max_noise: int = MAX_NOISE
     if max_noise < 1:
         raise DarkFigureError("the maximum noise must be at least 1")
     rows = []
-    for count in range(threshold, threshold + max_noise + 1):
-        shown = [v for v in range(count - max_noise, count + max_noise + 1) if v >= threshold]
-        for k, value in enumerate(shown):
-            rows.append({"count": count, "noise": value - count, "shown": value,
-                         "probability": 1 / len(shown), "lower": k / len(shown),
-                         "upper": (k + 1) / len(shown)})
-    table = pd.DataFrame(rows)
-    top = table["count"] == threshold + max_noise
-    table["count_class"] = np.where(top, f"{threshold + max_noise} and over",
-                                    table["count"].astype(str))
-    table.loc[top, "shown"] = np.nan  # count + noise for every count of the class
-    return PerturbationTable(threshold, max_noise, table)
+    top = threshold + max_noise
+    for count in range(0, top + 1):
+        noises = [0] if count == 0 else list(range(-max_noise, max_noise + 1))
+        for k, noise in enumerate(noises):
+            value = count + noise
+            if count == top:  # the class of every count from top up: shown count + noise
+                shown = "n" if noise == 0 else f"n{noise:+d}"
+            else:
+                shown = str(value) if value >= threshold else "[c]"
+            rows.append({"count": count, "count_class": f"{count} and over" if count == top
+                         else str(count), "noise": noise, "shown": shown,
+                         "hidden": value < threshold, "probability": 1 / len(noises),
+                         "lower": k / len(noises), "upper": (k + 1) / len(noises)})
+    return PerturbationTable(threshold, max_noise, pd.DataFrame(rows))
 
 
 def draws(cell_keys: np.ndarray) -> np.ndarray:
