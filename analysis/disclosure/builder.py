@@ -174,10 +174,15 @@ def _where(view: TableView, quarters: list[str], districts: list[str]) -> tuple[
     return " AND ".join(clauses), params
 
 
+_KEYED = (f"SELECT *, {IDENTITY_SQL} AS _identity, {RECORD_KEY_SQL} AS _key "
+          "FROM _frame")
+
+
 @contextmanager
 def _connection(referrals):
-    """A DuckDB cursor with the referrals as table ``referrals`` (a frame is registered in a
-    new in-memory database; a connection that already has the table is reused)."""
+    """A DuckDB cursor on table ``referrals`` with each row's ``_identity`` and record
+    ``_key`` (a frame is loaded into a new in-memory database; a connection made by
+    :func:`referral_source` is reused)."""
     if isinstance(referrals, duckdb.DuckDBPyConnection):
         cursor = referrals.cursor()
         try:
@@ -185,22 +190,22 @@ def _connection(referrals):
         finally:
             cursor.close()
         return
-    con = duckdb.connect()
+    con = referral_source(referrals)
     try:
-        con.register("referrals", referrals)
         yield con
     finally:
         con.close()
 
 
 def referral_source(referrals: pd.DataFrame) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB database holding ``referrals``, for building many tables fast.
+    """An in-memory DuckDB database holding ``referrals`` with their record keys.
 
-    Pass it to :func:`build_table` in place of the frame; close it when done.
+    Build it once (e.g. per store version) and pass it to :func:`build_table` in place of
+    the frame, so the keys are hashed once rather than per table; close it when done.
     """
     con = duckdb.connect()
     con.register("_frame", referrals)
-    con.execute("CREATE TABLE referrals AS SELECT * FROM _frame")
+    con.execute(f"CREATE TABLE referrals AS {_KEYED}")
     con.unregister("_frame")
     return con
 
@@ -218,18 +223,15 @@ def count_cells(referrals, view: TableView, quarters: Sequence[str],
     grouping = "(" + ", ".join(dims) + ")"
     sets = [grouping] + [f"({d})" for d in dims if len(dims) > 1] + ["()"]
     sql = f"""
-        WITH chosen AS (
-            SELECT *, {IDENTITY_SQL} AS _identity FROM referrals WHERE {where}),
-        firsts AS (
-            SELECT * FROM (
-                SELECT *, row_number() OVER (PARTITION BY _identity
-                                             ORDER BY referral_date, agency, record_id) AS _n
-                FROM chosen) WHERE _n = 1)
-        SELECT {", ".join(f"{d}" for d in dims)},
+        WITH firsts AS (
+            SELECT {select}, _key FROM referrals WHERE {where}
+            QUALIFY row_number() OVER (PARTITION BY _identity
+                                       ORDER BY referral_date, agency, record_id) = 1)
+        SELECT {", ".join(dims)},
                {", ".join(f"grouping({d}) AS _g_{d}" for d in dims)},
                count(*) AS {COUNT},
                (sum(_key) % {KEY_MODULUS})::UBIGINT AS cell_key
-        FROM (SELECT {select}, {RECORD_KEY_SQL} AS _key FROM firsts)
+        FROM firsts
         GROUP BY GROUPING SETS ({", ".join(sets)})"""
     with _connection(referrals) as con:
         cells = con.execute(sql, params).df()
