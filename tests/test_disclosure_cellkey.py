@@ -206,3 +206,13 @@ def test_protect_cells_refuses_negative_counts_and_mismatched_keys():
         protect_cells([-1], [0])
     with pytest.raises(DarkFigureError):
         protect_cells([10, 12], [0])
+
+
+def test_the_methods_note_publishes_the_table_in_use():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "methods" / "disclosure.md"
+            ).read_text(encoding="utf-8")
+    layout = perturbation_table(threshold=5).layout()
+    for count, row in layout.iterrows():
+        assert f"| {count} | " + " | ".join(row) + " |" in text, count

@@ -61,6 +61,21 @@ class PerturbationTable:
         """The table as published (a copy)."""
         return self.rows.copy()
 
+    def layout(self) -> pd.DataFrame:
+        """The table as published in docs/methods/disclosure.md: what is shown for each
+        count (rows) and noise (columns, each of probability 1/5; an empty cell gets none).
+
+        Examples
+        --------
+        >>> perturbation_table(threshold=5).layout().loc["4"].tolist()
+        ['[c]', '[c]', '[c]', '5', '6']
+        """
+        wide = self.rows.pivot(index="count_class", columns="noise", values="shown")
+        wide = wide.reindex(list(dict.fromkeys(self.rows["count_class"]))).fillna("")
+        wide.columns = [f"{c:+d}" if c else "0" for c in wide.columns]
+        wide.index.name = "true count"
+        return wide
+
     def noise(self, counts: np.ndarray, draws: np.ndarray) -> np.ndarray:
         """Noise for counts given their uniform draws in [0, 1) (none for an empty cell).
 
