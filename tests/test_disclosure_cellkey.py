@@ -216,3 +216,13 @@ def test_the_methods_note_publishes_the_table_in_use():
     layout = perturbation_table(threshold=5).layout()
     for count, row in layout.iterrows():
         assert f"| {count} | " + " | ".join(row) + " |" in text, count
+
+
+def test_record_keys_derived_at_load_give_the_same_numbers():
+    """The dashboard keeps compact rows (no person_key): a record_key column derived at load
+    must protect exactly as the identities do."""
+    people = _people(40, sector=["care"] * 22 + ["farm"] * 18)
+    loaded = people[["sector"]].assign(record_key=record_keys(people))
+    assert protect_count(loaded).value == protect_count(people).value
+    pd.testing.assert_frame_equal(protect_table(loaded, "sector", margins=True).to_frame(),
+                                  protect_table(people, "sector", margins=True).to_frame())

@@ -182,8 +182,9 @@ def protect_count(people: pd.DataFrame, *, mode: str = PROTECTED,
     ----------
     people : DataFrame
         The rows of the people counted, with ``person_key``, ``agency`` and ``record_id``
-        (e.g. the view's first detections, or every referral of an MSE table: each person
-        counts once). Use it for a headline, a sentence, an MSE observed count.
+        or a ``record_key`` column derived at load (e.g. the view's first detections, or
+        every referral of an MSE table: each person counts once). Use it for a headline, a
+        sentence, an MSE observed count.
     mode : {"protected", "exact"}
     threshold : int, optional
 
@@ -221,7 +222,8 @@ def protect_table(people: pd.DataFrame, by: str | Sequence[str], *,
     Parameters
     ----------
     people : DataFrame
-        One row per person counted (``person_key``, ``agency``, ``record_id`` and ``by``).
+        One row per person counted (``person_key``, ``agency``, ``record_id`` or
+        ``record_key``, and the ``by`` columns).
     by : str or list of str
         One or two (or more) columns, e.g. ``"quarter"`` for a chart series or
         ``["area_code", "sector"]`` for a heatmap.

@@ -38,6 +38,7 @@ KEY_BITS = 64
 KEY_MODULUS = 2**KEY_BITS
 DOMAIN = "darkfigure-record-key-v1"
 SEPARATOR = "\x1f"
+RECORD_KEY = "record_key"  # column of record keys derived at load, used when present
 
 #: SQL expression (DuckDB) of a row's identity; needs columns person_key, agency, record_id.
 IDENTITY_SQL = (
@@ -122,7 +123,9 @@ def cell_keys(people: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
     Parameters
     ----------
     people : DataFrame
-        Rows with ``person_key``, ``agency``, ``record_id`` and the ``by`` columns.
+        Rows with ``person_key``, ``agency``, ``record_id`` and the ``by`` columns, or with a
+        ``record_key`` column already derived by :func:`record_keys` (e.g. when the rows were
+        loaded) in place of the first three.
     by : str or list of str
         The columns to count by; an empty list gives one cell for all rows.
 
@@ -144,9 +147,13 @@ def cell_keys(people: pd.DataFrame, by: str | Sequence[str]) -> pd.DataFrame:
     """
     keys = [by] if isinstance(by, str) else list(by)
     frame = people[keys].copy()
-    frame["_identity"] = identities(people).to_numpy()
-    frame = frame.drop_duplicates(keys + ["_identity"])
-    frame["_rk"] = np.array([_key(i) for i in frame["_identity"]], dtype=np.uint64)
+    if RECORD_KEY in people.columns:  # derived at load (e.g. the dashboard's prepared rows)
+        frame["_rk"] = people[RECORD_KEY].to_numpy(dtype=np.uint64)
+        frame = frame.drop_duplicates(keys + ["_rk"])  # 64-bit keys identify a person
+    else:
+        frame["_identity"] = identities(people).to_numpy()
+        frame = frame.drop_duplicates(keys + ["_identity"])
+        frame["_rk"] = np.array([_key(i) for i in frame["_identity"]], dtype=np.uint64)
     if not keys:
         return pd.DataFrame({"count": [len(frame)],
                              "cell_key": np.array([sum_keys(frame["_rk"].to_numpy())],
