@@ -148,3 +148,14 @@ def test_repeated_runs_print_identical_tables(sample_store, capsys):
     first = _run(capsys, *args)[1]
     assert all(_run(capsys, *args)[1] == first for _ in range(3))
     assert np.any([c.isdigit() for c in first.split(",")])
+
+
+def test_the_mse_observed_count_is_the_capture_tables_people_protected(referrals):
+    from analysis.disclosure import protected_observed
+    from analysis.mse_tables import capture_patterns
+
+    table = capture_patterns(referrals)
+    exact = protected_observed(referrals, mode=EXACT)
+    assert exact.value == int(table["count"].sum())
+    shown = protected_observed(referrals)
+    assert shown.mode == "protected" and abs(shown.value - exact.value) <= 2

@@ -30,6 +30,7 @@ from analysis.disclosure.cellkey import (
 from analysis.disclosure.derived import (
     derive,
     protected_interval,
+    protected_observed,
     protected_rate,
     protected_ratio,
     protected_share,
@@ -52,6 +53,6 @@ __all__ = [
     "DisclosureError", "PerturbationTable", "ProtectedCount", "ProtectedTable", "cell_keys",
     "check_mode", "derive", "format_count", "format_counts", "format_suppressed",
     "perturbation_table", "protect_cells", "protect_count", "protect_table",
-    "protected_interval", "protected_rate", "protected_ratio", "protected_share",
+    "protected_interval", "protected_observed", "protected_rate", "protected_ratio", "protected_share",
     "protected_total", "record_keys", "suppress_series", "suppress_small_counts",
 ]

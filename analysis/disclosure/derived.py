@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 from scipy import stats
 
-from analysis.disclosure.cellkey import ProtectedCount
+from analysis.disclosure.cellkey import PROTECTED, ProtectedCount, protect_count
 
 
 def derive(count: ProtectedCount, compute: Callable, *args, **kwargs):
@@ -106,3 +107,24 @@ def protected_interval(count: ProtectedCount, alpha: float = 0.05
         return float(lower), float(upper)
 
     return derive(count, garwood)
+
+
+def protected_observed(referrals: pd.DataFrame, list_column: str = "agency_type", *,
+                       mode: str = PROTECTED, threshold: int | None = None) -> ProtectedCount:
+    """The MSE observed count (people on at least one list), protected as one cell.
+
+    The people :func:`analysis.mse_tables.capture_patterns` counts: linked records (a
+    ``person_key``) with a value of ``list_column``, each person once.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"person_key": ["a", "a", "b", None], "agency": "x",
+    ...                   "record_id": ["1", "2", "3", "4"],
+    ...                   "agency_type": ["police", "ngo", "police", "ngo"]})
+    >>> protected_observed(r, mode="exact").value, str(protected_observed(r))
+    (2, '[c]')
+    """
+    key = referrals["person_key"]
+    linked = key.notna() & (key.astype("string").str.strip() != "").fillna(False)
+    rows = referrals[linked.astype(bool) & referrals[list_column].notna()]
+    return protect_count(rows, mode=mode, threshold=threshold)
