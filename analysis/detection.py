@@ -407,7 +407,7 @@ class AreaDetectionResult:
     area_code: str
     area_name: str
     quarters: tuple[str, ...]
-    detection: DetectionResult
+    detection: DetectionResult | None  # None: withheld, the count is [c] once protected
     model: DetectionModelResult | None
     scenario: str
     scenario_title: str
@@ -415,6 +415,8 @@ class AreaDetectionResult:
     history_start: str | None
     left_censored: bool
     notes: tuple[str, ...] = ()
+    mode: str = "exact"  # "protected" once analysis.headline.protect_headline has run
+    expected: Estimate | None = None
 
     @property
     def period(self) -> str:
@@ -429,26 +431,44 @@ class AreaDetectionResult:
 
     def as_dict(self) -> dict[str, object]:
         """The CLI's JSON contract: period, detected, expected, detection_ratio, gap, trend."""
+        if self.detection is None:
+            out = {"expected": self.expected.as_dict(),
+                   "detected": {"value": "[c]", "lower": None, "upper": None,
+                                "interval_kind": None, "confidence_level": None},
+                   "detection_ratio": None, "gap": None, "trend": None, "assumptions": [],
+                   "notes": ["detected count shown as [c] (protected): the ratio and gap, "
+                             "which would reveal it, are withheld"]}
+            out.update(area_code=self.area_code, area_name=self.area_name, period=self.period,
+                       period_label=self.period_label, quarters=len(self.quarters),
+                       scenario=self.scenario, scenario_title=self.scenario_title,
+                       unlinked_records=None, history_start=self.history_start,
+                       left_censored=self.left_censored, disclosure=self.mode,
+                       notes=list(self.notes) + out["notes"], family=None)
+            return out
         out = self.detection.as_dict()
         out.update(area_code=self.area_code, area_name=self.area_name, period=self.period,
                    period_label=self.period_label, quarters=len(self.quarters),
                    scenario=self.scenario, scenario_title=self.scenario_title,
                    unlinked_records=self.unlinked, history_start=self.history_start,
-                   left_censored=self.left_censored,
+                   left_censored=self.left_censored, disclosure=self.mode,
                    notes=list(self.notes) + list(self.detection.notes),
                    family=None if self.model is None else self.model.family)
         return out
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy rows of every estimate, with the area and period on each."""
-        return self.detection.to_frame().assign(area_code=self.area_code, period=self.period,
-                                                scenario=self.scenario)
+        frame = (self.expected.to_frame() if self.detection is None else
+                 self.detection.to_frame())
+        return frame.assign(area_code=self.area_code, period=self.period,
+                            scenario=self.scenario, disclosure=self.mode)
 
     def summary(self) -> str:
         head = (f"{self.area_name} ({self.area_code}), new victims in {self.period_label} "
                 f"({self.period}), scenario {self.scenario_title}")
         extra = [f"  note: {n}" for n in self.notes]
-        return head + "\n" + self.detection.summary() + ("\n" + "\n".join(extra) if extra else "")
+        body = (self.detection.summary() if self.detection is not None else
+                "  detected: [c] (protected); ratio and gap withheld")
+        return head + "\n" + body + ("\n" + "\n".join(extra) if extra else "")
 
 
 def left_censoring_note(quarters: Sequence[str], history_start: str | None,
@@ -573,7 +593,7 @@ def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[s
         area_code=area_code, area_name=expected.area_name, quarters=tuple(quarters),
         detection=result, model=model, scenario=chosen.name, scenario_title=chosen.title,
         unlinked=unlinked, history_start=history_start, left_censored=censoring is not None,
-        notes=tuple(notes))
+        notes=tuple(notes), expected=expected.estimate)
 
 
 def national_detection(quarters: Sequence[str] | None = None, *, scenario=None, duration=None,
@@ -623,4 +643,5 @@ def national_detection(quarters: Sequence[str] | None = None, *, scenario=None, 
     return AreaDetectionResult(
         area_code=UK_CODE, area_name=expected.area_name, quarters=tuple(quarters),
         detection=result, model=model, scenario=chosen.name, scenario_title=chosen.title,
-        unlinked=0, history_start=None, left_censored=False, notes=tuple(notes))
+        unlinked=0, history_start=None, left_censored=False, notes=tuple(notes),
+        mode="published figures", expected=expected.estimate)

@@ -81,6 +81,11 @@ def prepare_referrals(frame: pd.DataFrame) -> pd.DataFrame:
     out["referral_date"] = frame["referral_date"].to_numpy()
     codes, _ = pd.factorize(frame["person_key"], use_na_sentinel=True)
     out["person_id"] = codes  # -1 where the agency could not link the person
+    if {"person_key", "agency", "record_id"} <= set(frame.columns):
+        from analysis.disclosure import record_keys
+
+        # the person's record key, so these compact rows protect exactly as the full ones
+        out["record_key"] = record_keys(frame)
     if "load_id" in frame.columns:
         out["load_id"] = pd.to_numeric(frame["load_id"], errors="coerce").to_numpy()
     return out
@@ -241,6 +246,8 @@ def _headline_referrals(version: StoreVersion, snapshot: int | None,
                         ("area_code", "quarter", "sector", "exploitation_type", "age_group")})
     out["person_key"] = rows["person_id"].where(rows["person_id"] >= 0).astype("Int64")
     out["referral_date"] = rows["referral_date"].to_numpy()
+    if "record_key" in rows.columns:
+        out["record_key"] = rows["record_key"].to_numpy()
     return out.reset_index(drop=True)
 
 
@@ -371,20 +378,26 @@ def loads_for_display(store_path: Path | str) -> pd.DataFrame:
 
 
 def counts_by_area_quarter(store_path: Path | str, state: ViewState) -> pd.DataFrame:
-    """Detected people by district and quarter for the view, protected for disclosure."""
-    from analysis.disclosure import suppress_small_counts
+    """New victims by district and quarter for the view, every cell and margin protected
+    (``analysis.disclosure.protect_table``, cell-key method)."""
+    from analysis.disclosure import protect_table
 
     frame = people(store_path, state)
     if frame.empty:
-        return pd.DataFrame(columns=["area_code", "area_name", "quarter", "referral_count"])
-    table = (
-        frame.groupby(["area_code", "quarter"], observed=True)
-        .size()
-        .rename("referral_count")
-        .reset_index()
-    )
-    table.insert(1, "area_name", table["area_code"].map(area_name))
-    return suppress_small_counts(table, "referral_count", group_columns="area_code")
+        return pd.DataFrame(columns=["area_code", "area_name", "quarter", "referral_count",
+                                     "referral_count_suppressed"])
+    districts = lads_in(state.area or home_area())
+    quarters = sorted(set(frame["quarter"].astype(str)))
+    table = protect_table(frame.assign(area_code=frame["area_code"].astype(str),
+                                       quarter=frame["quarter"].astype(str)),
+                          ["area_code", "quarter"],
+                          levels={"area_code": districts, "quarter": quarters},
+                          margins=True).to_frame()
+    table = table.rename(columns={"count": "referral_count",
+                                  "count_suppressed": "referral_count_suppressed"})
+    table.insert(1, "area_name", table["area_code"].map(
+        lambda c: "Total" if c == "Total" else area_name(c)))
+    return table
 
 
 @lru_cache(maxsize=16)
