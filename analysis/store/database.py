@@ -22,6 +22,8 @@ CREATE TABLE IF NOT EXISTS referrals (
     exploitation_type VARCHAR NOT NULL, sector VARCHAR NOT NULL, age_group VARCHAR NOT NULL,
     sex VARCHAR NOT NULL, nationality_group VARCHAR NOT NULL, nrm_referred BOOLEAN,
     quarter VARCHAR NOT NULL, load_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS load_notes (
+    load_id INTEGER NOT NULL, note VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS nrm_counts (
     period VARCHAR NOT NULL, geography_level VARCHAR NOT NULL, geography_code VARCHAR,
     geography_name VARCHAR NOT NULL, first_responder_type VARCHAR NOT NULL,
