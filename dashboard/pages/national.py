@@ -1,15 +1,17 @@
-"""National context: police-made NRM referrals across the 43 forces of England and Wales."""
+"""National context: police NRM referrals across the 43 forces, and the UK series, from the
+store's NRM tables (newest vintage of each published figure)."""
 
 from __future__ import annotations
 
 from dash import html
 
-from dashboard import data
+from dashboard import context, data, national_views
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
 from dashboard.figures import funnel as funnel_fig
 from dashboard.figures import national as fig
+from dashboard.figures import national_split as split
 
 SLUG = "national"
 PATH = "/national"
@@ -18,10 +20,11 @@ NAV_LABEL = "National context"
 IN_NAV = True
 BOARD_ORDER = 2
 SOURCE = fig.NRM_SOURCE
+FUNNEL_TITLE = "Police NRM referrals by force against the England and Wales rate"
 
 
 def _forces(store_path, state) -> ChartOutput:
-    forces, home = data.national_forces(), data.home_force(state)
+    forces, home = national_views.forces(store_path), data.home_force(state)
     return ChartOutput(
         fig.force_rates(forces, home, board=state.board),
         fig.describe_force_rates(forces, home),
@@ -30,66 +33,116 @@ def _forces(store_path, state) -> ChartOutput:
 
 
 def _funnel(store_path, state) -> ChartOutput:
-    result = data.national_funnel(data.home_force(state))
+    shown = national_views.funnel(store_path, data.home_force(state))
+    result = shown.funnel
     figure = funnel_fig.funnel_plot(
         result.table,
         result.curve(),
         result.target,
         board=state.board,
-        x_title="Expected referrals if the force referred at the England and Wales rate",
-        y_title="Referrals / expected",
-        source=fig.NRM_SOURCE,
+        x_title="Expected police NRM referrals at the England and Wales rate per resident",
+        y_title="Police NRM referrals / expected",
+        source=fig.nrm_source(shown.period),
     )
-    return ChartOutput(
-        figure, funnel_fig.describe_funnel(result.table, "forces"), result.to_frame()
-    )
+    figure.update_layout(title=dict(text=f"{FUNNEL_TITLE}, {shown.period}"))
+    figure.add_annotation(text=shown.note, xref="paper", yref="paper", x=0, y=1.0,
+                          xanchor="left", yanchor="bottom", showarrow=False, align="left",
+                          font=dict(size=11 if not state.board else 15))
+    summary = funnel_fig.describe_funnel(result.table, "forces") + " " + shown.note
+    return ChartOutput(figure, summary, shown.to_frame())
 
 
 def _uk(store_path, state) -> ChartOutput:
-    series = data.uk_series()
+    series = national_views.uk_series(store_path)
     return ChartOutput(
         fig.uk_quarterly(series, board=state.board), fig.describe_uk_quarterly(series), series
     )
 
 
+def _locations(store_path, state) -> ChartOutput:
+    locations = national_views.locations(store_path)
+    return ChartOutput(split.uk_by_location(locations, board=state.board),
+                       split.describe_locations(locations), locations)
+
+
+def _uk_nationals(store_path, state) -> ChartOutput:
+    share, home = national_views.uk_nationals_by_force(), data.home_force(state)
+    return ChartOutput(split.uk_nationals_by_force(share, home, board=state.board),
+                       split.describe_uk_nationals(share, home), share)
+
+
 CHARTS = (
-    ChartSpec(
-        "national-funnel", "Police-made NRM referrals against the England and Wales rate", _funnel
-    ),
-    ChartSpec(
-        "national-forces",
-        "Police-made NRM referrals per 100,000 residents a year, by force",
-        _forces,
-    ),
+    ChartSpec("national-funnel", FUNNEL_TITLE, _funnel),
+    ChartSpec("national-forces", fig.RATE_TITLE + ", by force", _forces),
     ChartSpec("national-uk", "UK NRM referrals per quarter", _uk),
+    ChartSpec("national-location", "UK NRM referrals by location of exploitation", _locations),
+    ChartSpec("national-nationals", "UK nationals among police NRM referrals, by force",
+              _uk_nationals),
 )
 BOARD_CHART = CHARTS[0]
 
 
+def _periods() -> dict[str, str]:
+    """Each chart's period, for its title (from the store, as the charts read it)."""
+    store_path = context.current().store_path
+    forces = national_views.forces(store_path)
+    series = national_views.uk_series(store_path)
+    locations = national_views.locations(store_path)
+    quarter = lambda p: p.replace("Q", " Q")  # noqa: E731
+    return {
+        "forces": str(forces["period"].iloc[0]),
+        "uk": f"2015 Q1 to {quarter(series['period'].iloc[-1])}" if len(series) else "",
+        "location": f"2015 Q1 to {quarter(locations['period'].iloc[-1])}"
+        if len(locations) else "",
+        "nationals": str(national_views.uk_nationals_by_force()["period"].iloc[0]),
+    }
+
+
 def layout(**_query) -> html.Div:
+    period = _periods()
     return html.Div(
         [
             page_header(
                 SLUG,
                 TITLE,
-                "Published Home Office figures for every territorial force. "
-                "They count referrals the force made, not where the exploitation happened, "
-                "and they are not estimates of prevalence.",
+                "Published Home Office figures for every territorial force, from the NRM "
+                "releases in the store (the newest published figure for each quarter). They "
+                "count referrals the force made, not where the exploitation happened, and "
+                "they are not estimates of prevalence or a detection ratio.",
             ),
             chart_panel(
                 "national-funnel",
-                CHARTS[0].caption,
-                caption="Each point is a force, placed by its size (expected referrals at "
-                "the national rate) and its ratio. Points between the lines differ from the "
-                "national rate by no more than chance would explain.",
+                f"{CHARTS[0].caption}, {period['forces']}",
+                caption="Each point is a force, placed by its size (police NRM referrals "
+                "expected at the England and Wales rate per resident) and its ratio of "
+                "referrals to that expectation. Points between the lines differ from the "
+                "national rate by no more than chance and the usual spread between forces "
+                "would explain.",
             ),
             chart_panel(
                 "national-forces",
-                CHARTS[1].caption,
+                f"{CHARTS[1].caption}, {period['forces']}",
                 board=False,
                 caption="Each dot is a force; the highlighted dot is the selected force area.",
             ),
-            chart_panel("national-uk", CHARTS[2].caption, board=False),
+            chart_panel(
+                "national-nationals",
+                f"{CHARTS[4].caption}, {period['nationals']}",
+                board=False,
+                caption="The share of each force's referrals that are UK nationals: forces "
+                "differ in who they find, which changes what their rate means.",
+            ),
+            chart_panel("national-uk", f"{CHARTS[2].caption}, {period['uk']}", board=False,
+                        caption="Each quarter shows its newest published figure; hover for the "
+                        "release it comes from. Open circles are figures from a secondary "
+                        "source."),
+            chart_panel(
+                "national-location",
+                f"{CHARTS[3].caption}, {period['location']}",
+                board=False,
+                caption="Where the exploitation happened: in the UK only, overseas only, or "
+                "both.",
+            ),
         ]
     )
 
