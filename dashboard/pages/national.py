@@ -108,7 +108,7 @@ def layout(**_query) -> html.Div:
                 "Published Home Office figures for every territorial force, from the NRM "
                 "releases in the store (the newest published figure for each quarter). They "
                 "count referrals the force made, not where the exploitation happened, and "
-                "they are not estimates of prevalence or a detection ratio.",
+                "they are not estimates of prevalence.",
             ),
             chart_panel(
                 "national-funnel",
