@@ -62,6 +62,7 @@ CATEGORY_COLUMNS = (
     "age_group",
     "agency",
     "agency_type",
+    "nationality_group",
 )
 
 

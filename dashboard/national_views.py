@@ -84,3 +84,14 @@ def locations(store_path: Path | str) -> pd.DataFrame:
 
 def uk_nationals_by_force() -> pd.DataFrame:
     return _uk_nationals_by_force().copy()
+
+
+def uk_national_mix(store_path: Path | str, state) -> pd.DataFrame:
+    """UK nationals among the view's detected people (protected) and among UK NRM referrals."""
+    from analysis.national_mix import uk_national_mix as build
+    from dashboard import data
+
+    people = data.people(store_path, state)
+    if people.empty or "nationality_group" not in people:
+        return pd.DataFrame()
+    return build(people, data.area_name(state.area or data.home_area()))

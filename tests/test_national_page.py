@@ -47,7 +47,7 @@ def test_every_chart_title_names_its_period(outputs, page_texts):
     for chart_id, out in outputs.items():
         assert PERIOD.search(out.figure.layout.title.text or ""), chart_id
     titles = [t for i, t in page_texts if isinstance(i, str) and i.endswith("-title")]
-    assert len(titles) == 5 and all(PERIOD.search(t) for t in titles), titles
+    assert len(titles) == 6 and all(PERIOD.search(t) for t in titles), titles
 
 
 def test_no_detection_ratio_on_the_national_page(outputs, page_texts):
@@ -75,3 +75,26 @@ def test_the_uk_series_shows_vintages_and_marks_secondary_figures(outputs):
     names = [t.name for t in out.figure.data]
     assert "From a secondary source (press report or reproduction)" in names
     assert "(as published in release 2025Q4)" in out.summary
+
+
+def test_local_composition_is_protected_and_set_beside_the_national_mix(sample_store):
+    import pandas as pd
+
+    from analysis.national_mix import uk_national_mix
+    from analysis.national_series import uk_national_share
+    from dashboard import data
+
+    people = data.people(sample_store, ViewState())
+    mix = uk_national_mix(people, "Leicestershire")
+    local, national = mix.iloc[0], mix.iloc[1]
+    uk = int((people["nationality_group"] == "uk").sum())
+    known = int((~people["nationality_group"].isin(["unknown"])).sum())
+    assert (int(local.uk_nationals), int(local.people_counted)) == (uk, known)
+    shares = uk_national_share().set_index("period")
+    held = sorted(set(people["quarter"].astype(str)) & set(shares.index))
+    assert national.uk_national_share == pytest.approx(
+        shares.loc[held, "uk_nationals"].sum() / shares.loc[held, "referrals"].sum())
+    # a small view: the UK count is hidden by the protection layer and no share is given
+    tiny = pd.DataFrame({"quarter": ["2023Q1"] * 9, "nationality_group": ["uk"] * 2 + ["africa"] * 7})
+    hidden = uk_national_mix(tiny, "a district").iloc[0]
+    assert hidden.uk_nationals_suppressed and pd.isna(hidden.uk_national_share)

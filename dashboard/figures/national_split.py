@@ -102,3 +102,50 @@ def describe_uk_nationals(share: pd.DataFrame, home_code: str) -> str:
             f"{row['england_and_wales_share']:.0%} for England and Wales. A force that refers "
             "more UK nationals is finding more domestic exploitation (county lines, criminal "
             "exploitation of children), which changes what its rate means.")
+
+
+def uk_national_mix(mix: pd.DataFrame, *, board: bool = False) -> go.Figure:
+    """UK nationals among the area's detected people (95% Wilson interval) and among UK NRM
+    referrals in the same quarters: a composition, not a ratio."""
+    if mix.empty:
+        return message_figure("No detected people in this view", board=board)
+    local, national = mix.iloc[0], mix.iloc[1]
+    fig = base_figure(f"UK nationals: people detected locally and UK NRM referrals, "
+                      f"{local['period']}", board=board, height=330 if not board else 480,
+                      source="Sources: agency records in the store (protected counts); Home "
+                      "Office NRM statistics (first-responder tables, bulletins). OGL v3.0.")
+    shown = mix.dropna(subset=["uk_national_share"])
+    fig.add_trace(go.Bar(
+        x=shown["uk_national_share"], y=shown["who"], orientation="h",
+        marker=dict(color=[theme.HIGHLIGHT if i == 0 else theme.BLUE for i in shown.index]),
+        error_x=dict(type="data", symmetric=False, color=theme.INK, thickness=1.5,
+                     array=(shown["upper"] - shown["uk_national_share"]).fillna(0),
+                     arrayminus=(shown["uk_national_share"] - shown["lower"]).fillna(0)),
+        text=[f"{v:.0%}" for v in shown["uk_national_share"]], textposition="inside",
+        hovertemplate="%{y}: %{x:.0%} UK nationals<extra></extra>"))
+    if bool(local["uk_nationals_suppressed"]):
+        fig.add_annotation(text="Local share not shown: a count behind it is below the "
+                           "disclosure threshold [c]", xref="paper", yref="paper", x=0, y=1.05,
+                           showarrow=False, xanchor="left", font=dict(color=theme.GREY))
+    fig.update_xaxes(title="Share who are UK nationals (local: 95% interval)", tickformat=".0%",
+                     range=[0, 1])
+    fig.update_yaxes(showgrid=False, automargin=True)
+    fig.update_layout(showlegend=False)
+    return fig
+
+
+def describe_uk_national_mix(mix: pd.DataFrame) -> str:
+    if mix.empty:
+        return "No detected people in this view."
+    local, national = mix.iloc[0], mix.iloc[1]
+    if bool(local["uk_nationals_suppressed"]) or pd.isna(local["uk_national_share"]):
+        head = f"{local['who']}: the share of UK nationals is not shown (small numbers)."
+    else:
+        head = (f"{local['who']}, {local['period']}: {local['uk_national_share']:.0%} UK "
+                f"nationals ({int(local['uk_nationals']):,} of {int(local['people_counted']):,} "
+                f"with a recorded nationality; 95% interval {local['lower']:.0%} to "
+                f"{local['upper']:.0%}).")
+    if pd.isna(national["uk_national_share"]):
+        return head + " No national figure covers these quarters."
+    return (head + f" Among UK NRM referrals in {national['period']}: "
+            f"{national['uk_national_share']:.0%}.")

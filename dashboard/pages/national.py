@@ -12,6 +12,7 @@ from dashboard.components.page import page_header
 from dashboard.figures import funnel as funnel_fig
 from dashboard.figures import national as fig
 from dashboard.figures import national_split as split
+from dashboard.state import from_query
 
 SLUG = "national"
 PATH = "/national"
@@ -71,6 +72,12 @@ def _uk_nationals(store_path, state) -> ChartOutput:
                        split.describe_uk_nationals(share, home), share)
 
 
+def _mix(store_path, state) -> ChartOutput:
+    mix = national_views.uk_national_mix(store_path, state)
+    return ChartOutput(split.uk_national_mix(mix, board=state.board),
+                       split.describe_uk_national_mix(mix), mix)
+
+
 CHARTS = (
     ChartSpec("national-funnel", FUNNEL_TITLE, _funnel),
     ChartSpec("national-forces", fig.RATE_TITLE + ", by force", _forces),
@@ -78,13 +85,21 @@ CHARTS = (
     ChartSpec("national-location", "UK NRM referrals by location of exploitation", _locations),
     ChartSpec("national-nationals", "UK nationals among police NRM referrals, by force",
               _uk_nationals),
+    ChartSpec("national-mix", "UK nationals among people detected in the area, against the "
+              "national NRM mix", _mix),
 )
 BOARD_CHART = CHARTS[0]
 
 
-def _periods() -> dict[str, str]:
+def _periods(query: dict) -> dict[str, str]:
     """Each chart's period, for its title (from the store, as the charts read it)."""
+    from analysis.national_series import period_label
+
     store_path = context.current().store_path
+    state = from_query(query)
+    people = data.people(store_path, state)
+    view = period_label(sorted(set(people["quarter"].astype(str)))) if len(people) else \
+        "selected period"
     forces = national_views.forces(store_path)
     series = national_views.uk_series(store_path)
     locations = national_views.locations(store_path)
@@ -95,11 +110,12 @@ def _periods() -> dict[str, str]:
         "location": f"2015 Q1 to {quarter(locations['period'].iloc[-1])}"
         if len(locations) else "",
         "nationals": str(national_views.uk_nationals_by_force()["period"].iloc[0]),
+        "view": view,
     }
 
 
-def layout(**_query) -> html.Div:
-    period = _periods()
+def layout(**query) -> html.Div:
+    period = _periods(query)
     return html.Div(
         [
             page_header(
@@ -131,6 +147,14 @@ def layout(**_query) -> html.Div:
                 board=False,
                 caption="The share of each force's referrals that are UK nationals: forces "
                 "differ in who they find, which changes what their rate means.",
+            ),
+            chart_panel(
+                "national-mix",
+                f"{CHARTS[5].caption}, {period['view']}",
+                board=False,
+                caption="A composition, not a ratio: the share of UK nationals among the "
+                "people the area's agencies detected in the selected period, beside the share "
+                "among all UK NRM referrals in the same quarters.",
             ),
             chart_panel("national-uk", f"{CHARTS[2].caption}, {period['uk']}", board=False,
                         caption="Each quarter shows its newest published figure; hover for the "
