@@ -28,17 +28,22 @@ def _store(version: StoreVersion):
 
 @lru_cache(maxsize=4)
 def _forces(version: StoreVersion) -> pd.DataFrame:
+    from analysis.errors import DarkFigureError
     from analysis.national import police_referrals_by_force
 
     with _store(version) as store:
-        return police_referrals_by_force(store=store)
+        try:
+            return police_referrals_by_force(store=store)
+        except DarkFigureError:  # no police table in the store yet: the charts say so
+            return pd.DataFrame()
 
 
 @lru_cache(maxsize=16)
 def _funnel(version: StoreVersion, home_code: str):
     from analysis.national import force_funnel
 
-    return force_funnel(_forces(version), home_code)
+    forces = _forces(version)
+    return force_funnel(forces, home_code) if len(forces) else None
 
 
 @lru_cache(maxsize=4)

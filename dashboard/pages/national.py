@@ -3,6 +3,7 @@ store's NRM tables (newest vintage of each published figure)."""
 
 from __future__ import annotations
 
+import pandas as pd
 from dash import html
 
 from dashboard import context, data, national_views
@@ -12,6 +13,7 @@ from dashboard.components.page import page_header
 from dashboard.figures import funnel as funnel_fig
 from dashboard.figures import national as fig
 from dashboard.figures import national_split as split
+from dashboard.figures.common import message_figure
 from dashboard.state import from_query
 
 SLUG = "national"
@@ -22,6 +24,8 @@ IN_NAV = True
 BOARD_ORDER = 2
 SOURCE = fig.NRM_SOURCE
 FUNNEL_TITLE = "Police NRM referrals by force against the England and Wales rate"
+NO_POLICE = ("No police first-responder table in the store: load an NRM release "
+             "(darkfigure ingest) to compare forces")
 
 
 def _forces(store_path, state) -> ChartOutput:
@@ -35,6 +39,9 @@ def _forces(store_path, state) -> ChartOutput:
 
 def _funnel(store_path, state) -> ChartOutput:
     shown = national_views.funnel(store_path, data.home_force(state))
+    if shown is None:
+        return ChartOutput(message_figure(NO_POLICE, board=state.board), NO_POLICE,
+                           pd.DataFrame())
     result = shown.funnel
     figure = funnel_fig.funnel_plot(
         result.table,
@@ -105,7 +112,7 @@ def _periods(query: dict) -> dict[str, str]:
     locations = national_views.locations(store_path)
     quarter = lambda p: p.replace("Q", " Q")  # noqa: E731
     return {
-        "forces": str(forces["period"].iloc[0]),
+        "forces": str(forces["period"].iloc[0]) if len(forces) else "no period held",
         "uk": f"2015 Q1 to {quarter(series['period'].iloc[-1])}" if len(series) else "",
         "location": f"2015 Q1 to {quarter(locations['period'].iloc[-1])}"
         if len(locations) else "",
