@@ -166,3 +166,11 @@ def test_a_sheet_over_the_cell_limit_is_refused_with_its_size(tmp_path, monkeypa
 def test_the_bundled_sample_release_is_within_every_bound():
     counts = read_nrm_tables(SAMPLE_DIR / "nrm" / wb.release_file_name("2023Q4"))
     assert len(counts) > 1000
+
+
+def test_workbook_xml_over_the_nrm_limit_is_refused_from_the_zip_index(tmp_path, monkeypatch):
+    path = wb.write_workbook(tmp_path / wb.release_file_name("2023Q4"),
+                             wb.release_sheets("2023Q4", tables=("age_location",)))
+    monkeypatch.setattr("analysis.ingest.nrm_workbook.MAX_UNCOMPRESSED", 50_000)
+    with pytest.raises(InputError, match="would expand to .* over the 0 MB limit"):
+        read_nrm_tables(path)

@@ -2,8 +2,9 @@
 
 Bounds before parsing. An ODS or XLSX file is a zip archive, and a few kilobytes can inflate
 to gigabytes (a "zip bomb"). The archive is judged from its central directory by
-:func:`analysis.safe_zip.check_archive` (total uncompressed size, compression ratios) before
-any sheet is decompressed; then the number of sheets and each sheet's declared dimensions
+:func:`analysis.safe_zip.check_archive` (total uncompressed size, here at most 256 MiB of
+XML, and compression ratios) before any sheet is decompressed, which bounds what the
+spreadsheet library parses; then the number of sheets and each sheet's declared dimensions
 (cells = rows x columns, read from the sheet's own index) are checked before its cells are
 turned into Python objects, which is where the memory goes. The limits are far above the
 largest published workbook (about 40 tables; the widest, the first-responder tables, have
@@ -23,11 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from analysis import config
 from analysis.errors import InputError, Problem
 from analysis.ingest.nrm_layout import text
 from analysis.safe_zip import check_archive
 
 SPREADSHEET_SUFFIXES = (".ods", ".xlsx", ".xlsm", ".xls")
+MAX_UNCOMPRESSED = 256 * 1024 * 1024  # the workbook's XML, before any of it is parsed
 MAX_SHEETS = 250
 MAX_SHEET_CELLS = 2_000_000
 MAX_WORKBOOK_CELLS = 10_000_000
@@ -158,7 +161,8 @@ def read_workbook(path: Path, name: str | None = None) -> dict[str, list[list[An
     with path.open("rb") as handle:
         is_zip = handle.read(4) == b"PK\x03\x04"
     if is_zip:
-        check_archive(path, name=shown)
+        check_archive(path, name=shown, max_uncompressed=min(
+            MAX_UNCOMPRESSED, config.max_upload_bytes() * 4))
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         names = list(workbook.sheet_names)
