@@ -81,7 +81,9 @@ def _uk_totals(cells: pd.DataFrame) -> pd.DataFrame:
                & (cells["exploitation_type"] == "all") & (cells["location"] == "all")
                & (cells["measure"] == "referrals") & cells["count"].notna()]
     grand = uk[uk["age_group"] == "all"]
-    ages = uk[uk["age_group"].isin(["adult", "child", "unknown"])]
+    # one cell per release and age group (the same release may be loaded from two files)
+    ages = pick_vintage(uk[uk["age_group"].isin(["adult", "child", "unknown"])],
+                        ["period", "source_release", "age_group"])
     summed = ages.groupby(["period", "source_release"]).agg(
         count=("count", "sum"), groups=("age_group", "nunique"), load_id=("load_id", "max"),
         secondary=("secondary", "any"), source_table=("source_table", "first")).reset_index()
@@ -165,7 +167,8 @@ def uk_referrals_by_location(*, store: Store | None = None,
     """UK NRM referrals per quarter by location of exploitation (newest complete vintage).
 
     Location is where the exploitation happened: UK only, overseas only, both, or not
-    recorded (``Table_2``, summed over the three age groups of one release).
+    recorded (``Table_2``: the newest vintage of each age and location cell, summed over the
+    three age groups; ``release`` is the newest release used for the quarter).
 
     Returns
     -------
@@ -185,19 +188,18 @@ def uk_referrals_by_location(*, store: Store | None = None,
                  & (cells["exploitation_type"] == "all") & (cells["measure"] == "referrals")
                  & cells["location"].isin(LOCATIONS) & (cells["period_type"] == "quarter")
                  & cells["age_group"].isin(["adult", "child", "unknown"]) & cells["count"].notna()]
-    complete = part.groupby(["period", "source_release"]).filter(lambda g: len(
-        set(zip(g["age_group"], g["location"], strict=True))) == 12)
+    newest = pick_vintage(part, ["period", "age_group", "location"])
+    complete = newest.groupby("period").filter(lambda g: len(g) == 12)
     if complete.empty:
         return pd.DataFrame(columns=["period", *LOCATIONS, "total", "uk_share",
                                      "overseas_share", "release"])
-    newest = complete.groupby("period")["source_release"].max()
-    complete = complete[complete["source_release"] == complete["period"].map(newest)]
+    releases = complete.groupby("period")["source_release"].max()
     wide = complete.pivot_table(index="period", columns="location", values="count",
                                 aggfunc="sum").reindex(columns=list(LOCATIONS)).astype(int)
     wide["total"] = wide.sum(axis=1)
     wide["uk_share"] = wide["UK"] / wide["total"]
     wide["overseas_share"] = (wide["Overseas"] + wide["UK and Overseas"]) / wide["total"]
-    wide["release"] = newest.reindex(wide.index)
+    wide["release"] = releases.reindex(wide.index)
     return wide.reset_index().rename_axis(columns=None)
 
 

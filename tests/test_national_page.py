@@ -61,8 +61,8 @@ def test_no_detection_ratio_on_the_national_page(outputs, page_texts):
 def test_the_funnel_is_adjusted_and_says_so_on_the_chart(outputs):
     out = outputs["national-funnel"]
     notes = [a.text for a in out.figure.layout.annotations if a.text]
-    assert any("Limits widened for over-dispersion" in n and "1 of 43 adjusted, 19 unadjusted"
-               in n for n in notes)
+    assert any("Limits widened for over-dispersion" in n and "Outside 99.8% limits: 1 of 43 "
+               "forces, 19 without the adjustment" in n for n in notes)
     assert "Limits widened for over-dispersion" in out.summary
     assert set(out.table["overdispersion_adjusted"]) == {True}
     assert set(out.table["period"]) == {"2022 Q2 to 2023 Q4"}

@@ -19,7 +19,12 @@ from analysis.config import REFERENCE_DIR, SAMPLE_DIR
 from analysis.errors import InputError
 from analysis.ingest.nrm_reference import TOTALS_FILE, read_all_reference
 from analysis.ingest.nrm_tables import read_nrm_tables
-from analysis.national import police_referrals_by_force, uk_annual_referrals, uk_quarterly_referrals
+from analysis.national import (
+    police_referrals_by_force,
+    uk_annual_referrals,
+    uk_quarterly_referrals,
+    uk_referrals_by_location,
+)
 from analysis.store import Store
 from tests import nrm_workbooks as wb
 
@@ -58,6 +63,14 @@ def test_store_and_bundled_files_give_the_same_national_figures(sample_store):
     cols = ["period", "referrals", "release", "secondary"]
     pd.testing.assert_frame_equal(series[cols], reference[cols])
     assert forces.set_index("pfa_code").loc["E23000021", "referrals"] == 131
+    # the sample store holds Table_2 twice for release 2023Q4 (the bundled transcription and
+    # the re-typeset workbook): each cell must still count once
+    with Store(sample_store, read_only=True) as store:
+        locations = uk_referrals_by_location(store=store)
+        years = uk_annual_referrals(store=store)
+    pd.testing.assert_frame_equal(locations, uk_referrals_by_location())
+    pd.testing.assert_frame_equal(years, uk_annual_referrals())
+    assert locations.set_index("period").loc["2023Q4", "total"] == 4142
 
 
 def test_annual_and_quarterly_totals_are_both_kept_labelled_and_reconcile(eoy_store):

@@ -112,11 +112,12 @@ def uk_national_mix(mix: pd.DataFrame, *, board: bool = False) -> go.Figure:
     local, national = mix.iloc[0], mix.iloc[1]
     fig = base_figure(f"UK nationals: people detected locally and UK NRM referrals, "
                       f"{local['period']}", board=board, height=330 if not board else 480,
-                      source="Sources: agency records in the store (protected counts); Home "
-                      "Office NRM statistics (first-responder tables, bulletins). OGL v3.0.")
+                      source="Sources: agency records (protected counts); Home Office NRM "
+                      "statistics. OGL v3.0.")
     shown = mix.dropna(subset=["uk_national_share"])
     fig.add_trace(go.Bar(
-        x=shown["uk_national_share"], y=shown["who"], orientation="h",
+        x=shown["uk_national_share"], y=shown["who"] + "<br>" + shown["period"].str.slice(0, 60),
+        orientation="h",
         marker=dict(color=[theme.HIGHLIGHT if i == 0 else theme.BLUE for i in shown.index]),
         error_x=dict(type="data", symmetric=False, color=theme.INK, thickness=1.5,
                      array=(shown["upper"] - shown["uk_national_share"]).fillna(0),

@@ -53,9 +53,15 @@ def _funnel(store_path, state) -> ChartOutput:
         source=fig.nrm_source(shown.period),
     )
     figure.update_layout(title=dict(text=f"{FUNNEL_TITLE}, {shown.period}"))
-    figure.add_annotation(text=shown.note, xref="paper", yref="paper", x=0, y=1.0,
-                          xanchor="left", yanchor="bottom", showarrow=False, align="left",
-                          font=dict(size=11 if not state.board else 15))
+    n = len(result.table)
+    label = ("Limits widened for over-dispersion<br>(additive random effect, Spiegelhalter "
+             f"2005b).<br>Outside 99.8% limits: {shown.outside_998()} of {n} forces, "
+             f"{shown.outside_998(shown.unadjusted)} without the adjustment."
+             if shown.overdispersed else "Poisson limits: no over-dispersion between forces.")
+    figure.add_annotation(text=label, xref="paper", yref="paper", x=0.99, y=0.98,
+                          xanchor="right", yanchor="top", showarrow=False, align="right",
+                          bgcolor="rgba(255,255,255,0.85)",
+                          font=dict(size=12 if not state.board else 16))
     summary = funnel_fig.describe_funnel(result.table, "forces") + " " + shown.note
     return ChartOutput(figure, summary, shown.to_frame())
 
