@@ -115,7 +115,8 @@ def test_load_history_shows_what_a_workbook_contributed_and_skipped(tmp_path, ca
     assert "skipped Table_7" in out
     with Store(store_path, read_only=True) as store:
         load_id = int(store.loads()["load_id"].max())
-        notes = store.load_notes().query("load_id == @load_id")["note"].tolist()
+        all_notes = store.load_notes()
+        notes = all_notes[all_notes["load_id"] == load_id]["note"].tolist()
         summary = store.summary()
     assert notes[0] == "release 2023Q4 (from the file name or the workbook text)"
     assert any(n.startswith("skipped Cover_sheet ('Modern Slavery: National Referral Mechanism")

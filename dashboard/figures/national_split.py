@@ -109,7 +109,7 @@ def uk_national_mix(mix: pd.DataFrame, *, board: bool = False) -> go.Figure:
     referrals in the same quarters: a composition, not a ratio."""
     if mix.empty:
         return message_figure("No detected people in this view", board=board)
-    local, national = mix.iloc[0], mix.iloc[1]
+    local = mix.iloc[0]
     fig = base_figure(f"UK nationals: people detected locally and UK NRM referrals, "
                       f"{local['period']}", board=board, height=330 if not board else 480,
                       source="Sources: agency records (protected counts); Home Office NRM "
