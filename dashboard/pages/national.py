@@ -50,7 +50,8 @@ def _funnel(store_path, state) -> ChartOutput:
         board=state.board,
         x_title="Expected police NRM referrals at the England and Wales rate per resident",
         y_title="Police NRM referrals / expected",
-        source=fig.nrm_source(shown.period),
+        source=fig.nrm_source(shown.period,
+                              str(national_views.forces(store_path)["releases"].iloc[0])),
     )
     figure.update_layout(title=dict(text=f"{FUNNEL_TITLE}, {shown.period}"))
     n = len(result.table)
