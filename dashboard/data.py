@@ -63,6 +63,7 @@ CATEGORY_COLUMNS = (
     "nationality_group",
     "agency",
     "agency_type",
+    "nationality_group",
 )
 
 

@@ -117,7 +117,8 @@ def preamble(title: str, layout: str, number: int | None = None) -> list[list[An
 
 def age_location_sheet(name: str, long: pd.DataFrame, *, number: int | None = 2,
                        grand_totals: dict[tuple[int, str], Any] | None = None,
-                       blank_year_on: tuple[int, str] | None = None) -> SheetSpec:
+                       blank_year_on: tuple[int, str] | None = None,
+                       year_totals: bool = False) -> SheetSpec:
     """``Table_2``: Year, Quarter, 3 age groups x 5 locations, grand Total (two-row header).
 
     ``long`` has columns year, quarter, age_at_exploitation, location_of_exploitation,
@@ -154,6 +155,10 @@ def age_location_sheet(name: str, long: pd.DataFrame, *, number: int | None = 2,
         else:
             cells.append("[x]")
         rows.append(cells)
+        if year_totals and quarter == "Q4":
+            year_rows = rows[-4:]
+            rows.append([year, None] + [int(sum(r[c] for r in year_rows))
+                                        for c in range(2, len(cells))])
     return SheetSpec(name, rows, spans)
 
 
@@ -388,6 +393,30 @@ def _write_xlsx(path: Path, sheets: list[SheetSpec]) -> None:
             sheet.merge_cells(start_row=r + 1, start_column=c + 1, end_row=r + 1,
                               end_column=c + n)
     book.save(path)
+
+
+def end_of_year_sheets(year: int = 2023, *, cover: bool = True) -> list[SheetSpec]:
+    """An end-of-year summary workbook: the police first-responder table for the whole year
+    and ``Table_2`` with year-total rows.
+
+    The annual police figures are the sums of the four published quarters of the year
+    (``POLICE_CSV``): the real end-of-year tables would carry revised figures, which are not
+    in data/reference, so these exercise the layout with published-quarter sums.
+    """
+    data = _police_csv()
+    data = data[data.year == year]
+    annual = (data.groupby(["first_responder", "exploitation_type", "age_at_exploitation"],
+                           sort=False)["referrals"].sum().reset_index())
+    police = first_responder_sheet("Table_13", "police", annual, layout="2023", number=13)
+    if cover:
+        police.rows[0][0] += f", January to December {year}"
+    table_2 = age_location_sheet("Table_2", age_location_data(f"{year}Q4").query(
+        f"year >= {year - 1}"), year_totals=True)
+    sheets = front_sheets(f"{year}Q4", [table_2, police]) + [table_2, police]
+    sheets[0].rows[0][0] = (f"Modern Slavery: National Referral Mechanism and Duty to Notify "
+                            f"statistics UK, January to December {year}: data tables"
+                            if cover else "Modern Slavery: NRM statistics: data tables")
+    return sheets
 
 
 # ---- the bundled sample --------------------------------------------------------------------

@@ -20,7 +20,6 @@ KNOWN_UNDOCUMENTED = frozenset({
     "analysis.ingest.nrm_parsers.parse_age_location", "analysis.ingest.nrm_parsers.parse_county",
     "analysis.ingest.nrm_parsers.parse_first_responder",
     "analysis.ingest.nrm_parsers.parse_quarterly_total",
-    "analysis.ingest.nrm_parsers.responder_header",
     "analysis.synth.extracts.extract_format",
 })
 

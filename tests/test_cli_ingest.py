@@ -33,9 +33,10 @@ def test_ingest_prints_what_each_file_added(folder, capsys):
     assert main(["ingest", str(first), str(second), "--store", str(store)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out == [
-        "extract_a.csv: 3 referrals rows read; 3 new, 0 updated, 0 unchanged (load 4)",
-        "extract_b.csv: 2 referrals rows read; 2 new, 0 updated, 0 unchanged (load 5)",
-    ]  # loads 1-3 are the reference tables, recorded when the store is created
+        "extract_a.csv: 3 referrals rows read; 3 new, 0 updated, 0 unchanged (load 11)",
+        "extract_b.csv: 2 referrals rows read; 2 new, 0 updated, 0 unchanged (load 12)",
+    ]  # loads 1-10 are the reference tables (3 geography, 7 national NRM files), recorded
+    # when the store is created
 
 
 def test_explicit_mapping_and_kind(folder, capsys):
@@ -54,9 +55,11 @@ def test_nrm_release_is_recognised_without_kind(tmp_path, capsys):
     assert main(["ingest", str(NRM_RELEASE), "--store", str(store)]) == 0
     assert " nrm rows read" in capsys.readouterr().out
     with Store(store, read_only=True) as s:
-        counts = s.nrm_counts()
-        assert set(counts["source_release"]) == {"2023Q1"}
-        assert s.loads()["kind"].tolist()[-1] == "nrm"
+        loads = s.loads()
+        assert loads["kind"].tolist()[-1] == "nrm"
+        mine = s.nrm_counts(current_only=False).query("load_id == @loads.load_id.max()")
+        assert set(mine["source_release"]) == {"2023Q1"}
+        assert len(mine) == loads["rows"].iloc[-1] > 0
 
 
 def test_problems_go_to_stderr_with_exit_2_and_nothing_is_stored(folder, capsys):
@@ -101,9 +104,13 @@ def test_summary_json_counts_match_the_store(folder, capsys):
     assert main(["summary", "--store", str(store), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["tables"]["referrals"] == 3
-    assert summary["tables"]["loads"] == len(summary["loads"]) == 4
+    assert summary["tables"]["loads"] == len(summary["loads"]) == 11
     assert [load["kind"] for load in summary["loads"]] == [
-        "reference:areas", "reference:populations", "reference:prevalence_estimates", "referrals"]
+        "reference:areas", "reference:populations", "reference:prevalence_estimates",
+        *["reference:nrm"] * 7, "referrals"]
+    nrm = [load for load in summary["loads"] if load["kind"] == "reference:nrm"]
+    assert sum(load["rows"] for load in nrm) == summary["tables"]["nrm_counts"]
+    assert all(load["notes"][0].startswith("read ") for load in nrm)
 
 
 def test_summary_of_a_missing_store_exits_2(tmp_path, capsys):

@@ -127,3 +127,100 @@ def test_uk_series_latest_and_first_vintages_pick_the_published_figures():
     by_year = first.referrals.groupby(first.index.str[:4]).sum()
     for year in range(2010, 2019):
         assert by_year[str(year)] == early.loc[year, "nrm_referrals"]
+
+
+# ---- over-dispersion rule, vintages, UK and overseas -----------------------------------------
+
+def test_force_funnel_adjusts_when_the_forces_are_over_dispersed_and_says_so(forces):
+    from analysis.national import force_funnel
+
+    result = force_funnel(forces, "E23000021")
+    assert result.overdispersed and result.funnel.overdispersion == "additive"
+    assert result.unadjusted.dispersion.p_value < 0.05
+    assert (result.outside_998(result.unadjusted), result.outside_998()) == (19, 1)
+    assert "Outside 99.8% limits: 1 of 43 adjusted, 19 unadjusted" in result.note
+    assert set(result.to_frame()["overdispersion_adjusted"]) == {True}
+
+
+def test_force_funnel_keeps_poisson_limits_when_the_forces_are_not_over_dispersed():
+    from analysis.national import force_funnel
+
+    # every force refers exactly at the common rate: no extra-Poisson spread at all
+    pops = [1_000_000, 2_000_000, 500_000, 1_500_000, 800_000]
+    table = pd.DataFrame({"pfa_code": list("ABCDE"), "pfa_name": list("ABCDE"),
+                          "population": pops, "referrals": [p // 10_000 for p in pops],
+                          "period": "2023 Q1"})
+    result = force_funnel(table, "A")
+    assert not result.overdispersed and result.funnel.overdispersion is None
+    assert result.note.startswith("Poisson limits")
+
+
+def test_within_one_release_a_primary_figure_beats_a_secondary_one():
+    from analysis.national_series import pick_vintage
+
+    cells = pd.DataFrame({"period": ["2023Q4"] * 3, "source_release": ["2023Q4", "2023Q4",
+                                                                        "2023Q3"],
+                          "secondary": [False, True, False], "load_id": [1, 2, 3],
+                          "count": [4142, 4142, 4000]})
+    latest = pick_vintage(cells, ["period"])
+    assert (latest["load_id"].item(), bool(latest["secondary"].item())) == (1, False)
+    assert pick_vintage(cells, ["period"], "first")["count"].item() == 4000
+
+
+def test_newer_bulletin_quarters_carry_their_vintage_and_source():
+    latest = uk_quarterly_referrals("latest").set_index("period")
+    first = uk_quarterly_referrals("first").set_index("period")
+    # nrm_bulletin_headlines_2018_2025.csv / totals CSV: 2024 Q1 first 4,524, revised 4,521
+    assert (first.loc["2024Q1", "referrals"], first.loc["2024Q1", "release"]) == (4524, "2024Q1")
+    assert (latest.loc["2024Q1", "referrals"], latest.loc["2024Q1", "release"]) == (4521, "2024Q2")
+    # 2025 Q3: 6,414 first (secondary reproduction), revised to 6,407 in the Q4 2025 bulletin
+    assert bool(first.loc["2025Q3", "secondary"]) and first.loc["2025Q3", "referrals"] == 6414
+    assert not bool(latest.loc["2025Q3", "secondary"]) and latest.loc["2025Q3", "referrals"] == 6407
+
+
+def test_location_of_exploitation_equals_the_table_2_sums():
+    from analysis.national import uk_referrals_by_location
+
+    ref = pd.read_csv(REFERENCE_DIR / "nrm_referrals_uk_quarterly_by_age_and_location_"
+                                      "2009q2_2023q4.csv").query("location_of_exploitation != "
+                                                                 "'Total'")
+    ref = ref.assign(period=ref.year.astype(str) + ref.quarter)
+    expected = ref.pivot_table(index="period", columns="location_of_exploitation",
+                               values="referrals", aggfunc="sum")
+    got = uk_referrals_by_location().set_index("period")
+    assert len(got) == len(expected) == 59
+    for location in ("UK", "Overseas", "UK and Overseas", "Not specified or unknown"):
+        assert (got[location] == expected[location]).all()
+    assert got.loc["2023Q4", "uk_share"] == pytest.approx(2102 / 4142)
+    assert set(got["release"]) == {"2023Q4"}
+
+
+def test_uk_national_share_by_force_with_wilson_intervals():
+    from analysis.national import uk_national_share_by_force
+
+    share = uk_national_share_by_force().set_index("pfa_code")
+    raw = pd.read_csv(REFERENCE_DIR / "nrm_police_first_responder_by_force_quarterly_summary_"
+                                      "2022q2_2023q4.csv")
+    leics = raw[raw.first_responder == "Leicestershire Police"]
+    n, k = leics.referrals_total.sum(), leics.nat_uk.sum()
+    assert (share.loc["E23000021", "referrals"], share.loc["E23000021", "uk_nationals"]) == (n, k)
+    # Wilson score interval by hand (Wilson 1927), z = 1.96
+    z, p = 1.959963984540054, k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * (p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5
+    assert share.loc["E23000021", "lower"] == pytest.approx(centre - half)
+    assert share.loc["E23000021", "upper"] == pytest.approx(centre + half)
+    forces = raw[raw.pfa_code.notna()]
+    assert share["england_and_wales_share"].iloc[0] == pytest.approx(
+        forces.nat_uk.sum() / forces.referrals_total.sum())
+    assert len(share) == 43
+
+
+def test_uk_national_share_from_the_tables_then_the_bulletins():
+    from analysis.national import uk_national_share
+
+    share = uk_national_share().set_index("period")
+    assert share.index[0] == "2022Q2" and share.index[-1] == "2025Q4"
+    assert (share.loc["2023Q4", "uk_nationals"], share.loc["2023Q4", "referrals"]) == (1138, 4141)
+    assert (share.loc["2024Q1", "uk_nationals"], share.loc["2024Q1", "referrals"]) == (1105, 4524)
+    assert bool(share.loc["2025Q3", "secondary"]) and not bool(share.loc["2025Q4", "secondary"])

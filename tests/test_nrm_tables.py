@@ -213,7 +213,7 @@ def test_release_comes_from_the_name_the_cover_sheet_or_the_caller(tmp_path):
     override = read_nrm_tables(_write(tmp_path, sheet), source_release="2024Q1")
     assert set(override.source_release) == {"2024Q1"}
     bare = wb.write_workbook(tmp_path / "tables2.ods", [sheet])
-    with pytest.raises(InputError, match="which quarterly release"):
+    with pytest.raises(InputError, match="which release"):
         read_nrm_tables(bare)
 
 

@@ -94,7 +94,11 @@ def test_newer_nrm_release_supersedes_older_vintage_and_history_is_kept(sample_s
     # (data/reference/nrm_referrals_uk_quarterly_totals_2019_2025.csv)
     assert uk_total(history, "2022Q4") == {"2023Q1": 4416, "2023Q4": 4413}
     assert uk_total(current, "2022Q4") == {"2023Q4": 4413}
-    assert uk_total(current, "2023Q1") == {"2023Q4": 4738}
+    # The store also holds the bundled bulletin figures (loaded on first run): 2023 Q1 was
+    # 4,746 (Q1 2023), 4,739 (Q2 2023), 4,738 (Q4 2023 tables), 4,742 (Q3 2024 bulletin).
+    assert uk_total(history, "2023Q1") == {"2023Q1": 4746, "2023Q2": 4739, "2023Q4": 4738,
+                                           "2024Q1": 4738, "2024Q3": 4742}
+    assert uk_total(current, "2023Q1") == {"2024Q3": 4742}
 
 
 def test_filters_by_area_and_inclusive_quarter_range(sample_store):
@@ -145,12 +149,13 @@ def test_nrm_vintages_loaded_in_any_order_newest_release_wins(tmp_path, monkeypa
     for name in releases:
         (tmp_path / name).write_bytes(name.encode())  # distinct content for each file
     monkeypatch.setattr("analysis.ingest.nrm_tables.read_nrm_tables",
-                        lambda path: releases[path.name].copy())
+                        lambda path, **_: releases[path.name].copy())
     with Store(tmp_path / "s.duckdb") as store:
         store.ingest([tmp_path / "q4.ods"], kind="nrm")
         store.ingest([tmp_path / "q3.ods"], kind="nrm")  # an older release arrives later
-        current = store.nrm_counts().set_index("period")
-        history = store.nrm_counts(current_only=False)
+        # only these test cells (the store also holds the bundled national figures)
+        current = store.nrm_counts().query("source_table == 'Table_1 (test)'").set_index("period")
+        history = store.nrm_counts(current_only=False).query("source_table == 'Table_1 (test)'")
     assert current["count"].to_dict() == {"2023Q2": 4300, "2023Q3": 4710, "2023Q4": 4732}
     assert current.loc["2023Q3", "source_release"] == "2023Q4"
     assert len(history) == 4
@@ -165,6 +170,7 @@ def test_reference_tables_are_loaded_once_and_recorded(tmp_path):
             loads = store.loads()
             areas = store.areas()
     assert loads["kind"].tolist() == [
-        "reference:areas", "reference:populations", "reference:prevalence_estimates"]
+        "reference:areas", "reference:populations", "reference:prevalence_estimates",
+        *["reference:nrm"] * 7]
     assert len(areas) == len(reference.read_areas())
     assert loads["content_hash"].str.fullmatch(r"[0-9a-f]{64}").all()

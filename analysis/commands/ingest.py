@@ -18,11 +18,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kind", choices=KINDS, help="what the files hold (default: detected)")
     parser.add_argument("--mapping", metavar="FILE",
                         help="agency mapping JSON (default: looked up in mappings/ beside the file)")
+    parser.add_argument("--release", metavar="YYYYQn|YYYY",
+                        help="NRM workbooks: the release, e.g. 2023Q4, or 2023 for the "
+                        "end-of-year summary of 2023 (default: read from the file name or "
+                        "the workbook's cover text)")
+    parser.add_argument("--strict", action="store_true",
+                        help="NRM workbooks: refuse a workbook with a sheet that cannot be "
+                        "classified (default: skip it and record the skip in the load history)")
 
 
 def run(args: argparse.Namespace) -> int:
     with Store(args.store) as store:
-        records = store.ingest(args.files, kind=args.kind, mapping=args.mapping)
+        records = store.ingest(args.files, kind=args.kind, mapping=args.mapping,
+                               release=args.release, strict=args.strict)
     for record in records:
         print(record)
     print(f"store: {store.path}", file=sys.stderr)

@@ -13,12 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from analysis.errors import InputError, Problem
-
-SPREADSHEET_SUFFIXES = (".ods", ".xlsx", ".xlsm", ".xls")
 
 # GSS shorthand: [c] confidential, [x] not available, [z] not applicable, and any
 # other lower-case bracketed code; ".." is the older "not available" convention.
@@ -32,14 +29,6 @@ _MONTH_RANGE = re.compile(
     r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*",
     re.IGNORECASE,
 )
-_RELEASE_IN_NAME = re.compile(r"quarter[-_ ]([1-4])[-_ ](\d{4})", re.IGNORECASE)
-_RELEASE_IN_TEXT = (
-    re.compile(r"\b(january|april|july|october|jan|apr|jul|oct)\w*\s+to\s+\w+\s+(\d{4})",
-               re.IGNORECASE),
-    re.compile(r"\bQ([1-4])\s+(\d{4})\b"),
-)
-
-
 def is_blank(value: Any) -> bool:
     """True for an empty cell (calamine gives '' for empty cells)."""
     return value is None or (isinstance(value, str) and value.strip() == "")
@@ -137,76 +126,61 @@ def parse_quarter(value: Any) -> int | None:
     return None
 
 
-def infer_release(path: Path, sheets: dict[str, list[list[Any]]]) -> str | None:
-    """The release quarter 'YYYYQn' from the file name, else from the workbook's own text.
-
-    Published names look like
-    ``national-referral-mechanism-statistics-uk-quarter-4-2023-oct-to-dec-tables.ods``;
-    the cover sheet and titles name the period ('October to December 2023').
-
-    Examples
-    --------
-    >>> infer_release(Path("national-referral-mechanism-statistics-uk-quarter-4-2023-"
-    ...                    "oct-to-dec-tables.ods"), {})
-    '2023Q4'
-    >>> infer_release(Path("nrm.ods"), {"Cover": [["NRM statistics, July to September 2025"]]})
-    '2025Q3'
-    """
-    match = _RELEASE_IN_NAME.search(path.name)
-    if match:
-        return f"{match.group(2)}Q{match.group(1)}"
-    for rows in sheets.values():
-        for row in rows[:6]:
-            for cell in row[:3]:
-                found = _release_in_text(text(cell))
-                if found:
-                    return found
-    return None
-
-
-def _release_in_text(raw: str) -> str | None:
-    month_form, code_form = _RELEASE_IN_TEXT
-    match = month_form.search(raw)
-    if match:
-        return f"{match.group(2)}Q{_FIRST_MONTH[match.group(1).lower()[:3]]}"
-    match = code_form.search(raw)
-    return f"{match.group(2)}Q{match.group(1)}" if match else None
-
-
-def read_workbook(path: Path) -> dict[str, list[list[Any]]]:
-    """Every sheet of an ODS/XLSX workbook as rows of cells, row 0 = spreadsheet row 1."""
-    from python_calamine import CalamineWorkbook  # lazy: keeps import of analysis cheap
-
-    if path.suffix.lower() not in SPREADSHEET_SUFFIXES:
-        raise InputError([Problem(
-            path.name, None, None,
-            "not an ODS or XLSX workbook (the NRM tables are published as ODS)")])
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-        return {
-            name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            for name in workbook.sheet_names
-        }
-    except Exception as exc:  # calamine raises several private error types
-        raise InputError([Problem(path.name, None, None,
-                                  f"cannot be read as a spreadsheet ({type(exc).__name__}: {exc})")]
-                         ) from exc
-
-
 def sheet_title(rows: list[list[Any]]) -> str:
-    """The title: the first non-empty text in column A of the rows above the table."""
+    """The title: the first non-empty text cell of the rows above the table, in any column
+    (a table need not start in column A)."""
     for row in rows[:8]:
-        if row and not is_blank(row[0]):
-            return text(row[0])
+        for cell in row:
+            if not is_blank(cell):
+                return text(cell)
     return ""
 
 
+# Header labels are compared after removing note markers ("UK [note 5]"), '&' -> 'and',
+# case and spacing. Synonyms map other published spellings to the current ones: the
+# 2022 Q2/Q3 tables' names (asylum package, data-raw/nrm_2022_q3.R), "Sex" for "Gender",
+# and the bulletins' "UK only" / "Overseas only" for the location columns.
+_NOTE_MARKER = re.compile(r"\s*[\[(]\s*notes?\b[^\])]*[\])]", re.IGNORECASE)
+SYNONYMS = {
+    "sex": "gender",
+    "claimed exploitation type": "exploitation type",
+    "age group at exploitation": "age at exploitation",
+    "first responder (police)": "police first responder",
+    "first responder (government agencies)": "government agency first responder",
+    "first responder (government agency)": "government agency first responder",
+    "first responder (ngo and third sector)": "ngo and third sector first responder",
+    "uk only": "uk",
+    "overseas only": "overseas",
+    "location not specified or unknown": "not specified or unknown",
+    "not specified": "not specified or unknown",
+    "years": "year",
+    "quarters": "quarter",
+    "grand total": "total",
+}
+
+
+def label(value: Any) -> str:
+    """A header cell as a comparable label: notes removed, '&' as 'and', lower case, one space.
+
+    Examples
+    --------
+    >>> [label(v) for v in ("UK [note 5]", "Sex", " Claimed  exploitation type ", "Total")]
+    ['uk', 'gender', 'exploitation type', 'total']
+    """
+    raw = _NOTE_MARKER.sub("", text(value)).replace("&", "and")
+    low = " ".join(raw.lower().split()).rstrip(" :*")
+    return SYNONYMS.get(low, low)
+
+
 def find_row(rows: list[list[Any]], wanted: Iterable[str], *, limit: int = 15) -> int | None:
-    """Index of the first row (within ``limit``) holding every wanted label (case-insensitive)."""
-    wanted = [w.lower() for w in wanted]
+    """Index of the first row (within ``limit``) holding every wanted label, in any column.
+
+    Labels are compared with :func:`label` (note markers, case, spacing and synonyms).
+    """
+    wanted = [label(w) for w in wanted]
     for index, row in enumerate(rows[:limit]):
-        labels = {text(cell).lower() for cell in row}
-        if all(any(label == w or label.startswith(w + " [") for label in labels) for w in wanted):
+        labels = {label(cell) for cell in row}
+        if all(w in labels for w in wanted):
             return index
     return None
 

@@ -1,8 +1,8 @@
-"""Reader for the Home Office NRM quarterly data tables (ODS or XLSX) into tidy `nrm_counts`.
+"""Reader for the Home Office NRM data tables (ODS or XLSX) into tidy `nrm_counts`.
 
-Sheets are found by their title text, never by number: the police first-responder
-table was ``Table_12`` in 2022 Q2 and ``Table_13`` from 2022 Q4, and ``Table_12`` is
-the county table in 2025. Supported tables:
+Sheets are found by their whole title, never by number (``nrm_titles``): the police
+first-responder table was ``Table_12`` in 2022 Q2 and ``Table_13`` from 2022 Q4, and
+``Table_12`` is the county table in 2025. Supported tables:
 
 * referrals by quarter, age at exploitation and location of exploitation (``Table_2``);
 * referrals by government-agency, NGO/third-sector, police and local-authority first
@@ -10,11 +10,14 @@ the county table in 2025. Supported tables:
 * Duty to Notify (DtN) reports by quarter;
 * referrals by UK county (2025 releases).
 
-Other sheets (cover, contents, notes, decisions, nationality tables) are skipped.
-The first-responder and county tables cover the release quarter only; ``Table_2``
-and the DtN table carry every quarter back to the start, as revised in that release.
-Gender rows of the first-responder tables are not kept (the schema has no sex
-column); the age rows above them hold their sums.
+Every other sheet (cover, contents, notes, decision and nationality tables, and sheets
+that cannot be classified) is skipped, and each skip is a note in the load record; with
+``strict=True`` a sheet that cannot be classified, or a supported table whose structure is
+not recognised, refuses the workbook instead. The first-responder and county tables cover
+the release quarter only (the whole year in an end-of-year workbook, stored with the
+annual period type); ``Table_2`` and the DtN table carry every quarter back to the start,
+as revised in that release. Gender rows of the first-responder tables are not kept (the
+schema has no sex column); the age rows above them hold their sums.
 """
 
 from __future__ import annotations
@@ -27,71 +30,42 @@ import pandas as pd
 import pandera.pandas as pa
 
 from analysis.errors import InputError, Problem
-from analysis.ingest.nrm_layout import Problems, find_row, infer_release, read_workbook, sheet_title
+from analysis.ingest.nrm_layout import Problems, sheet_title
 from analysis.ingest.nrm_parsers import (
     Sheet,
+    SheetSkipped,
     parse_age_location,
     parse_county,
     parse_first_responder,
     parse_quarterly_total,
 )
+from analysis.ingest.nrm_titles import classify_table, classify_title
+from analysis.ingest.nrm_workbook import Release, infer_release, read_workbook
 from analysis.schema import NrmCounts
+
+__all__ = ["KEY_COLUMNS", "OUTPUT_COLUMNS", "classify_table", "read_nrm_tables"]
 
 # The identity of a published cell, without the sheet it sat on (sheet numbers shift).
 KEY_COLUMNS = ["period", "geography_level", "geography_code", "geography_name",
                "first_responder_type", "first_responder", "exploitation_type", "age_group",
                "measure", "location", "source_release"]
 OUTPUT_COLUMNS = [*KEY_COLUMNS[:10], "count", "missing_marker", "source_release", "source_table"]
+NOTES_ATTR = "load_notes"
 
 
-def classify_table(title: str, rows: list[list[Any]]) -> str | None:
-    """Which supported table a sheet holds, from its title (and the county header).
-
-    Examples
-    --------
-    >>> classify_table("Table 13: NRM referrals by police first responder, exploitation type, "
-    ...                "age at exploitation, gender and nationality", [])
-    'first_responder:police'
-    >>> classify_table("Table 2: NRM referrals by quarter, age at exploitation and location "
-    ...                "of exploitation", [])
-    'age_location'
-    >>> classify_table("Cover sheet", []) is None
-    True
-    """
-    low = title.lower()
-    if "decision" in low or "grounds" in low:
-        return None
-    if "referral" in low and "quarter" in low and "age" in low and "location" in low:
-        return "age_location"
-    if ("dtn" in low.split() or "duty to notify" in low) and "quarter" in low \
-            and "nationality" not in low:
-        return "dtn_quarterly"
-    if "referral" in low and ("first responder" in low or "details of nrm referrals by" in low):
-        if "police" in low:
-            return "first_responder:police"
-        if "ngo" in low or "third sector" in low:
-            return "first_responder:ngo"
-        if "local authorit" in low:
-            return "first_responder:local_authority"
-        if "government" in low:
-            return "first_responder:government_agency"
-    if "county" in low or find_row(rows, ["uk county", "total"]) is not None:
-        return "county"
-    return None
-
-
-def _has_header(kind: str, rows: list[list[Any]]) -> bool:
-    if kind in ("age_location", "dtn_quarterly"):
-        return find_row(rows, ["year", "quarter"]) is not None
+def _parse(kind: str, sheet: Sheet) -> list[dict[str, Any] | None]:
+    if kind == "age_location":
+        return parse_age_location(sheet)
+    if kind == "dtn_quarterly":
+        return parse_quarterly_total(sheet, "dtn_reports")
     if kind == "county":
-        return find_row(rows, ["uk county", "total"]) is not None
-    return (find_row(rows, ["exploitation type"]) or find_row(rows, ["claimed exploitation type"])
-            ) is not None
+        return parse_county(sheet)
+    return parse_first_responder(sheet, kind.split(":")[1])
 
 
-def read_nrm_tables(path: str | os.PathLike[str], *, source_release: str | None = None
-                    ) -> pd.DataFrame:
-    """Read a Home Office NRM quarterly data-tables workbook into tidy `nrm_counts` rows.
+def read_nrm_tables(path: str | os.PathLike[str], *, source_release: str | None = None,
+                    strict: bool = False, name: str | None = None) -> pd.DataFrame:
+    """Read a Home Office NRM data-tables workbook into tidy `nrm_counts` rows.
 
     Parameters
     ----------
@@ -99,13 +73,21 @@ def read_nrm_tables(path: str | os.PathLike[str], *, source_release: str | None 
         The published ODS (or an XLSX copy), e.g.
         ``national-referral-mechanism-statistics-uk-quarter-4-2023-oct-to-dec-tables.ods``.
     source_release
-        The release quarter 'YYYYQn'. By default it is read from the file name, else
-        from the workbook's own text (cover sheet or titles).
+        Overrides the release: ``'2023Q4'`` for a quarterly release, ``'2023'`` for the
+        end-of-year summary of 2023 (vintage 2023Q4, single-period tables stored as the
+        year). By default it is read from the file name, else the workbook's own text.
+    strict
+        Refuse the workbook when a sheet cannot be classified or a supported table's
+        structure is not recognised, instead of skipping it with a note.
+    name
+        The file name to show in messages (an upload's original name).
 
     Returns
     -------
     pandas.DataFrame
         One row per published cell, validated by :class:`analysis.schema.NrmCounts`.
+        ``frame.attrs["load_notes"]`` lists what was read, skipped and assumed, sheet by
+        sheet; the store keeps it with the load record.
 
     Raises
     ------
@@ -123,53 +105,82 @@ def read_nrm_tables(path: str | os.PathLike[str], *, source_release: str | None 
     ...     "and age_group == 'all' and location == 'all' and period.str.startswith('2023')")
     >>> int(total["count"].sum())
     17004
+    >>> counts.attrs["load_notes"][0]
+    'release 2023Q4 (from the file name or the workbook text)'
     """
     path = Path(path)
-    problems = Problems(path.name)
-    sheets = read_workbook(path)
-    release = source_release or infer_release(path, sheets)
-    if release is None or not pd.Series([release]).str.fullmatch(r"\d{4}Q[1-4]").item():
-        problems.add(None, None, None, "cannot tell which quarterly release this is: name the "
-                     "file as published (…-quarter-4-2023-…) or pass source_release='2023Q4'",
-                     release)
-        problems.raise_if_any()
+    shown = name or path.name
+    problems = Problems(shown)
+    sheets = read_workbook(path, shown)
+    release = _release(source_release, path, sheets, problems)
+    notes = [f"release {release.vintage} (set by the user)" if source_release else
+             f"release {release.vintage} (from the file name or the workbook text)"]
+    if release.annual:
+        notes.append(f"{release.describe()}: single-period tables stored as the year "
+                     f"{release.coverage}")
     records: list[dict[str, Any] | None] = []
-    near_misses = []
-    for name, rows in sheets.items():
+    for sheet_name, rows in sheets.items():
         title = sheet_title(rows)
         kind = classify_table(title, rows)
         if kind is None:
+            verdict = classify_title(title)
+            shown_title = f"'{title[:80]}'" if title else "no title"
+            if verdict is None and strict:
+                problems.add(sheet_name, None, None, f"cannot classify the sheet ({shown_title}); "
+                             "without --strict it would be skipped")
+            reason = {"front": "front matter", "other": "a table this reader does not read"
+                      }.get(verdict, "cannot be classified")
+            notes.append(f"skipped {sheet_name} ({shown_title}): {reason}")
             continue
-        if not _has_header(kind, rows):
-            near_misses.append(f"{name} ('{title}')")
+        sheet = Sheet(sheet_name, title, rows, release, problems)
+        try:
+            found = _parse(kind, sheet)
+        except SheetSkipped as exc:
+            if strict:
+                problems.add(sheet_name, None, None, f"{exc} (read as {kind})")
+            notes.append(f"skipped {sheet_name} ('{title[:80]}'): {exc}")
             continue
-        sheet = Sheet(name, title, rows, release, problems)
-        if kind == "age_location":
-            records += parse_age_location(sheet)
-        elif kind == "dtn_quarterly":
-            records += parse_quarterly_total(sheet, "dtn_reports")
-        elif kind == "county":
-            records += parse_county(sheet)
-        else:
-            records += parse_first_responder(sheet, kind.split(":")[1])
-    if not records and not problems.items:
-        hint = f"; titles matched but no header was found on {', '.join(near_misses)}" \
-            if near_misses else ""
+        kept = [r for r in found if r is not None]
+        records += found
+        notes += sheet.notes
+        periods = sorted({r["period"] for r in kept})
+        span = f"{periods[0]} to {periods[-1]}" if len(periods) > 1 else "".join(periods)
+        notes.append(f"read {sheet_name} as {kind}: {len(kept)} cells, {span}")
+    if not any(r is not None for r in records) and not problems.items:
         problems.add(None, None, None, "no recognisable NRM table (looked for titles such as "
                      "'NRM referrals by quarter, age at exploitation and location of "
-                     "exploitation' or 'NRM referrals by police first responder')" + hint)
+                     "exploitation' or 'NRM referrals by police first responder'); "
+                     + "; ".join(n for n in notes if n.startswith("skipped")))
     problems.raise_if_any()
     table = pd.DataFrame([r for r in records if r is not None], columns=OUTPUT_COLUMNS)
     _check_duplicates(table, problems)
     problems.raise_if_any()
     try:
-        return NrmCounts.validate(table, lazy=True)
+        valid = NrmCounts.validate(table, lazy=True)
     except pa.errors.SchemaErrors as exc:  # a bug here, but still say what and where
         cases = exc.failure_cases
         raise InputError([
-            Problem(path.name, None, str(c), f"failed schema check {k}", str(v))
+            Problem(shown, None, str(c), f"failed schema check {k}", str(v))
             for c, k, v in cases[["column", "check", "failure_case"]].head(50).itertuples(
                 index=False)]) from exc
+    valid.attrs[NOTES_ATTR] = notes
+    return valid
+
+
+def _release(given: str | None, path: Path, sheets: dict, problems: Problems) -> Release:
+    if given:
+        try:
+            return Release.parse(given)
+        except ValueError as exc:
+            problems.add(None, None, None, str(exc), given)
+            problems.raise_if_any()
+    found = infer_release(path, sheets)
+    if found is None:
+        problems.add(None, None, None, "cannot tell which release this is: name the file as "
+                     "published (…-quarter-4-2023-…) or give the release (--release 2023Q4, "
+                     "or --release 2023 for an end-of-year summary)")
+        problems.raise_if_any()
+    return found
 
 
 def _check_duplicates(table: pd.DataFrame, problems: Problems) -> None:

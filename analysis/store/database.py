@@ -29,6 +29,8 @@ ALTER TABLE referrals ADD COLUMN IF NOT EXISTS offence_group VARCHAR;
 ALTER TABLE referrals ADD COLUMN IF NOT EXISTS outcome_code VARCHAR;
 ALTER TABLE referrals ADD COLUMN IF NOT EXISTS outcome_date DATE;
 ALTER TABLE referrals ADD COLUMN IF NOT EXISTS nrm_referral_date DATE;
+CREATE TABLE IF NOT EXISTS load_notes (
+    load_id INTEGER NOT NULL, note VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS nrm_counts (
     period VARCHAR NOT NULL, geography_level VARCHAR NOT NULL, geography_code VARCHAR,
     geography_name VARCHAR NOT NULL, first_responder_type VARCHAR NOT NULL,

@@ -1,4 +1,5 @@
-"""Build a store from the bundled synthetic sample (what `darkfigure serve` and the tests use)."""
+"""Build a store from the bundled synthetic sample (what `darkfigure serve` and the tests use),
+and load the bundled national NRM figures into every new store (first run)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,32 @@ from pathlib import Path
 
 from analysis import config
 from analysis.errors import DarkFigureError
-from analysis.store.store import Store
+from analysis.store.store import Store, _Staged, content_hash
+
+NRM_REFERENCE_KIND = "reference:nrm"
+
+
+def load_national_reference(store: Store, reference_dir: Path | None = None) -> list:
+    """Load the bundled national NRM figures into ``nrm_counts`` once, through the normal
+    write path: one transaction, one load record per file (kind ``reference:nrm``) with its
+    notes, skipped by content hash when already loaded. Returns the load records.
+
+    Done on the first writable open of a store, so the national pages, CLI and notebooks
+    read the store whatever it holds; a release loaded later supersedes these cells by
+    vintage (``analysis.ingest.nrm_reference``).
+    """
+    from analysis.ingest.nrm_reference import read_nrm_reference, reference_paths
+
+    loaded = set(store._con.execute("SELECT content_hash FROM loads WHERE kind = ?",
+                                    [NRM_REFERENCE_KIND]).fetchall())
+    staged = []
+    for path in reference_paths(reference_dir):
+        digest = content_hash(path)
+        if (digest,) in loaded:
+            continue
+        name = f"data/reference/{path.name}"
+        staged.append(_Staged(path, name, NRM_REFERENCE_KIND, digest, read_nrm_reference(path)))
+    return store._write(staged) if staged else []
 
 
 def sample_files(sample_dir: Path | None = None) -> list[Path]:

@@ -48,12 +48,14 @@ class LoadRecord:
     rows_unchanged: int = 0
     load_id: int | None = None
     skipped: bool = False
+    notes: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         if self.skipped:
             return f"{self.file_name}: already loaded (same content, load {self.load_id}); nothing added"
         return (f"{self.file_name}: {self.rows} {self.kind} rows read; {self.rows_new} new, "
-                f"{self.rows_updated} updated, {self.rows_unchanged} unchanged (load {self.load_id})")
+                f"{self.rows_updated} updated, {self.rows_unchanged} unchanged (load {self.load_id})"
+                + "".join(f"\n  - {note}" for note in self.notes))
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,9 @@ class Store:
         self._con = _DATABASES.acquire(self.path, read_only)
         if not read_only:
             self._initialise()
+            from analysis.store.sample import load_national_reference
+
+            load_national_reference(self)
 
     # -- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> Store:
@@ -147,7 +152,8 @@ class Store:
     # -- writing -------------------------------------------------------------------------------
     def ingest(self, paths: PathLike | Iterable[PathLike], *, kind: str | None = None,
                mapping: Mapping | PathLike | None = None,
-               names: list[str] | None = None) -> list[LoadRecord]:
+               names: list[str] | None = None, release: str | None = None,
+               strict: bool = False) -> list[LoadRecord]:
         """Validate every file, then load them all in one transaction (all or nothing).
 
         Parameters
@@ -160,6 +166,10 @@ class Store:
             Agency mapping for every file; when None each file's is looked up beside it.
         names
             Display names for messages and the load history (an upload's original names).
+        release, strict
+            For NRM workbooks: the release ('2023Q4', or '2023' for an end-of-year
+            summary) instead of the one inferred, and refuse sheets that cannot be
+            classified instead of skipping them (see ``read_nrm_tables``).
 
         Returns
         -------
@@ -178,14 +188,15 @@ class Store:
         staged, problems = [], []
         for path, name in zip(paths, names, strict=True):
             try:
-                staged.append(self._stage(path, name, kind, mapping))
+                staged.append(self._stage(path, name, kind, mapping, release, strict))
             except InputError as exc:
                 problems += exc.problems
         if problems:
             raise InputError(problems)
         return self._write(staged)
 
-    def _stage(self, path: Path, name: str, kind: str | None, mapping) -> _Staged:
+    def _stage(self, path: Path, name: str, kind: str | None, mapping,
+               release: str | None = None, strict: bool = False) -> _Staged:
         from analysis.ingest import detect_kind, read_referrals
         from analysis.ingest.tabular import check_size
 
@@ -198,7 +209,7 @@ class Store:
         elif kind == "nrm":
             from analysis.ingest.nrm_tables import read_nrm_tables
 
-            frame = read_nrm_tables(path)
+            frame = read_nrm_tables(path, source_release=release, strict=strict, name=name)
         else:
             raise InputError([Problem(name, None, None, f"unknown kind '{kind}' (referrals or nrm)")])
         return _Staged(path, name, kind, content_hash(path), frame)
@@ -222,8 +233,11 @@ class Store:
                     counts = self._append_nrm(item.frame)
                 load_id = self._record_load(item.name, item.content_hash, item.kind,
                                             len(item.frame), *counts)
+                notes = tuple(item.frame.attrs.get("load_notes", ()))
+                for note in notes:
+                    self._exec("INSERT INTO load_notes VALUES (?, ?)", [load_id, note])
                 records.append(LoadRecord(item.name, item.kind, item.content_hash, len(item.frame),
-                                          *counts, load_id=load_id))
+                                          *counts, load_id=load_id, notes=notes))
             self._exec("COMMIT")
         except BaseException as exc:
             self._exec("ROLLBACK")
@@ -358,10 +372,21 @@ class Store:
     def loads(self) -> pd.DataFrame:
         return self._con.execute("SELECT * FROM loads ORDER BY load_id").df()
 
+    def load_notes(self) -> pd.DataFrame:
+        """What each load read, skipped and assumed (``load_id``, ``note``), in order."""
+        exists = self._con.execute("SELECT count(*) FROM duckdb_tables() "
+                                   "WHERE table_name = 'load_notes'").fetchall()[0][0]
+        if not exists:  # a store made before notes were kept, opened read-only
+            return pd.DataFrame({"load_id": pd.Series(dtype="int64"),
+                                 "note": pd.Series(dtype="object")})
+        return self._con.execute("SELECT * FROM load_notes ORDER BY load_id, rowid").df()
+
     def summary(self) -> dict:
         """Row counts per table and the load history."""
         counts = {t: self._con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in TABLES}
         loads = self.loads()
         loads["loaded_at"] = loads["loaded_at"].astype(str)
+        notes = self.load_notes().groupby("load_id")["note"].agg(list)
+        loads["notes"] = [notes.get(i, []) for i in loads["load_id"]]
         return {"store": str(self.path), "schema_version": SCHEMA_VERSION, "tables": counts,
                 "loads": loads.to_dict(orient="records")}

@@ -9,10 +9,23 @@ from dashboard import theme
 from dashboard.figures.common import base_figure, message_figure
 
 NRM_SOURCE = (
-    "Source: Home Office, NRM statistics data tables (police first-responder table), "
-    "Q2 2022 to Q4 2023; ONS Census 2021. OGL v3.0."
+    "Source: Home Office, NRM statistics data tables (police first-responder table); "
+    "ONS Census 2021. OGL v3.0."
 )
 UK_SOURCE = "Source: Home Office, NRM and Duty to Notify statistics UK (quarterly). OGL v3.0."
+RATE_TITLE = "Police NRM referrals per 100,000 residents a year"
+
+
+def nrm_source(period: str = "", releases: str = "") -> str:
+    """The source line of a police first-responder chart, naming its period and vintages."""
+    what = f", {period}" if period else ""
+    vintages = f" (releases {releases})" if releases else ""
+    return (f"Source: Home Office, NRM statistics data tables, police first-responder "
+            f"table{what}{vintages}; ONS Census 2021. OGL v3.0.")
+
+
+def _period(frame: pd.DataFrame) -> str:
+    return str(frame["period"].iloc[0]) if "period" in frame and len(frame) else ""
 
 
 def force_rates(forces: pd.DataFrame, home_code: str, *, board: bool = False) -> go.Figure:
@@ -37,7 +50,11 @@ def force_rates(forces: pd.DataFrame, home_code: str, *, board: bool = False) ->
             array=frame["upper"] - frame["annual_rate_per_100k"],
             arrayminus=frame["annual_rate_per_100k"] - frame["lower"],
         )
-    fig = base_figure(board=board, height=1000 if not board else 900, source=NRM_SOURCE)
+    period = _period(frame)
+    title = f"{RATE_TITLE}, by force, {period}" if period else f"{RATE_TITLE}, by force"
+    fig = base_figure(title, board=board, height=1000 if not board else 900,
+                      source=nrm_source(period, str(frame["releases"].iloc[0])
+                                        if "releases" in frame else ""))
     fig.add_trace(
         go.Scatter(
             x=frame["annual_rate_per_100k"],
@@ -50,7 +67,8 @@ def force_rates(forces: pd.DataFrame, home_code: str, *, board: bool = False) ->
             ),
             error_x=error,
             name="Force",
-            hovertemplate="%{y}: %{x:.1f} referrals per 100,000 a year<extra></extra>",
+            hovertemplate="%{y}: %{x:.1f} police NRM referrals per 100,000 residents a year"
+            "<extra></extra>",
         )
     )
     national = float(
@@ -82,9 +100,7 @@ def force_rates(forces: pd.DataFrame, home_code: str, *, board: bool = False) ->
             font=dict(color=theme.HIGHLIGHT, size=theme.font_size(board) + 2),
         )
     _clip_outliers(fig, frame, board)
-    fig.update_xaxes(
-        title="Police-made NRM referrals per 100,000 residents a year", rangemode="tozero"
-    )
+    fig.update_xaxes(title=RATE_TITLE, rangemode="tozero")
     fig.update_yaxes(showgrid=False, tickfont=dict(size=11 if not board else 16))
     fig.update_layout(showlegend=False, margin=dict(l=170 if not board else 240))
     return fig
@@ -118,39 +134,51 @@ def describe_force_rates(forces: pd.DataFrame, home_code: str) -> str:
         forces["referrals"].sum() / forces["population"].sum() * 100_000 * 4 / row["quarters"]
     )
     higher = int((forces["annual_rate_per_100k"] > row["annual_rate_per_100k"]).sum())
+    period = f" ({row['period']})" if "period" in row else ""
     return (
         f"{row['pfa_name']} police made {int(row['referrals']):,} NRM referrals over "
-        f"{int(row['quarters'])} quarters: {row['annual_rate_per_100k']:.1f} per 100,000 residents "
+        f"{int(row['quarters'])} quarters{period}: {row['annual_rate_per_100k']:.1f} per 100,000 "
+        "residents "
         f"a year, against {national:.1f} for England and Wales; {higher} of the 43 forces refer "
         "at a "
         "higher rate. A higher rate can mean more active identification, not more exploitation."
     )
 
 
+def _quarter(period: str) -> str:
+    return period.replace("Q", " Q")
+
+
 def uk_quarterly(series: pd.DataFrame, *, board: bool = False, since: str = "2015Q1") -> go.Figure:
-    """UK NRM referrals per quarter (one named vintage per quarter)."""
+    """UK NRM referrals per quarter: the newest published figure for each quarter, its
+    release in the hover, secondary-source figures marked."""
     frame = series[series["period"] >= since]
     if frame.empty:
         return message_figure("No UK series available", board=board)
-    fig = base_figure(board=board, source=UK_SOURCE)
+    title = (f"UK NRM referrals per quarter, {_quarter(frame['period'].iloc[0])} to "
+             f"{_quarter(frame['period'].iloc[-1])}")
+    fig = base_figure(title, board=board, source=UK_SOURCE)
+    release = frame["release"] if "release" in frame else frame["period"]
     fig.add_trace(
         go.Scatter(
             x=frame["period"],
             y=frame["referrals"],
+            customdata=release,
             mode="lines+markers" if not board else "lines",
             line=dict(color=theme.BLUE),
-            name="UK NRM referrals",
-            hovertemplate="%{x}: %{y:,} referrals<extra></extra>",
+            name="UK NRM referrals (newest published figure)",
+            hovertemplate="%{x}: %{y:,} referrals (as published in release %{customdata})"
+            "<extra></extra>",
         )
     )
-    secondary = frame[frame["secondary"]]
+    secondary = frame[frame["secondary"].astype(bool)]
     if len(secondary):
         fig.add_trace(
             go.Scatter(
                 x=secondary["period"],
                 y=secondary["referrals"],
                 mode="markers",
-                name="From press reports",
+                name="From a secondary source (press report or reproduction)",
                 marker=dict(symbol="circle-open", size=12, color=theme.ORANGE, line=dict(width=2)),
             )
         )
@@ -163,7 +191,7 @@ def uk_quarterly(series: pd.DataFrame, *, board: bool = False, since: str = "201
         yshift=18,
         font=dict(size=theme.font_size(board)),
     )
-    fig.update_yaxes(title="Referrals per quarter", rangemode="tozero", tickformat=",")
+    fig.update_yaxes(title="NRM referrals per quarter (UK)", rangemode="tozero", tickformat=",")
     fig.update_xaxes(title=None, nticks=12)
     return fig
 
@@ -177,15 +205,19 @@ def describe_uk_quarterly(series: pd.DataFrame) -> str:
     if len(year_ago):
         prev = int(year_ago["referrals"].iloc[0])
         change = f", against {prev:,} a year earlier"
-    return f"The UK recorded {int(last['referrals']):,} NRM referrals in {last['period']}{change}."
+    vintage = f" (as published in release {last['release']})" if "release" in last else ""
+    source = " from a secondary source" if bool(last.get("secondary", False)) else ""
+    return (f"The UK recorded {int(last['referrals']):,} NRM referrals in "
+            f"{_quarter(last['period'])}{vintage}{source}{change}.")
 
 
 def peer_rates(peers: pd.DataFrame, *, board: bool = False) -> go.Figure:
-    """The force beside its most similar forces: police-made NRM referrals per 100,000 a year."""
+    """The force beside its most similar forces: police NRM referrals per 100,000 a year."""
     if peers.empty:
         return message_figure("No peers found", board=board)
     frame = peers.sort_values("annual_rate_per_100k")
-    fig = base_figure(board=board, height=380 if not board else 560, source=NRM_SOURCE)
+    fig = base_figure(board=board, height=380 if not board else 560,
+                      source=nrm_source(_period(frame)))
     fig.add_trace(
         go.Bar(
             x=frame["annual_rate_per_100k"],
@@ -197,9 +229,7 @@ def peer_rates(peers: pd.DataFrame, *, board: bool = False) -> go.Figure:
             hovertemplate="%{y}: %{x:.1f} per 100,000 a year<extra></extra>",
         )
     )
-    fig.update_xaxes(
-        title="Police-made NRM referrals per 100,000 residents a year", rangemode="tozero"
-    )
+    fig.update_xaxes(title=RATE_TITLE, rangemode="tozero")
     fig.update_yaxes(showgrid=False)
     fig.update_layout(showlegend=False)
     return fig
