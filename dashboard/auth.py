@@ -47,8 +47,8 @@ from dashboard.callbacks import callback_kind, callback_payload, callback_proble
 from dashboard.security import error_response, is_loopback, wants_json
 from dashboard.throttle import MAX_FAILURES, LoginThrottle
 
-__all__ = ["MAX_FAILURES", "OPEN_PATHS", "audit", "current_user", "install_auth", "note_upload",
-           "safe_next"]
+__all__ = ["MAX_FAILURES", "OPEN_PATHS", "audit", "current_user", "install_auth", "may",
+           "note_upload", "safe_next"]
 
 if TYPE_CHECKING:
     from dash import Dash
@@ -115,6 +115,15 @@ def audit(event: str, **detail) -> dict:
     if flask.has_request_context():
         detail.setdefault("address", flask.request.remote_addr)
     return accounts.append_audit(Path(log), user.username if user else None, event, **detail)
+
+
+def may(role: str) -> bool:
+    """Whether this request may act as ``role`` (always, when login is off)."""
+    ext = flask.current_app.extensions.get(EXTENSION_KEY, {})
+    if not ext.get("enabled"):
+        return True
+    user = current_user()
+    return user is not None and user.may(role)
 
 
 def note_upload(*, stored: bool, rows_new: int = 0) -> None:

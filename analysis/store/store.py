@@ -15,6 +15,7 @@ import pandas as pd
 from analysis import config, reference
 from analysis.errors import DarkFigureError, InputError, Problem
 from analysis.periods import quarter_start
+from analysis.private_files import make_private, private_folder
 from analysis.schema import SCHEMA_VERSION, NrmCounts, Referrals
 from analysis.store.database import _DATABASES, _DDL, TABLES
 
@@ -57,12 +58,59 @@ class LoadRecord:
 
 
 @dataclass(frozen=True)
-class _Staged:
+class StagedFile:
+    """One input file read and validated, ready for :meth:`Store.write`."""
+
     path: Path
     name: str
     kind: str
     content_hash: str
     frame: pd.DataFrame
+
+
+def stage_files(paths: PathLike | Iterable[PathLike], *, kind: str | None = None,
+                mapping: Mapping | PathLike | None = None,
+                names: list[str] | None = None) -> list[StagedFile]:
+    """Read and validate every file without touching the store (no lock is held).
+
+    Raises :class:`~analysis.errors.InputError` listing every problem in every file.
+    Workbooks are measured by :func:`analysis.safe_zip.check_workbook` before any reader
+    opens them, whatever their kind.
+    """
+    paths = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)]
+    names = names or [p.name for p in paths]
+    staged, problems = [], []
+    for path, name in zip(paths, names, strict=True):
+        try:
+            staged.append(_stage(path, name, kind, mapping))
+        except InputError as exc:
+            problems += exc.problems
+    if problems:
+        raise InputError(problems)
+    return staged
+
+
+def _stage(path: Path, name: str, kind: str | None, mapping) -> StagedFile:
+    from analysis.ingest import detect_kind, read_referrals
+    from analysis.ingest.tabular import check_size
+    from analysis.safe_zip import check_workbook
+
+    if not path.exists():
+        raise InputError([Problem(name, None, None, "file not found")])
+    check_size(path, name)
+    with path.open("rb") as handle:
+        if handle.read(4) == b"PK\x03\x04":  # XLSX and ODS are zip archives
+            check_workbook(path, name=name)  # every workbook reader, NRM included, is bounded
+    kind = kind or detect_kind(path, name)
+    if kind == "referrals":
+        frame = read_referrals(path, mapping, name=name)
+    elif kind == "nrm":
+        from analysis.ingest.nrm_tables import read_nrm_tables
+
+        frame = read_nrm_tables(path)
+    else:
+        raise InputError([Problem(name, None, None, f"unknown kind '{kind}' (referrals or nrm)")])
+    return StagedFile(path, name, kind, content_hash(path), frame)
 
 
 def content_hash(path: Path) -> str:
@@ -99,9 +147,10 @@ class Store:
             raise DarkFigureError(f"no store at {self.path}: build one with `darkfigure ingest` "
                                   "or `darkfigure serve` (which builds it from the sample)")
         if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.path.parent)
         self._con = _DATABASES.acquire(self.path, read_only)
         if not read_only:
+            make_private(self.path)  # the records are sensitive: owner-only, like the key
             self._initialise()
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -116,6 +165,8 @@ class Store:
             self._con.close()
             _DATABASES.release(self.path)
             self._con = None
+            if not self.read_only:
+                make_private(self.path.with_name(self.path.name + ".wal"))
 
     def _exec(self, sql: str, params: list | None = None) -> None:
         # DuckDB 2 keeps a statement's result open until fetched; drain it so the
@@ -173,37 +224,16 @@ class Store:
         """
         if self.read_only:
             raise DarkFigureError("the store is open read-only")
-        paths = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)]
-        names = names or [p.name for p in paths]
-        staged, problems = [], []
-        for path, name in zip(paths, names, strict=True):
-            try:
-                staged.append(self._stage(path, name, kind, mapping))
-            except InputError as exc:
-                problems += exc.problems
-        if problems:
-            raise InputError(problems)
+        return self.write(stage_files(paths, kind=kind, mapping=mapping, names=names))
+
+    def write(self, staged: list[StagedFile]) -> list[LoadRecord]:
+        """Load files already read and validated by :func:`stage_files`, in one
+        transaction. Readers wait only for this step, never for the parsing."""
+        if self.read_only:
+            raise DarkFigureError("the store is open read-only")
         return self._write(staged)
 
-    def _stage(self, path: Path, name: str, kind: str | None, mapping) -> _Staged:
-        from analysis.ingest import detect_kind, read_referrals
-        from analysis.ingest.tabular import check_size
-
-        if not path.exists():
-            raise InputError([Problem(name, None, None, "file not found")])
-        check_size(path, name)
-        kind = kind or detect_kind(path, name)
-        if kind == "referrals":
-            frame = read_referrals(path, mapping, name=name)
-        elif kind == "nrm":
-            from analysis.ingest.nrm_tables import read_nrm_tables
-
-            frame = read_nrm_tables(path)
-        else:
-            raise InputError([Problem(name, None, None, f"unknown kind '{kind}' (referrals or nrm)")])
-        return _Staged(path, name, kind, content_hash(path), frame)
-
-    def _write(self, staged: list[_Staged]) -> list[LoadRecord]:
+    def _write(self, staged: list[StagedFile]) -> list[LoadRecord]:
         records = []
         con = self._con
         self._exec("BEGIN")
@@ -226,10 +256,18 @@ class Store:
                                           *counts, load_id=load_id))
             self._exec("COMMIT")
         except BaseException as exc:
-            self._exec("ROLLBACK")
+            try:
+                self._exec("ROLLBACK")
+            except duckdb.Error:
+                pass  # a failed COMMIT (e.g. disk full) has already ended the transaction
             if isinstance(exc, duckdb.Error):
+                text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                if "no space left" in str(exc).lower():
+                    raise DarkFigureError(f"the disk holding {self.path} is full (No space left "
+                                          "on device); the load was rolled back and the store is "
+                                          "unchanged: free some space and load again") from exc
                 raise DarkFigureError(f"the load failed and was rolled back; the store is "
-                                      f"unchanged ({exc})") from exc
+                                      f"unchanged ({text})") from exc
             raise
         return records
 
