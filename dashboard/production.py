@@ -60,7 +60,8 @@ def prepare_production(app: Dash, host: str) -> flask.Flask:
         dev_tools_prune_errors=True,
     )
     install_security(server)
-    install_auth(server, app=app)
+    if AUTH_KEY not in server.extensions:  # create_app installs it; keep how it was set up
+        install_auth(server, app=app)
     if not is_loopback(host) and not server.extensions[AUTH_KEY]["enabled"]:
         raise DarkFigureError(
             f"Refusing to serve on {host} without authentication: set DARKFIGURE_AUTH=true "
