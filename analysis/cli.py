@@ -81,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     prefix = f"darkfigure {args.command}: error:"
     try:
         with owner_only_umask():
-            return int(args._run(args))
+            code = int(args._run(args))
+            sys.stdout.flush()  # a closed pipe or a full disk is reported here, not at exit
+            return code
     except DarkFigureError as exc:
         print(f"{prefix} {exc}", file=sys.stderr)
         return 2
