@@ -181,7 +181,10 @@ class Store:
                 self._load_reference()
             self._exec("COMMIT")
         except duckdb.Error as exc:
-            self._exec("ROLLBACK")
+            try:
+                self._exec("ROLLBACK")
+            except duckdb.Error:
+                pass  # a failed COMMIT has already ended the transaction
             raise DarkFigureError(f"cannot write to the store {self.path}: {exc}") from exc
 
     def _load_reference(self) -> None:
