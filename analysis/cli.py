@@ -15,7 +15,6 @@ from analysis import __version__, commands
 from analysis.errors import DarkFigureError
 from analysis.private_files import owner_only_umask
 
-
 COMMAND_ENTRY_POINTS = "darkfigure.commands"
 
 

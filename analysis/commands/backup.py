@@ -26,7 +26,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.backup import backup_store
-
     from analysis.errors import DarkFigureError
 
     if args.out_dir and args.out and args.out_dir != args.out:
