@@ -151,8 +151,12 @@ def test_serve_builds_the_sample_store_on_first_run_then_serves(tmp_path, monkey
     from analysis.cli import main
 
     served = {}
-    monkeypatch.setattr(dashboard.production, "run_production",
-                        lambda app, **kw: served.update(kw, app=app))
+
+    def fake_run_production(app, **kw):  # "listens", so announces its URL
+        served.update(kw, app=app)
+        kw["announce"](f"http://{kw['host']}:{kw['port']}/")
+
+    monkeypatch.setattr(dashboard.production, "run_production", fake_run_production)
     store = tmp_path / "first-run.duckdb"
     assert main(["serve", "--store", str(store), "--port", "8123"]) == 0
     assert store.exists()
