@@ -21,6 +21,7 @@ first: ``check_workbook(path, name=name)``.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import zipfile
@@ -186,8 +187,18 @@ def check_workbook(path: str | os.PathLike[str], *, name: str | None = None,
     the sheet 'xl/worksheets/sheet1.xml' spans 702 columns and 900,000 rows (631,800,000 cells)
     """
     path = Path(path)
-    shown = name or path.name
-    check_archive(path, name=name)
+    info = path.stat()
+    # The store's staging, kind detection and the reader each call this on the same file:
+    # measure it once (a changed file has a new size or modification time).
+    return _measured(str(path.resolve()), info.st_size, info.st_mtime_ns, name or path.name,
+                     max_cells, max_columns)
+
+
+@functools.lru_cache(maxsize=16)
+def _measured(resolved: str, _size: int, _mtime_ns: int, shown: str, max_cells: int,
+              max_columns: int) -> int:
+    path = Path(resolved)
+    check_archive(path, name=shown)
 
     def refuse(reason: str) -> InputError:
         return InputError([Problem(shown, None, None, reason)])
