@@ -73,8 +73,8 @@ def check_archive(path: str | os.PathLike[str], *, max_uncompressed: int | None 
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-        raise refuse("not a valid XLSX/ODS file (the zip container is damaged or missing)") \
-            from None
+        raise refuse("not a valid XLSX/ODS file: the workbook is damaged or truncated (its "
+                     "zip container cannot be read)") from None
     if len(members) > MAX_MEMBERS:
         raise refuse(f"the archive has {len(members):,} parts; at most {MAX_MEMBERS:,} allowed")
     total = sum(m.file_size for m in members)
