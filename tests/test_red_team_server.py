@@ -214,7 +214,7 @@ def test_9_a_cli_ingest_while_the_dashboard_reads_gives_no_errors(tmp_path, samp
 
 
 def test_9_uploads_read_and_validate_before_any_write_lock(tmp_path, sample_store, monkeypatch):
-    import analysis.store.store as store_module
+    import analysis.store.staging as store_module
     from analysis.store.database import _DATABASES
     from tests.red_team import data_url, upload_payload
 
