@@ -4,8 +4,10 @@ Passwords are stored only as scrypt hashes (RFC 7914; ``hashlib.scrypt``, n=2**1
 p=1, a 16-byte random salt per user), the memory-hard function OWASP's Password Storage
 Cheat Sheet recommends when Argon2id is unavailable. The users file is JSON
 (``{"users": [{"username", "hash", "role"}]}``), written atomically and owner-only. The
-audit log is append-only JSON lines (time, user, action, detail). The web guard that uses
-these lives in ``dashboard/auth.py``; this module knows nothing of the web.
+audit log is append-only JSON lines (time, user, action, detail). Each user has a session
+``generation``: a login session records it, and changing the password, logging out or
+``revoke_sessions`` raises it, so every session issued before stops working at once. The
+web guard that uses these lives in ``dashboard/auth.py``; this module knows nothing of the web.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,64}$")
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 _MIN_PASSWORD = 12  # NCSC password guidance: length over complexity rules
 _audit_lock = threading.Lock()
+_users_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ class User:
     username: str
     hash: str
     role: str
+    generation: int = 0  # raised to revoke every session issued before
 
     def may(self, role: str) -> bool:
         """True if this user's role is ``role`` or above it."""
@@ -99,8 +103,9 @@ def read_users(path: str | os.PathLike[str] | None = None) -> dict[str, User]:
         return {}
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        users = [User(u["username"], u["hash"], u["role"]) for u in doc["users"]]
-    except (ValueError, KeyError, TypeError) as exc:
+        users = [User(u["username"], u["hash"], u["role"], int(u.get("generation", 0)))
+                 for u in doc["users"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise DarkFigureError(f"The users file {path} is not valid: {exc}") from exc
     for user in users:
         if user.role not in ROLES:
@@ -136,9 +141,35 @@ def add_user(path: Path, username: str, password: str, role: str, *,
     users = read_users(path)
     if username in users and not replace:
         raise DarkFigureError(f"{username} already exists; use --replace to change them.")
-    users[username] = User(username, hash_password(password), role)
+    # A new password (or role) ends every session the user had open.
+    generation = users[username].generation + 1 if username in users else 0
+    users[username] = User(username, hash_password(password), role, generation)
     write_users(path, users)
     return users[username]
+
+
+def revoke_sessions(path: Path, username: str) -> User | None:
+    """End every session of ``username`` (logout, a stolen cookie): raise their generation.
+
+    Returns the updated user, or None if there is no such user.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "users.json"
+    >>> add_user(p, "vera", "a long password", "viewer").generation
+    0
+    >>> revoke_sessions(p, "vera").generation
+    1
+    """
+    with _users_lock:
+        users = read_users(path)
+        if username not in users:
+            return None
+        old = users[username]
+        users[username] = User(old.username, old.hash, old.role, old.generation + 1)
+        write_users(path, users)
+        return users[username]
 
 
 def remove_user(path: Path, username: str) -> None:

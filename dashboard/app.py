@@ -13,6 +13,7 @@ from dash import Dash
 
 from analysis import config
 from dashboard import shell
+from dashboard.auth import install_auth
 from dashboard.context import CONFIG_KEY, DashboardContext
 from dashboard.pages import PAGES
 from dashboard.security import install_security
@@ -64,6 +65,7 @@ def create_app(store_path: str | Path | None = None, board: bool = False) -> Das
     app.index_string = INDEX_STRING
     app.server.config[CONFIG_KEY] = DashboardContext(config.store_path(store_path), board)
     install_security(app.server)  # CSP, request limits, clean error pages
+    install_auth(app.server, app=app)  # the login guard, whichever way the app is served
     for page in PAGES:
         dash.register_page(
             page.__name__,

@@ -10,39 +10,54 @@
   open. Without a session a page load is redirected to ``/login?next=...``; anything
   else (XHR, callbacks, assets) gets 401. The session's user is looked up in the users
   file on every request, so removing a user or changing their role takes effect at once;
-- role checks: uploads (a callback whose inputs carry an upload's ``contents``) need
-  ``analyst``; ``/admin/*`` needs ``admin``;
+- role checks: uploads need ``analyst``, judged by the callback being called (Dash runs
+  the callback named by the payload's ``output`` and passes values by position, so the
+  payload's ids and property names prove nothing); ``/admin/*`` needs ``admin``;
 - a session cookie that is HttpOnly, SameSite=Strict, Secure (setting ``cookie_secure``)
-  and signed with the key in ``secret_key_file``, valid for 8 hours.
+  and signed with the key in ``secret_key_file``. It names the user, the user's session
+  generation and the login time, and is checked on every request: it dies 8 hours after
+  login however often it is used (it is never re-signed), and at once when the user logs
+  out or changes password (both raise the generation, see ``analysis.accounts``);
+- login throttling with exponential backoff (``dashboard/throttle.py``), never a lock
+  that someone else can set off.
 
-Whether or not auth is enabled, logins, failed logins, uploads and downloads are written
-to the audit log (``audit_log``) by ``audit(event, **detail)``.
+Without auth the guard answers loopback clients only, so no way of starting the app can
+serve the store to a network without a login. Whether or not auth is enabled, logins,
+failed logins, uploads (with whether anything was stored) and downloads are written to the
+audit log (``audit_log``) by ``audit(event, **detail)``.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import math
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
+from typing import TYPE_CHECKING
+from urllib.parse import quote, urlsplit
 
 import flask
 
 from analysis import accounts, config
-from dashboard.security import error_response, wants_json
+from dashboard.callbacks import callback_kind, callback_payload, callback_problem
+from dashboard.security import error_response, is_loopback, wants_json
+from dashboard.throttle import MAX_FAILURES, LoginThrottle
+
+__all__ = ["MAX_FAILURES", "OPEN_PATHS", "audit", "current_user", "install_auth", "may",
+           "note_upload", "safe_next"]
+
+if TYPE_CHECKING:
+    from dash import Dash
 
 EXTENSION_KEY = "darkfigure.auth"
 SESSION_HOURS = 8
 OPEN_PATHS = frozenset({"/login", "/logout", "/login.css"})
 UPLOAD_ROLE = "analyst"
 ADMIN_PREFIX = "/admin"
-MAX_FAILURES = 5  # failed logins per user name or address ...
-FAILURE_WINDOW_S = 15 * 60  # ... within this window lock further attempts out
 
 LOGIN_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;
@@ -59,50 +74,21 @@ button:focus,input:focus{outline:3px solid #f2a900;outline-offset:1px}
 """
 
 
-class _Failures:
-    """Recent failed logins per key (user name or client address), for lockout."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._times: dict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._times[key]
-        while times and now - times[0] > FAILURE_WINDOW_S:
-            times.popleft()
-        return times
-
-    def locked(self, *keys: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            return any(len(self._recent(k, now)) >= MAX_FAILURES for k in keys)
-
-    def add(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._recent(key, now).append(now)
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._times.pop(key, None)
-
-
 class _Users:
     """The users file, re-read only when it changes on disk."""
 
     def __init__(self, path: Path):
         self.path = path
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._users: dict[str, accounts.User] = {}
         self._lock = threading.Lock()
 
     def get(self, name: str | None) -> accounts.User | None:
-        if not name:
+        if not name or not isinstance(name, str):
             return None
         try:
             stat = self.path.stat()
-            stamp = (stat.st_mtime_ns, stat.st_size)
+            stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
         except FileNotFoundError:
             return None
         with self._lock:
@@ -131,9 +117,40 @@ def audit(event: str, **detail) -> dict:
     return accounts.append_audit(Path(log), user.username if user else None, event, **detail)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so the login form cannot be used as an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+def may(role: str) -> bool:
+    """Whether this request may act as ``role`` (always, when login is off)."""
+    ext = flask.current_app.extensions.get(EXTENSION_KEY, {})
+    if not ext.get("enabled"):
+        return True
+    user = current_user()
+    return user is not None and user.may(role)
+
+
+def note_upload(*, stored: bool, rows_new: int = 0) -> None:
+    """Tell the audit trail what the upload callback of this request did to the store."""
+    pending = flask.g.get("darkfigure_audit")
+    if pending and pending[0] == "upload":
+        pending[1].update(stored=stored, rows_new=rows_new)
+
+
+def safe_next(target: str | None) -> str:
+    r"""A same-site path to go to after login, judged as a browser would read it.
+
+    Browsers drop tabs and newlines anywhere in a URL and read a backslash as a slash, so
+    ``/\t/evil.example`` means ``//evil.example`` to them: any control character, space
+    or backslash, a scheme or a host sends the user to ``/`` instead.
+
+    Examples
+    --------
+    >>> safe_next("/areas?area=E06000016"), safe_next("/\t/evil.example"), safe_next("//x.y")
+    ('/areas?area=E06000016', '/', '/')
+    """
+    if not target or not isinstance(target, str) or len(target) > 2048:
+        return "/"
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in target) or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
         return "/"
     return target
 
@@ -163,7 +180,9 @@ def _login_page(next_url: str, message: str | None = None, status: int = 200):
 
 def _login():
     ext = _settings(flask.current_app)
-    next_url = _safe_next(flask.request.values.get("next"))
+    if not ext["enabled"]:
+        return error_response(404)
+    next_url = safe_next(flask.request.values.get("next"))
     if flask.request.method == "GET":
         return _login_page(next_url)
     form = flask.request.form
@@ -172,19 +191,22 @@ def _login():
         return _login_page(next_url, "The form had expired; please try again.", 400)
     username = form.get("username", "").strip()[:64]
     address = flask.request.remote_addr or "unknown"
-    failures: _Failures = ext["failures"]
-    keys = (f"user:{username.lower()}", f"addr:{address}")
-    if failures.locked(*keys):
-        audit("login_locked", username=username)
-        return _login_page(next_url, "Too many failed attempts: wait 15 minutes.", 429)
+    throttle: LoginThrottle = ext["throttle"]
+    key = username.lower()
+    wait = throttle.wait_seconds(key, address)
+    if wait > 0:
+        if throttle.first_report(key, address):  # one audit line per window, not per attempt
+            audit("login_throttled", username=username)
+        return _login_page(next_url, f"Too many failed attempts: wait {math.ceil(wait)} "
+                                     "seconds and try again.", 429)
     user = accounts.check_login(ext["users"].path, username, form.get("password", ""))
     if user is None:
-        failures.add(*keys)
+        throttle.fail(key, address)
         audit("login_failed", username=username)
         return _login_page(next_url, "That user name and password do not match.", 401)
-    failures.clear(keys[0])
+    throttle.succeed(key, address)
     flask.session.clear()  # a fresh session at login: nothing carried over from before
-    flask.session["user"] = user.username
+    flask.session.update(user=user.username, gen=user.generation, iat=int(time.time()))
     flask.session.permanent = True
     flask.g.darkfigure_user = user
     audit("login", role=user.role)
@@ -192,15 +214,15 @@ def _login():
 
 
 def _logout():
-    name = flask.session.get("user")
+    ext = _settings(flask.current_app)
+    user = _session_user(ext) if ext["enabled"] else None
     flask.session.clear()
-    if name:
-        accounts.append_audit(
-            Path(_settings(flask.current_app)["audit_log"]),
-            name,
-            "logout",
-            address=flask.request.remote_addr,
-        )
+    if user is not None:
+        # Logging out ends every copy of the cookie, wherever it went: the session's
+        # generation no longer matches the user's.
+        accounts.revoke_sessions(ext["users"].path, user.username)
+        accounts.append_audit(Path(ext["audit_log"]), user.username, "logout",
+                              address=flask.request.remote_addr)
     return flask.redirect("/login", code=303)
 
 
@@ -213,71 +235,67 @@ def _admin_audit():
     return flask.jsonify(accounts.read_audit(Path(ext["audit_log"]), last=500))
 
 
-def _callback_payload() -> dict | None:
-    req = flask.request
-    if req.method != "POST" or req.path != "/_dash-update-component":
+def _session_user(ext: dict) -> accounts.User | None:
+    """The session's user if the session is still valid: the user exists, the session was
+    issued at their current generation, and it is younger than ``SESSION_HOURS`` (counted
+    from login, however often it is used)."""
+    session = flask.session
+    user = ext["users"].get(session.get("user"))
+    issued = session.get("iat")
+    if user is None or session.get("gen") != user.generation or not isinstance(issued, int):
         return None
-    payload = req.get_json(silent=True)
-    return payload if isinstance(payload, dict) else None
-
-
-def _upload_files(payload: dict) -> list[str] | None:
-    """The file names of an upload callback, or None if this callback uploads nothing."""
-    items = [*payload.get("inputs", []), *payload.get("state", [])]
-    ids = {
-        i.get("id")
-        for i in items
-        if isinstance(i, dict) and i.get("property") == "contents" and i.get("value")
-    }
-    if not ids:
+    age = time.time() - issued
+    if not -60 <= age <= SESSION_HOURS * 3600:
         return None
-    names: list[str] = []
-    for item in items:
-        if isinstance(item, dict) and item.get("id") in ids and item.get("property") == "filename":
-            value = item.get("value") or []
-            names += value if isinstance(value, list) else [value]
-    return [str(n) for n in names]
-
-
-def _is_download(payload: dict) -> bool:
-    outputs = payload.get("outputs")
-    outputs = outputs if isinstance(outputs, list) else [outputs]
-    return any(
-        isinstance(o, dict)
-        and str(o.get("id", "")).endswith("download")
-        and o.get("property") == "data"
-        for o in outputs
-    )
+    return user
 
 
 def _guard():
     ext = _settings(flask.current_app)
     req = flask.request
-    payload = _callback_payload()
     if ext["enabled"]:
         if req.path in OPEN_PATHS:
             return None
-        user = ext["users"].get(flask.session.get("user"))
+        user = _session_user(ext)
         if user is None:
-            flask.session.pop("user", None)
+            flask.session.clear()
             if req.method == "GET" and not wants_json() and not req.path.startswith("/assets/"):
                 full = req.full_path if req.query_string else req.path
-                return flask.redirect(f"/login?next={quote(_safe_next(full))}", code=302)
+                return flask.redirect(f"/login?next={quote(safe_next(full))}", code=302)
             return error_response(401)
         flask.g.darkfigure_user = user
         if req.path.startswith(ADMIN_PREFIX) and not user.may("admin"):
             audit("forbidden", path=req.path)
             return error_response(403)
-    if payload is not None:
-        files = _upload_files(payload)
-        if files is not None:
-            user = current_user()
-            if ext["enabled"] and not user.may(UPLOAD_ROLE):
-                audit("upload_refused", files=files, reason="role")
-                return error_response(403, "Uploading needs the analyst role.")
-            flask.g.darkfigure_audit = ("upload", {"files": files})
-        elif _is_download(payload):
-            flask.g.darkfigure_audit = ("download", {"output": payload.get("output")})
+    elif not is_loopback(req.remote_addr):
+        # Without login the dashboard answers only this machine, however it was started.
+        return error_response(403, "This dashboard has no login switched on, so it answers "
+                                   "only on the machine it runs on.")
+    return None
+
+
+def _check_callback():
+    """Validate a callback request against its declaration; authorise and audit uploads."""
+    ext = _settings(flask.current_app)
+    req = flask.request
+    payload = callback_payload()
+    if payload is None:
+        return None
+    callback_map = ext["callbacks"]()
+    problem = callback_problem(payload, callback_map)
+    if problem is not None:
+        flask.current_app.logger.warning("400 %s: %s", req.path, problem)
+        return error_response(400, f"Bad request: {problem}.")
+    callback = callback_kind(payload, callback_map)
+    if callback.upload:
+        files = callback.file_names
+        user = current_user()
+        if ext["enabled"] and not user.may(UPLOAD_ROLE):
+            audit("upload_refused", files=files, reason="role")
+            return error_response(403, "Uploading needs the analyst role.")
+        flask.g.darkfigure_audit = ("upload", {"files": files, "stored": False, "rows_new": 0})
+    elif callback.download:
+        flask.g.darkfigure_audit = ("download", {"output": payload.get("output")})
     return None
 
 
@@ -311,6 +329,7 @@ def _record(response: flask.Response) -> flask.Response:
 def install_auth(
     server: flask.Flask,
     *,
+    app: Dash | None = None,
     enabled: bool | None = None,
     users_file: str | Path | None = None,
     secret_key_file: str | Path | None = None,
@@ -318,19 +337,27 @@ def install_auth(
 ) -> None:
     """Add login, the route guard, role checks and the audit trail to ``server``.
 
-    Every argument defaults to its setting (``analysis.config``), read now. Idempotent.
-    Call it after ``install_security`` on the Dash app's Flask server:
-    ``install_auth(app.server)``.
+    Every argument defaults to its setting (``analysis.config``), read now. ``app`` is the
+    Dash app whose callbacks the server runs: an upload is recognised by the callback it
+    calls, so pass it (``create_app`` and ``prepare_production`` do). Calling it again
+    with arguments reconfigures the same guard (there is only ever one); without
+    arguments it leaves an installed guard as it is:
+    ``install_auth(app.server, app=app)``.
     """
-    if EXTENSION_KEY in server.extensions:
-        return
+    explicit = (app, enabled, users_file, secret_key_file, audit_log)
+    if EXTENSION_KEY in server.extensions and all(v is None for v in explicit):
+        return  # already installed, and nothing new to say
     enabled = config.auth_enabled() if enabled is None else enabled
     users_path = Path(users_file) if users_file is not None else config.users_file()
+    first = EXTENSION_KEY not in server.extensions
+    previous = server.extensions.get(EXTENSION_KEY, {})
+    callbacks = previous.get("callbacks") if app is None else None
     server.extensions[EXTENSION_KEY] = {
         "enabled": enabled,
         "users": _Users(users_path),
         "audit_log": Path(audit_log) if audit_log is not None else config.audit_log(),
-        "failures": _Failures(),
+        "throttle": previous.get("throttle") or LoginThrottle(),
+        "callbacks": callbacks or (lambda: app.callback_map if app is not None else None),
     }
     if enabled:
         server.secret_key = accounts.read_secret_key(secret_key_file)
@@ -340,11 +367,15 @@ def install_auth(
             SESSION_COOKIE_SECURE=config.get_flag("cookie_secure"),
             SESSION_COOKIE_SAMESITE="Strict",
             PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+            SESSION_REFRESH_EACH_REQUEST=False,  # the lifetime runs from login, not last use
         )
-        server.add_url_rule("/login", "darkfigure_login", _login, methods=["GET", "POST"])
-        server.add_url_rule("/logout", "darkfigure_logout", _logout, methods=["GET", "POST"])
-        server.add_url_rule("/login.css", "darkfigure_login_css", _login_css)
-        server.add_url_rule(f"{ADMIN_PREFIX}/audit", "darkfigure_admin_audit", _admin_audit)
+    if not first:
+        return
+    server.add_url_rule("/login", "darkfigure_login", _login, methods=["GET", "POST"])
+    server.add_url_rule("/logout", "darkfigure_logout", _logout, methods=["GET", "POST"])
+    server.add_url_rule("/login.css", "darkfigure_login_css", _login_css)
+    server.add_url_rule(f"{ADMIN_PREFIX}/audit", "darkfigure_admin_audit", _admin_audit)
     # first in line, so no other hook sees an unauthenticated request
     server.before_request_funcs.setdefault(None, []).insert(0, _guard)
+    server.before_request(_check_callback)  # after the cross-site check of install_security
     server.after_request(_record)

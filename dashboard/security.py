@@ -27,6 +27,7 @@ import base64
 import binascii
 import hashlib
 import html
+import ipaddress
 import math
 import re
 import secrets
@@ -34,6 +35,7 @@ from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 import flask
+from dash.exceptions import DependencyException
 from werkzeug.exceptions import HTTPException
 
 from analysis import config
@@ -71,6 +73,23 @@ _MESSAGES = {
         "Quote incident {incident} to your administrator.",
     ),
 }
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost.
+
+    Examples
+    --------
+    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("0.0.0.0")
+    (True, True, False)
+    """
+    host = (host or "").strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def request_limit_bytes() -> int:
@@ -143,18 +162,51 @@ def error_page(title: str, text: str) -> str:
     )
 
 
+def file_problem(name: object, content: object) -> tuple[int, str] | None:
+    """Why one uploaded file (its name and ``data:...;base64,`` contents) must be refused.
+
+    The extension must be one the ingest accepts, a spreadsheet must really be a zip
+    archive, a text file must not be binary, and the file may not exceed the upload limit.
+
+    Examples
+    --------
+    >>> file_problem("run.exe", "data:;base64,TVo=")[0]
+    415
+    >>> file_problem("ok.csv", "data:text/csv;base64,YSxiCjEsMgo=") is None
+    True
+    """
+    if not isinstance(name, str) or not isinstance(content, str):
+        return 400, "Every uploaded file needs a name and contents."
+    suffix = PurePosixPath(name.replace("\\", "/")).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        return 415, f"{name}: only CSV, XLSX, ODS and JSON mapping files are accepted."
+    limit = config.max_upload_bytes()
+    _, _, encoded = content.partition(",")
+    if len(encoded) * 3 // 4 > limit:
+        return 413, f"{name} is larger than the {limit // 2**20} MB limit."
+    try:
+        head = base64.b64decode(encoded[:1368], validate=False)  # first ~1 KB
+    except (binascii.Error, ValueError):
+        return 400, f"{name}: the upload is not valid base64."
+    if suffix in _ZIP_SUFFIXES and not head.startswith(b"PK\x03\x04"):
+        return 415, f"{name} is not a spreadsheet archive, whatever its name says."
+    if suffix not in _ZIP_SUFFIXES and b"\x00" in head:
+        return 415, f"{name} looks binary, not a text file."
+    return None
+
+
 def upload_problem(payload: dict) -> tuple[int, str] | None:
     """Why a Dash callback payload carrying uploads must be refused, or None.
 
-    Looks at every ``contents``/``filename`` pair of an upload component in the inputs and
-    state: the extension must be one the ingest accepts, a spreadsheet must really be a zip
-    archive, a text file must not be binary, and no file may exceed the upload limit.
+    Looks at every ``contents``/``filename`` pair named in the inputs and state and checks
+    each file with :func:`file_problem`. This is an early answer for honest clients only:
+    Dash passes values by position, so ``dashboard.uploads`` checks the files it is given
+    again, and the login guard authorises uploads by the callback called.
     """
     props: dict[str, dict[str, object]] = {}
     for item in [*payload.get("inputs", []), *payload.get("state", [])]:
         if isinstance(item, dict) and isinstance(item.get("id"), str):
             props.setdefault(item["id"], {})[item.get("property")] = item.get("value")
-    limit = config.max_upload_bytes()
     for values in props.values():
         contents = values.get("contents")
         if not contents:
@@ -165,20 +217,9 @@ def upload_problem(payload: dict) -> tuple[int, str] | None:
         if len(names) != len(contents):
             return 400, "Every uploaded file needs a name."
         for name, content in zip(names, contents, strict=True):
-            suffix = PurePosixPath(str(name).replace("\\", "/")).suffix.lower()
-            if suffix not in UPLOAD_SUFFIXES:
-                return 415, f"{name}: only CSV, XLSX, ODS and JSON mapping files are accepted."
-            _, _, encoded = str(content).partition(",")
-            if len(encoded) * 3 // 4 > limit:
-                return 413, f"{name} is larger than the {limit // 2**20} MB limit."
-            try:
-                head = base64.b64decode(encoded[:1368], validate=False)  # first ~1 KB
-            except (binascii.Error, ValueError):
-                return 400, f"{name}: the upload is not valid base64."
-            if suffix in _ZIP_SUFFIXES and not head.startswith(b"PK\x03\x04"):
-                return 415, f"{name} is not a spreadsheet archive, whatever its name says."
-            if suffix not in _ZIP_SUFFIXES and b"\x00" in head:
-                return 415, f"{name} looks binary, not a text file."
+            problem = file_problem(name, content)
+            if problem is not None:
+                return problem
     return None
 
 
@@ -219,6 +260,21 @@ def _handle_http_error(exc: HTTPException):
     return error_response(exc.code or 500)
 
 
+def _handle_bad_dependency(exc: DependencyException):
+    # A made-up component-suite path is the client's mistake: one log line, no traceback.
+    flask.current_app.logger.warning("404 %s %s: %s", flask.request.method,
+                                     flask.request.path[:200], str(exc).splitlines()[0][:200])
+    return error_response(404)
+
+
+class _OneLogPerError:
+    """Drop Flask's own "Exception on ..." record: the 500 handler logs the traceback once,
+    with the incident number the user sees."""
+
+    def filter(self, record) -> bool:
+        return not str(record.msg).startswith("Exception on ")
+
+
 def _handle_server_error(exc: Exception):
     incident = secrets.token_hex(4)
     original = getattr(exc, "original_exception", None) or exc
@@ -244,4 +300,6 @@ def install_security(server: flask.Flask) -> None:
     server.after_request(_add_headers)
     for code in (400, 401, 403, 404, 405, 413, 415, 429):
         server.register_error_handler(code, _handle_http_error)
+    server.register_error_handler(DependencyException, _handle_bad_dependency)
     server.register_error_handler(500, _handle_server_error)
+    server.logger.addFilter(_OneLogPerError())

@@ -1,7 +1,10 @@
 """Browser uploads: decode, stage in a private temporary folder, ingest with the CLI's checks.
 
 The store does the validation and is all-or-nothing: a file with any problem raises
-``InputError`` listing every failing row and column, and nothing is stored.
+``InputError`` listing every failing row and column, and nothing is stored. Every file is
+checked here as it reaches the callback (Dash passes values by position, so checks made
+on the request's shape prove nothing), and files are read and validated before the
+store's write lock is taken, so readers wait only for the write itself.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import pandas as pd
 
 from analysis import config
 from analysis.errors import DarkFigureError, InputError
-from dashboard import data
+from dashboard.security import file_problem
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]")
 
@@ -27,6 +30,13 @@ class UploadOutcome:
     ok: bool
     message: str
     table: pd.DataFrame  # loads added, or the problems found
+    rows_new: int = 0
+    rows_updated: int = 0
+
+    @property
+    def stored(self) -> bool:
+        """Whether the store changed (the audit trail records it)."""
+        return self.ok and self.rows_new + self.rows_updated > 0
 
 
 def safe_file_name(name: str) -> str:
@@ -42,19 +52,36 @@ def decode_contents(contents: str) -> bytes:
     return base64.b64decode(payload)
 
 
+def _refusal(message: str) -> UploadOutcome:
+    return UploadOutcome(False, f"{message} Nothing was stored.", pd.DataFrame())
+
+
 def ingest_uploads(
     store_path: Path, names: list[str], contents: list[str], kind: str | None = None
 ) -> UploadOutcome:
     """Stage the uploaded files (JSON files are mappings) and ingest the rest in one go."""
-    from analysis.store import Store
+    from analysis.store import Store, stage_files
 
+    names = names if isinstance(names, list) else [names]
+    contents = contents if isinstance(contents, list) else [contents]
+    if len(names) != len(contents) or not contents:
+        return _refusal("Every uploaded file needs a name.")
+    for name, content in zip(names, contents, strict=True):
+        problem = file_problem(name, content)
+        if problem is not None:
+            return _refusal(problem[1])
+    if kind not in (None, "auto", "referrals", "nrm"):
+        return _refusal(f"Unknown kind of file {str(kind)[:40]!r}.")
     limit = config.max_upload_bytes()
     with tempfile.TemporaryDirectory(prefix="darkfigure-upload-") as tmp:
         folder = Path(tmp)
         (folder / "mappings").mkdir()
         data_files = []
         for name, content in zip(names, contents, strict=True):
-            raw = decode_contents(content)
+            try:
+                raw = decode_contents(content)
+            except ValueError:
+                return _refusal(f"{name}: the upload is not valid base64.")
             if len(raw) > limit:
                 return UploadOutcome(
                     False,
@@ -74,8 +101,12 @@ def ingest_uploads(
                 pd.DataFrame(),
             )
         try:
-            with data.STORE_LOCK, Store(store_path) as store:
-                records = store.ingest(data_files, kind=None if kind in (None, "auto") else kind)
+            # Read and validate first, outside the lock: only the write holds up readers.
+            staged = stage_files(data_files, kind=None if kind in (None, "auto") else kind)
+            # No dashboard lock: readers in this process join the writer's database and
+            # read the last committed state (analysis.store.database).
+            with Store(store_path) as store:
+                records = store.write(staged)
         except InputError as exc:
             problems = exc.to_frame()
             return UploadOutcome(
@@ -88,4 +119,4 @@ def ingest_uploads(
     skipped = sum(r.skipped for r in records)
     note = f"; {skipped} already loaded, nothing added" if skipped else ""
     return UploadOutcome(True, f"Loaded {len(records)} file(s), {added:,} new row(s){note}.",
-                         table)
+                         table, added, sum(r.rows_updated for r in records))

@@ -30,9 +30,9 @@ def files(tmp_path_factory):
             "audit_log": folder / "audit.jsonl"}
 
 
-def _secure(server, files):
+def _secure(server, files, app=None):
     install_security(server)
-    install_auth(server, enabled=True, **files)
+    install_auth(server, app=app, enabled=True, **files)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def mini_app(files, tmp_path_factory):
     def download(_n):
         return dcc.send_bytes(b"a,b\n1,2\n", "counts.csv")
 
-    _secure(app.server, files)
+    _secure(app.server, files, app)
     return app
 
 

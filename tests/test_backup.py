@@ -51,6 +51,14 @@ def _dump(path) -> dict[str, list]:
         con.close()
 
 
+@pytest.fixture(autouse=True)
+def server_key(tmp_path, monkeypatch):
+    """Backups are signed with the server's key: a key of this test's own."""
+    key = tmp_path / "secret_key"
+    monkeypatch.setenv("DARKFIGURE_SECRET_KEY_FILE", str(key))
+    return key
+
+
 @pytest.fixture
 def store(tmp_path):
     path = tmp_path / "store.duckdb"

@@ -98,12 +98,31 @@ def test_url_period_is_put_in_order():
     assert from_query("?period=2024Q1:2023Q1").period == "2023Q1:2024Q1"
 
 
-def test_wsgi_module_builds_the_server(monkeypatch, store_copy):
+def test_wsgi_module_builds_the_server(monkeypatch, store_copy, tmp_path):
     import importlib
+    import re
+    import sys
+
+    from analysis import accounts
+    from analysis.errors import DarkFigureError
 
     monkeypatch.setenv("DARKFIGURE_STORE", str(store_copy))
-    wsgi = importlib.import_module("dashboard.wsgi")
-    assert wsgi.server.test_client().get("/methods").status_code == 200
+    monkeypatch.delitem(sys.modules, "dashboard.wsgi", raising=False)
+    monkeypatch.setenv("DARKFIGURE_AUTH", "false")
+    with pytest.raises(DarkFigureError, match="needs login"):
+        importlib.import_module("dashboard.wsgi")  # never served open
+    accounts.add_user(tmp_path / "users.json", "ana", "analyst-password-1", "analyst")
+    for name, value in {"DARKFIGURE_AUTH": "true", "DARKFIGURE_COOKIE_SECURE": "false",
+                        "DARKFIGURE_USERS_FILE": str(tmp_path / "users.json"),
+                        "DARKFIGURE_SECRET_KEY_FILE": str(tmp_path / "key"),
+                        "DARKFIGURE_AUDIT_LOG": str(tmp_path / "audit.jsonl")}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delitem(sys.modules, "dashboard.wsgi", raising=False)
+    client = importlib.import_module("dashboard.wsgi").server.test_client()
+    assert client.get("/methods").status_code == 302  # to the login page
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").get_data(as_text=True))[1]
+    client.post("/login", data={"csrf": token, "username": "ana", "password": "analyst-password-1"})
+    assert client.get("/methods").status_code == 200
 
 
 def _ids(node, found: set) -> set:
@@ -132,8 +151,12 @@ def test_serve_builds_the_sample_store_on_first_run_then_serves(tmp_path, monkey
     from analysis.cli import main
 
     served = {}
-    monkeypatch.setattr(dashboard.production, "run_production",
-                        lambda app, **kw: served.update(kw, app=app))
+
+    def fake_run_production(app, **kw):  # "listens", so announces its URL
+        served.update(kw, app=app)
+        kw["announce"](f"http://{kw['host']}:{kw['port']}/")
+
+    monkeypatch.setattr(dashboard.production, "run_production", fake_run_production)
     store = tmp_path / "first-run.duckdb"
     assert main(["serve", "--store", str(store), "--port", "8123"]) == 0
     assert store.exists()

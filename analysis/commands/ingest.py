@@ -15,7 +15,9 @@ HELP = "Validate agency extracts or NRM data tables and load them into the store
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="CSV, XLSX or ODS files")
     parser.add_argument("--store", metavar="PATH", help="store file (default: setting store_path)")
-    parser.add_argument("--kind", choices=KINDS, help="what the files hold (default: detected)")
+    parser.add_argument("--kind", choices=("auto", *KINDS), default="auto",
+                        help="what the files hold: auto (detected from each file), "
+                             "referrals or nrm (default: %(default)s)")
     parser.add_argument("--mapping", metavar="FILE",
                         help="agency mapping JSON (default: looked up in mappings/ beside the file)")
     parser.add_argument("--release", metavar="YYYYQn|YYYY",
@@ -29,8 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     with Store(args.store) as store:
-        records = store.ingest(args.files, kind=args.kind, mapping=args.mapping,
-                               release=args.release, strict=args.strict)
+        records = store.ingest(args.files, kind=None if args.kind == "auto" else args.kind,
+                               mapping=args.mapping, release=args.release, strict=args.strict)
     for record in records:
         print(record)
     print(f"store: {store.path}", file=sys.stderr)

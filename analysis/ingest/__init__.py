@@ -27,7 +27,9 @@ def detect_kind(path: str | Path, name: str | None = None) -> str:
 
     from analysis.ingest.nrm_layout import sheet_title
     from analysis.ingest.nrm_tables import classify_table
+    from analysis.safe_zip import check_workbook
 
+    check_workbook(path, name=name)  # before any sheet is parsed: bounded memory
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         for sheet in workbook.sheet_names:

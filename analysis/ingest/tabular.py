@@ -11,6 +11,12 @@ Decisions:
   and the fix (declare ``"encoding": "cp1252"``), never guessed: Windows-1252, Latin-1 and
   other single-byte encodings decode the same bytes without error into different letters,
   so a guess would silently corrupt labels.
+* **Bounds before parsing.** Memory must not depend on what an attacker writes: a CSV's
+  header may name at most ``MAX_COLUMNS`` columns, no line may exceed ``MAX_LINE_BYTES``,
+  and lines times columns may not exceed ``safe_zip.MAX_CELLS``; a workbook passes
+  :func:`analysis.safe_zip.check_workbook` before calamine opens it.
+* **Control characters** (C0 other than tab and line breaks, DEL, C1) are refused in
+  every cell and header: a NUL in a stored label breaks exports and other tools.
 * **Row numbers** are those a spreadsheet shows (header = row 1 when it is the first line;
   blank lines count as rows; a quoted cell spanning lines is one row). The frame's index
   is the row number minus 2.
@@ -31,12 +37,27 @@ import pandas as pd
 
 from analysis import config
 from analysis.errors import InputError, Problem
-from analysis.safe_zip import check_archive
+from analysis.safe_zip import MAX_CELLS, MAX_COLUMNS, check_workbook
 
 FileFormat = Literal["csv", "xlsx", "ods"]
 _SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".ods", ".xls"}
 _DELIMITERS = ",;\t|"
 _BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
+MAX_LINE_BYTES = 1024 * 1024
+_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_CONTROL_RE = re.compile(_CONTROL)
+# The same characters in UTF-8 bytes (C1 controls are \xc2\x80-\xc2\x9f): one C-speed scan
+# of a clean file's bytes replaces a regex over every cell.
+_NOT_CONTROL_BYTES = bytes(b for b in range(256) if not (b < 0x20 and b not in (9, 10, 13)
+                                                         or b == 0x7F))
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
+
+
+def _has_control_bytes(raw: bytes) -> bool:
+    if raw.translate(None, _NOT_CONTROL_BYTES):
+        return True
+    return b"\xc2" in raw and _C1_UTF8.search(raw) is not None
+MAX_CONTROL_PROBLEMS = 50
 
 
 def _fail(name: str, reason: str, row: int | None = None, column: str | None = None) -> InputError:
@@ -122,15 +143,47 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+def check_lines(data: bytes, name: str, *, max_line_bytes: int = MAX_LINE_BYTES) -> int:
+    r"""Refuse a text file with a line longer than ``max_line_bytes``; return its line count.
+
+    Examples
+    --------
+    >>> check_lines(b"a,b\n1,2\n", "x.csv")
+    2
+    """
+    lines, start, size = 0, 0, len(data)
+    while start < size:
+        end = data.find(b"\n", start)
+        end = size if end < 0 else end
+        if end - start > max_line_bytes:
+            raise _fail(name, f"line {lines + 1:,} is {(end - start) / 1e6:,.1f} MB long; at most "
+                              f"{max_line_bytes / 1e6:,.1f} MB per line can be read", row=lines + 1)
+        lines += 1
+        start = end + 1
+    return lines
+
+
+def _check_shape(header: list[str], lines: int, name: str) -> None:
+    if len(header) > MAX_COLUMNS:
+        raise _fail(name, f"the header has {len(header):,} columns; at most {MAX_COLUMNS:,} "
+                          "can be read", row=1)
+    if len(header) * lines > MAX_CELLS:
+        raise _fail(name, f"{lines:,} lines of {len(header):,} columns is over the limit of "
+                          f"{MAX_CELLS:,} cells per file: split the file")
+
+
 def read_csv_text(path: Path, name: str, *, encoding: str | None = None,
                   delimiter: str | None = None) -> pd.DataFrame:
-    """Read a CSV file as text cells with pyarrow, after a strict decode."""
+    """Read a CSV file as text cells with pyarrow, after a strict decode and within bounds."""
     raw = path.read_bytes()
+    lines = check_lines(raw, name)
+    control_free = not encoding and not _has_control_bytes(raw)
     text = decode_text(raw, name, encoding)
     if not text or text.isspace():
         raise _fail(name, "the file has no header row")
     header_line = _first_line(text)
     sep = delimiter or sniff_delimiter(header_line)
+    _check_shape(next(csv.reader([header_line], delimiter=sep), []), lines, name)
     # Large extracts are mostly UTF-8: hand pyarrow the bytes already checked rather than
     # a re-encoded copy (peak memory is several copies of the file otherwise).
     data = raw.removeprefix(codecs.BOM_UTF8) if not encoding else text.encode("utf-8")
@@ -140,7 +193,9 @@ def read_csv_text(path: Path, name: str, *, encoding: str | None = None,
         end -= 1
     if data[:1] in (b"\r", b"\n") or _BLANK_LINE.search(data, 0, end):
         # pyarrow drops blank lines, which would shift every later row number.
-        return _read_csv_by_record(data, sep, name)
+        frame = _read_csv_by_record(data, sep, name)
+        frame.attrs["control_free"] = control_free
+        return frame
     try:
         # pyarrow's multi-threaded reader is several times faster on large extracts.
         frame = pd.read_csv(io.BytesIO(data), sep=sep, dtype=str, keep_default_na=False,
@@ -153,6 +208,7 @@ def read_csv_text(path: Path, name: str, *, encoding: str | None = None,
     header = next(csv.reader([header_line], delimiter=sep), [])
     if len(header) == frame.shape[1]:
         frame.columns = header
+    frame.attrs["control_free"] = control_free
     return frame
 
 
@@ -194,7 +250,7 @@ def read_workbook_text(path: Path, name: str, *, sheet: str | None = None) -> pd
     """Read one sheet of an XLSX/ODS workbook as text cells; dates become ISO strings."""
     from python_calamine import CalamineWorkbook  # lazy: keeps importing analysis cheap
 
-    check_archive(path, name=name)
+    check_workbook(path, name=name)  # bounded memory whatever the XML says
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         sheet_name = sheet or workbook.sheet_names[0]
@@ -251,4 +307,41 @@ def read_text_table(path: str | Path, *, name: str | None = None, encoding: str 
         raise _fail(name, f"the header repeats column name(s) {duplicated}", row=header_row)
     if frame.empty:
         raise _fail(name, "the file has a header but no data rows")
+    if not frame.attrs.get("control_free"):
+        refuse_control_characters(frame, name)
     return frame
+
+
+def refuse_control_characters(frame: pd.DataFrame, name: str) -> None:
+    r"""Raise InputError naming each header and cell that holds a control character.
+
+    Tab and line breaks (which a quoted CSV cell may hold) are allowed; NUL, the other C0
+    and C1 controls and DEL are not, anywhere in the cell.
+
+    Examples
+    --------
+    >>> try:
+    ...     refuse_control_characters(pd.DataFrame({"ref": ["ok", "NU\x00L"]}), "x.csv")
+    ... except InputError as exc:
+    ...     print(exc.problems[0].row, exc.problems[0].reason)
+    3 contains a control character (U+0000), which no field may hold
+    """
+    problems = []
+    header_row = frame.attrs.get("header_row", 1)
+    for column in frame.columns:
+        found = _CONTROL_RE.search(column)
+        if found:
+            problems.append(Problem(name, header_row, column[:40], "the header contains a "
+                                    f"control character (U+{ord(found[0]):04X})"))
+    for column in frame.columns:
+        if len(problems) >= MAX_CONTROL_PROBLEMS:
+            break
+        values = frame[column].astype("string")
+        bad = values.str.contains(_CONTROL, regex=True, na=False)
+        for index in frame.index[bad.to_numpy()][:MAX_CONTROL_PROBLEMS - len(problems)]:
+            value = str(frame.at[index, column])
+            code = ord(_CONTROL_RE.search(value)[0])
+            problems.append(Problem(name, int(index) + 2, column, f"contains a control character "
+                                    f"(U+{code:04X}), which no field may hold", value[:40]))
+    if problems:
+        raise InputError(problems)

@@ -2,8 +2,10 @@
 
 Rules a user can rely on:
 
-* every file is read and validated before anything is written; all files of one ingest
-  are written in one transaction, so a failure at any point leaves the store unchanged;
+* every file is read and validated before anything is written (``stage_files``, with no
+  lock held); all files of one ingest are written in one transaction (``Store.write``),
+  so a failure at any point leaves the store unchanged;
+* the store file is owner-only (0600, in a 0700 folder when we create it);
 * a file whose content (SHA-256) was loaded before adds nothing;
 * a referral is identified by (agency, record_id). Agencies usually send cumulative
   extracts, so a record already stored with the same values is skipped, and one whose
@@ -20,9 +22,12 @@ from analysis.store.store import (
     NRM_COLUMNS,
     REFERRAL_COLUMNS,
     LoadRecord,
+    StagedFile,
     Store,
     content_hash,
+    stage_files,
 )
 
-__all__ = ["NRM_CELL_KEY", "NRM_COLUMNS", "REFERRAL_COLUMNS", "TABLES", "LoadRecord", "Store",
-           "build_sample_store", "content_hash", "sample_files"]
+__all__ = ["NRM_CELL_KEY", "NRM_COLUMNS", "REFERRAL_COLUMNS", "TABLES", "LoadRecord",
+           "StagedFile", "Store", "build_sample_store", "content_hash", "sample_files",
+           "stage_files"]

@@ -53,34 +53,73 @@ CREATE TABLE IF NOT EXISTS prevalence_estimates (
 TABLES = ("loads", "referrals", "nrm_counts", "populations", "areas", "prevalence_estimates")
 
 
+READ_WAIT_S = 60.0  # a reader waits this long for another process's write to finish
+WRITE_WAIT_S = 20.0  # a writer waits this long for other processes to let go
+
+
+class _Busy(DarkFigureError):
+    """Another process holds a conflicting lock on the store file."""
+
+
 class _DatabaseRegistry:
     """One DuckDB database per store file per process, shared through cursors.
 
     DuckDB refuses a second connection to the same file in one process with a different
     configuration, and the dashboard reads while an upload writes. So a reader joins an
-    open read-write database, and a writer waits (briefly) for open read-only ones to close.
+    open read-write database (and reads the last committed state: DuckDB's MVCC), and a
+    writer waits (briefly) for open read-only ones to close; while a writer waits, new
+    readers wait to join it rather than keep it out. When another process holds the file
+    (a CLI ingest while the server runs), readers retry for up to ``READ_WAIT_S`` and
+    writers ``WRITE_WAIT_S`` before saying so: a reader never fails because a writer is
+    briefly active, since files are parsed and validated before the write lock is taken.
     """
 
     def __init__(self, wait_seconds: float = 15.0):
         self._lock = threading.Condition()
         self._open: dict[Path, tuple[duckdb.DuckDBPyConnection, bool, int]] = {}
+        self._writers: dict[Path, int] = {}
         self.wait_seconds = wait_seconds
 
     def acquire(self, path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         key = path.resolve()
         with self._lock:
-            deadline = time.monotonic() + self.wait_seconds
-            while key in self._open and self._open[key][1] and not read_only:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise DarkFigureError(f"the store {path} is being read in this process; "
-                                          "try the load again in a moment")
-                self._lock.wait(remaining)
-            if key not in self._open:
-                self._open[key] = (_connect(path, read_only), read_only, 0)
-            database, is_read_only, users = self._open[key]
-            self._open[key] = (database, is_read_only, users + 1)
-            return database.cursor()
+            start, delay = time.monotonic(), 0.02
+            if not read_only:
+                self._writers[key] = self._writers.get(key, 0) + 1
+            try:
+                while True:
+                    waited = time.monotonic() - start
+                    entry = self._open.get(key)
+                    if entry is not None:
+                        database, is_read_only, users = entry
+                        if not is_read_only or (read_only and not self._writers.get(key)):
+                            self._open[key] = (database, is_read_only, users + 1)
+                            return database.cursor()
+                        if not read_only and waited > self.wait_seconds:
+                            raise DarkFigureError(f"the store {path} is being read in this "
+                                                  "process; try the load again in a moment")
+                    elif read_only and self._writers.get(key) and waited < READ_WAIT_S:
+                        pass  # a writer in this process is about to open it: join that
+                    else:
+                        try:
+                            database = _connect(path, read_only)
+                        except _Busy:
+                            if waited > (READ_WAIT_S if read_only else WRITE_WAIT_S):
+                                raise
+                            self._lock.wait(delay)
+                            delay = min(delay * 2, 0.5)
+                            continue
+                        self._open[key] = (database, read_only, 1)
+                        self._lock.notify_all()
+                        return database.cursor()
+                    if read_only and waited > READ_WAIT_S:
+                        raise DarkFigureError(f"the store {path} is busy; try again in a moment")
+                    self._lock.wait(0.05)
+            finally:
+                if not read_only:
+                    self._writers[key] -= 1
+                    if not self._writers[key]:
+                        del self._writers[key]
 
     def release(self, path: Path) -> None:
         key = path.resolve()
@@ -100,11 +139,16 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     except duckdb.IOException as exc:
         text = str(exc)
         if "lock" in text.lower():
-            raise DarkFigureError(f"the store {path} is in use by another process that is "
-                                  "writing to it; try again when it has finished") from exc
-        raise DarkFigureError(f"cannot open the store {path}: {text}") from exc
+            raise _Busy(f"the store {path} is in use by another process that is "
+                        "writing to it; try again when it has finished") from exc
+        raise DarkFigureError(f"cannot open the store {path}: {_first_line(text)}") from exc
     except (duckdb.Error, OSError) as exc:
-        raise DarkFigureError(f"cannot open the store {path}: {exc}") from exc
+        raise DarkFigureError(f"cannot open the store {path}: {_first_line(str(exc))}; if the "
+                              "file is damaged, restore it with `darkfigure restore`") from exc
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
 
 
 _DATABASES = _DatabaseRegistry()

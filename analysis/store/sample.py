@@ -8,7 +8,8 @@ from pathlib import Path
 
 from analysis import config
 from analysis.errors import DarkFigureError
-from analysis.store.store import Store, _Staged, content_hash
+from analysis.store.staging import StagedFile as _Staged
+from analysis.store.store import Store, content_hash
 
 NRM_REFERENCE_KIND = "reference:nrm"
 

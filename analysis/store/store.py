@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
 
 from analysis import config, reference
-from analysis.errors import DarkFigureError, InputError, Problem
+from analysis.errors import DarkFigureError
 from analysis.periods import quarter_start
+from analysis.private_files import make_private, private_folder
 from analysis.schema import SCHEMA_VERSION, NrmCounts, Referrals
 from analysis.store.database import _DATABASES, _DDL, TABLES
+from analysis.store.staging import StagedFile, content_hash, stage_files
 
 if TYPE_CHECKING:
     from analysis.ingest.referrals import Mapping
@@ -58,24 +58,6 @@ class LoadRecord:
                 + "".join(f"\n  - {note}" for note in self.notes))
 
 
-@dataclass(frozen=True)
-class _Staged:
-    path: Path
-    name: str
-    kind: str
-    content_hash: str
-    frame: pd.DataFrame
-
-
-def content_hash(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB blocks: the identity of a load."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class Store:
     """The project's embedded database file (DuckDB).
 
@@ -101,9 +83,10 @@ class Store:
             raise DarkFigureError(f"no store at {self.path}: build one with `darkfigure ingest` "
                                   "or `darkfigure serve` (which builds it from the sample)")
         if not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.path.parent)
         self._con = _DATABASES.acquire(self.path, read_only)
         if not read_only:
+            make_private(self.path)  # the records are sensitive: owner-only, like the key
             self._initialise()
             from analysis.store.sample import load_national_reference
 
@@ -121,6 +104,8 @@ class Store:
             self._con.close()
             _DATABASES.release(self.path)
             self._con = None
+            if not self.read_only:
+                make_private(self.path.with_name(self.path.name + ".wal"))
 
     def _exec(self, sql: str, params: list | None = None) -> None:
         # DuckDB 2 keeps a statement's result open until fetched; drain it so the
@@ -135,7 +120,10 @@ class Store:
                 self._load_reference()
             self._exec("COMMIT")
         except duckdb.Error as exc:
-            self._exec("ROLLBACK")
+            try:
+                self._exec("ROLLBACK")
+            except duckdb.Error:
+                pass  # a failed COMMIT has already ended the transaction
             raise DarkFigureError(f"cannot write to the store {self.path}: {exc}") from exc
 
     def _load_reference(self) -> None:
@@ -183,38 +171,17 @@ class Store:
         """
         if self.read_only:
             raise DarkFigureError("the store is open read-only")
-        paths = [Path(p) for p in ([paths] if isinstance(paths, str | os.PathLike) else paths)]
-        names = names or [p.name for p in paths]
-        staged, problems = [], []
-        for path, name in zip(paths, names, strict=True):
-            try:
-                staged.append(self._stage(path, name, kind, mapping, release, strict))
-            except InputError as exc:
-                problems += exc.problems
-        if problems:
-            raise InputError(problems)
+        return self.write(stage_files(paths, kind=kind, mapping=mapping, names=names,
+                                      release=release, strict=strict))
+
+    def write(self, staged: list[StagedFile]) -> list[LoadRecord]:
+        """Load files already read and validated by :func:`stage_files`, in one
+        transaction. Readers wait only for this step, never for the parsing."""
+        if self.read_only:
+            raise DarkFigureError("the store is open read-only")
         return self._write(staged)
 
-    def _stage(self, path: Path, name: str, kind: str | None, mapping,
-               release: str | None = None, strict: bool = False) -> _Staged:
-        from analysis.ingest import detect_kind, read_referrals
-        from analysis.ingest.tabular import check_size
-
-        if not path.exists():
-            raise InputError([Problem(name, None, None, "file not found")])
-        check_size(path, name)
-        kind = kind or detect_kind(path, name)
-        if kind == "referrals":
-            frame = read_referrals(path, mapping, name=name)
-        elif kind == "nrm":
-            from analysis.ingest.nrm_tables import read_nrm_tables
-
-            frame = read_nrm_tables(path, source_release=release, strict=strict, name=name)
-        else:
-            raise InputError([Problem(name, None, None, f"unknown kind '{kind}' (referrals or nrm)")])
-        return _Staged(path, name, kind, content_hash(path), frame)
-
-    def _write(self, staged: list[_Staged]) -> list[LoadRecord]:
+    def _write(self, staged: list[StagedFile]) -> list[LoadRecord]:
         records = []
         con = self._con
         self._exec("BEGIN")
@@ -240,10 +207,18 @@ class Store:
                                           *counts, load_id=load_id, notes=notes))
             self._exec("COMMIT")
         except BaseException as exc:
-            self._exec("ROLLBACK")
+            try:
+                self._exec("ROLLBACK")
+            except duckdb.Error:
+                pass  # a failed COMMIT (e.g. disk full) has already ended the transaction
             if isinstance(exc, duckdb.Error):
+                text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                if "no space left" in str(exc).lower():
+                    raise DarkFigureError(f"the disk holding {self.path} is full (No space left "
+                                          "on device); the load was rolled back and the store is "
+                                          "unchanged: free some space and load again") from exc
                 raise DarkFigureError(f"the load failed and was rolled back; the store is "
-                                      f"unchanged ({exc})") from exc
+                                      f"unchanged ({text})") from exc
             raise
         return records
 

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 from analysis import config
+from analysis.errors import DarkFigureError
+from analysis.private_files import write_private_bytes
 
 NAME = "report"
 HELP = "Write the board pack (PDF, one page per board view) from the store."
@@ -19,6 +21,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", default="gsi_2023", help="national estimate scenario")
 
 
+def _check_store(path: Path) -> None:
+    """Refuse a missing store, or one with no referrals or NRM figures: an empty pack would
+    tell a board that agencies detected nobody."""
+    from analysis.store import Store
+
+    with Store(path, read_only=True) as store:  # a missing store says so, with the fix
+        tables = store.summary()["tables"]
+    if not tables.get("referrals") and not tables.get("nrm_counts"):
+        raise DarkFigureError(f"the store {path} holds no referrals or NRM figures, so a pack "
+                              "would show nothing: load data first with `darkfigure ingest`")
+
+
 def run(args: argparse.Namespace) -> int:
     from dashboard.report import build_pack
     from dashboard.state import from_query
@@ -27,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
         {"area": args.area, "period": args.period, "scenario": args.scenario, "board": "1"}
     )
     out = Path(args.out)
-    pdf = build_pack(config.store_path(args.store), state)
-    out.write_bytes(pdf)
+    store_path = config.store_path(args.store)
+    _check_store(store_path)
+    pdf = build_pack(store_path, state)
+    write_private_bytes(out, pdf)  # counts from record-level data: owner-only
     print(f"Wrote {out} ({len(pdf):,} bytes).")
     return 0

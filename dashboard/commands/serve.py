@@ -54,8 +54,10 @@ def run(args: argparse.Namespace) -> int:
 
     app = create_app(store_path, board=args.board)
     host, port = args.host or config.get_setting("host"), args.port or int(config.get_setting("port"))
-    print(f"Dark Figure dashboard: http://{host}:{port}/  (Ctrl+C to stop)")
     # Security headers, the login guard (when DARKFIGURE_AUTH is on) and a refusal to bind a
-    # network address without authentication all come from run_production.
-    run_production(app, host=host, port=port, threads=args.threads)
+    # network address without authentication all come from run_production; the URL is
+    # announced only once the port is open (a busy port is a one-line error instead).
+    run_production(app, host=host, port=port, threads=args.threads,
+                   announce=lambda url: print(f"Dark Figure dashboard: {url}  (Ctrl+C to stop)",
+                                              flush=True))
     return 0

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from analysis import config
 from dashboard import context, data
+from dashboard.auth import UPLOAD_ROLE, may, note_upload
 from dashboard.charts import download_bytes
 from dashboard.components.page import page_header
 from dashboard.components.table import data_table
@@ -31,8 +33,8 @@ KINDS = [
 def _summary_block(store_path) -> html.Div:
     summary = data.store_summary(store_path)
     if not summary:
-        return html.P(
-            f"No store yet at {store_path}. Upload files below, or run "
+        return html.P(  # the server's paths are not the users' business
+            "No store yet. Upload files below, or run "
             "`darkfigure serve` once to build it from the sample."
         )
     counts = {k: v for k, v in summary.items() if isinstance(v, int | float)}
@@ -42,7 +44,7 @@ def _summary_block(store_path) -> html.Div:
         for name, n in tables.items()
         if isinstance(n, int | float)
     ]
-    return html.Div([html.P(f"Store: {store_path}"), html.Ul(items)])
+    return html.Div([html.Ul(items)])
 
 
 def layout(**_query) -> html.Div:
@@ -146,7 +148,10 @@ def register_callbacks(app) -> None:
     def upload(contents, names, kind):
         if not contents:
             return no_update
+        if not may(UPLOAD_ROLE):  # the guard refuses first; this is the second lock
+            raise PreventUpdate
         outcome = ingest_uploads(context.current().store_path, names, contents, kind)
+        note_upload(stored=outcome.stored, rows_new=outcome.rows_new)
         css = "alert alert-success" if outcome.ok else "alert alert-warning"
         caption = "Files loaded" if outcome.ok else "Problems found (nothing was stored)"
         return html.Div(
