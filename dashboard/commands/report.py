@@ -22,15 +22,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_store(path: Path) -> None:
-    """Refuse a missing store, or one with no referrals or NRM figures: an empty pack would
-    tell a board that agencies detected nobody."""
+    """Refuse a missing store, or one with no referrals: an empty pack would tell a board that
+    agencies detected nobody (every store holds the bundled national figures)."""
     from analysis.store import Store
 
     with Store(path, read_only=True) as store:  # a missing store says so, with the fix
         tables = store.summary()["tables"]
-    if not tables.get("referrals") and not tables.get("nrm_counts"):
-        raise DarkFigureError(f"the store {path} holds no referrals or NRM figures, so a pack "
-                              "would show nothing: load data first with `darkfigure ingest`")
+    if not tables.get("referrals"):
+        raise DarkFigureError(f"the store {path} holds no referrals, so a pack would show "
+                              "nothing local: load agency extracts first with `darkfigure ingest`")
 
 
 def run(args: argparse.Namespace) -> int:
