@@ -18,7 +18,9 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, dcc
 
 from dashboard import context
+from dashboard.components.chart import GRAPH_CONFIG
 from dashboard.components.table import data_table
+from dashboard.figures.common import SOURCE_NAME
 from dashboard.state import ViewState, from_dict
 
 
@@ -28,6 +30,8 @@ class ChartOutput:
     summary: str
     table: pd.DataFrame
     period: str = ""  # the period the chart shows, in words; appended to its title
+    code: str = ""  # the few `analysis` calls that reproduce ``table`` (the "Python" action)
+    message: str = ""  # the view's one board sentence, when it differs from the summary
 
 
 def chart_title(caption: str, period: str) -> str:
@@ -53,6 +57,33 @@ def download_bytes(table: pd.DataFrame, kind: str) -> bytes:
     return export.to_csv_bytes(shown) if kind == "csv" else export.to_xlsx_bytes(shown)
 
 
+def fit_to_screen(figure: go.Figure) -> tuple[go.Figure, str]:
+    """Board mode: the figure fills its panel (no fixed height) and its source line moves out
+    of the plot into the page, where it wraps at the screen's width instead of being cut."""
+    figure = go.Figure(figure)
+    notes = [a for a in figure.layout.annotations if a.name == SOURCE_NAME]
+    figure.layout.annotations = [a for a in figure.layout.annotations if a.name != SOURCE_NAME]
+    figure.layout.height = None
+    figure.layout.autosize = True
+    if notes:
+        figure.update_layout(margin=dict(b=70))
+    return figure, " ".join(str(a.text) for a in notes)
+
+
+def graph_config(board: bool) -> dict:
+    """Plotly's toolbar is for analysts; a projected board view has none."""
+    return {**GRAPH_CONFIG, "displayModeBar": False} if board else GRAPH_CONFIG
+
+
+def code_block(code: str):
+    """The "Python" action's text: the analysis calls behind the chart, or why there are none."""
+    return code or NO_CODE
+
+
+NO_CODE = ("This chart combines several steps of the dashboard's view layer, so there is no "
+           "single `analysis` call that reproduces it; use the Data table or the CSV download.")
+
+
 def register_chart(app, spec: ChartSpec) -> None:
     cid = spec.chart_id
 
@@ -61,12 +92,18 @@ def register_chart(app, spec: ChartSpec) -> None:
         Output(f"{cid}-summary", "children"),
         Output(f"{cid}-table", "children"),
         Output(f"{cid}-title", "children"),
+        Output(f"{cid}-graph", "config"),
+        Output(f"{cid}-source", "children"),
+        Output(f"{cid}-code", "children"),
         Input("filter-state", "data"),
     )
     def render(state):
-        out = spec.build(context.current().store_path, from_dict(state))
+        view = from_dict(state)
+        out = spec.build(context.current().store_path, view)
         title = chart_title(spec.caption, out.period)
-        return out.figure, out.summary, data_table(out.table, title), title
+        figure, source = fit_to_screen(out.figure) if view.board else (out.figure, "")
+        return (figure, out.summary, data_table(out.table, title), title,
+                graph_config(view.board), source, code_block(out.code))
 
     @app.callback(
         Output(f"{cid}-download", "data"),

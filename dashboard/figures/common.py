@@ -6,6 +6,8 @@ import plotly.graph_objects as go
 
 from dashboard import theme
 
+SOURCE_NAME = "source"  # names the source annotation, so board mode can move it into the page
+
 
 def base_figure(
     title: str = "", *, board: bool = False, height: int | None = None, source: str = ""
@@ -41,6 +43,7 @@ def add_source(fig: go.Figure, source: str, *, board: bool = False) -> go.Figure
         showarrow=False,
         font=dict(size=size, color=theme.GREY),
         align="left",
+        name=SOURCE_NAME,
     )
     bottom = fig.layout.margin.b if fig.layout.margin and fig.layout.margin.b else 60
     fig.update_layout(margin=dict(b=max(bottom, 120 if board else 90)))

@@ -20,6 +20,7 @@ TITLE = "Overview"
 NAV_LABEL = "Overview"
 IN_NAV = True
 BOARD_ORDER = 1
+OWN_MESSAGE = True  # the tiles callback writes overview-message
 SOURCE = (
     "Detected: people first recorded by any forum agency in the period (the store). Expected: "
     "national prevalence scenario x Census 2021 population share / assumed mean duration."
