@@ -14,7 +14,6 @@ from dashboard.data import uk_series
 def assumptions_table(scenario: str) -> pd.DataFrame:
     """Every assumption behind the expected figure with its current value and source."""
     from analysis import assumptions
-    from analysis.schema import SECTORS
 
     rows = []
     try:

@@ -20,7 +20,8 @@ def chart_panel(
     ``board`` says whether the chart is the view's board message; other charts are hidden in
     board mode (one message per view). Callbacks fill ``<chart_id>-graph``, ``-summary`` and
     ``-table``, ``-source`` (board mode: the source line, out of the plot so it wraps) and
-    ``-code`` (the "Python" action: the `analysis` calls behind the chart); the buttons ``-csv``, ``-xlsx``, ``-png``, ``-svg`` download it.
+    ``-code`` (the "Python" action: the `analysis` calls behind the chart); the buttons
+    ``-csv``, ``-xlsx``, ``-png``, ``-svg`` download it.
     """
     graph_kwargs = {"style": {"height": f"{height}px"}} if height else {}
     return html.Section(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dash import Input, Output, html
 
-from dashboard import data, estimates, trend_views
+from dashboard import data, estimates
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
 from dashboard.components.table import data_table
 from dashboard.figures import gap as gap_fig
 from dashboard.figures import sectors as sector_fig
-from dashboard.figures import trends as trend_fig
 from dashboard.state import from_dict
 
 SLUG = "profile"
@@ -41,14 +40,11 @@ def _band(store_path, state) -> ChartOutput:
 
 
 def _trend(store_path, state) -> ChartOutput:
-    view = trend_views.trend_view(store_path, state)
-    return ChartOutput(
-        trend_fig.trend_chart(
-            view.series, forecast=trend_views.trend_forecast(store_path, state), board=state.board
-        ),
-        trend_fig.describe_trend(view.series),
-        view.series,
-    )
+    # the same rules as the Trends page: years when most quarters are [c], models only on
+    # series whose every count is shown
+    from dashboard.pages.trends import series_output
+
+    return series_output(store_path, state, with_its=False)
 
 
 def _sectors(store_path, state) -> ChartOutput:
@@ -98,6 +94,10 @@ def layout(area_code: str | None = None, **_query) -> html.Div:
 def register_callbacks(app) -> None:
     for spec in CHARTS:
         register_chart(app, spec)
+
+    @app.callback(Output("profile-heading", "children"), Input("filter-state", "data"))
+    def heading(state):  # the heading follows an area change in the filters
+        return f"Area profile: {data.area_name(from_dict(state).area or data.home_area())}"
 
     @app.callback(Output("profile-peers", "children"), Input("filter-state", "data"))
     def peers(state):
