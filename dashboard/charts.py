@@ -65,9 +65,19 @@ def fit_to_screen(figure: go.Figure) -> tuple[go.Figure, str]:
     figure.layout.annotations = [a for a in figure.layout.annotations if a.name != SOURCE_NAME]
     figure.layout.height = None
     figure.layout.autosize = True
+    for axis in ("yaxis", "xaxis"):  # a long axis title would be cut on a short screen
+        title = figure.layout[axis].title.text
+        if title and len(title) > (26 if axis == "yaxis" else 70) and "<br>" not in title:
+            figure.layout[axis].title.text = _wrap(title, 26 if axis == "yaxis" else 70)
     if notes:
         figure.update_layout(margin=dict(b=70))
     return figure, " ".join(str(a.text) for a in notes)
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(text, width))
 
 
 def graph_config(board: bool) -> dict:
@@ -79,6 +89,8 @@ def code_block(code: str):
     """The "Python" action's text: the analysis calls behind the chart, or why there are none."""
     return code or NO_CODE
 
+
+TABLE_PENDING = "Loading the table…"
 
 NO_CODE = ("This chart combines several steps of the dashboard's view layer, so there is no "
            "single `analysis` call that reproduces it; use the Data table or the CSV download.")
@@ -102,8 +114,23 @@ def register_chart(app, spec: ChartSpec) -> None:
         out = spec.build(context.current().store_path, view)
         title = chart_title(spec.caption, out.period)
         figure, source = fit_to_screen(out.figure) if view.board else (out.figure, "")
-        return (figure, out.summary, data_table(out.table, title), title,
-                graph_config(view.board), source, code_block(out.code))
+        pending = "" if out.table is not None and len(out.table) else "No data for this selection."
+        return (figure, out.summary, pending, title, graph_config(view.board), source,
+                code_block(out.code))
+
+    # The table is built only once its "Data table" section has been opened: a few thousand
+    # cells of html components on a page (the National page has three wide tables) cost the
+    # browser seconds to render, and most readers never open them.
+    @app.callback(
+        Output(f"{cid}-table-body", "children"),
+        Input(f"{cid}-table-toggle", "n_clicks"),
+        Input("filter-state", "data"),
+    )
+    def table(n_clicks, state):
+        if not n_clicks:
+            return TABLE_PENDING
+        out = spec.build(context.current().store_path, from_dict(state))
+        return data_table(out.table, chart_title(spec.caption, out.period))
 
     @app.callback(
         Output(f"{cid}-download", "data"),

@@ -76,8 +76,9 @@ def chart_panel(
             ),
             html.Details(
                 [
-                    html.Summary("Data table"),
-                    html.Div(id=f"{chart_id}-table", className="table-responsive"),
+                    html.Summary("Data table", id=f"{chart_id}-table-toggle"),
+                    html.P(id=f"{chart_id}-table", className="text-muted"),
+                    html.Div(id=f"{chart_id}-table-body"),
                 ],
                 className="chart-table analyst-only",
             ),

@@ -21,6 +21,8 @@ BELOW = "Significantly below the benchmark"
 NOT_SHOWN = "Not compared (count too small to show)"
 ORDER = (ABOVE, SIMILAR, BELOW, NOT_SHOWN)
 COLOURS = {ABOVE: theme.BLUE, SIMILAR: "#CFCFCF", BELOW: theme.ORANGE, NOT_SHOWN: "#FFFFFF"}
+SHORT = {ABOVE: "Significantly above", SIMILAR: "Similar", BELOW: "Significantly below",
+         NOT_SHOWN: "Not compared [c]"}
 SYMBOLS = {ABOVE: "triangle-up", SIMILAR: "circle", BELOW: "triangle-down", NOT_SHOWN: "x"}
 
 

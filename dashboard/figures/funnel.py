@@ -57,20 +57,27 @@ def funnel_plot(
             go.Scatter(
                 x=part["expected"],
                 y=part["ratio"],
-                mode="markers+text" if label_all else "markers",
-                text=[wrap_name(n) for n in part["area_name"]] if label_all else None,
-                textposition=[positions[i] for i in part.index] if label_all else None,
+                mode="markers",
                 marker=dict(
                     color=benchmark.COLOURS[cls],
                     size=16 if board else 10,
                     symbol=benchmark.SYMBOLS[cls],
                     line=dict(color=theme.INK, width=1),
                 ),
-                name=cls.replace(" the benchmark", ""),
+                name=benchmark.SHORT[cls],
                 customdata=part[["area_name"]],
                 hovertemplate="%{customdata[0]}: ratio %{y:.2f}, expected %{x:,.1f} ("
                 + cls.lower() + ")<extra></extra>",
             )
+        )
+    for i, (ax, ay) in (positions or {}).items():
+        if shown.at[i, "highlighted"]:
+            continue
+        fig.add_annotation(
+            x=_log10(shown.at[i, "expected"]), y=shown.at[i, "ratio"],
+            text=wrap_name(shown.at[i, "area_name"]), ax=ax, ay=ay, showarrow=True,
+            arrowcolor=theme.GREY, arrowwidth=1, standoff=4,
+            bgcolor="rgba(255,255,255,0.8)", font=dict(size=theme.font_size(board) - 2),
         )
     home = shown[shown["highlighted"]]
     if len(home):
@@ -132,22 +139,21 @@ def wrap_name(name: str, width: int = 14) -> str:
 
 
 def label_positions(shown: pd.DataFrame) -> dict:
-    """Above or below each point, whichever keeps it clear of its neighbours' labels
-    (greedy, left to right on the log axis)."""
+    """Pixel offsets (ax, ay) of each point's label: above, below, then further out, so a
+    label never sits on its neighbour's (greedy, left to right on the log axis)."""
     import math
 
+    offsets = ((0, -34), (0, 34), (30, -78), (30, 78), (-30, -110), (-30, 110))
     ys = shown["ratio"].astype(float)
     span = (ys.max() - ys.min()) or 1.0
-    placed: list[tuple[float, float, str]] = []
+    placed: list[tuple[float, float, int]] = []
     out = {}
     for i in shown.sort_values("expected").index:
         x, y = math.log10(max(float(shown.at[i, "expected"]), 1e-9)), float(ys[i])
-        near = [p for p in placed if abs(p[0] - x) < 0.18 and abs(p[1] - y) < 0.35 * span]
-        taken = {p[2] for p in near}
-        pos = "top center" if "top center" not in taken else (
-            "bottom center" if "bottom center" not in taken else "middle right")
-        out[i] = pos
-        placed.append((x, y, pos))
+        taken = {k for px, py, k in placed if abs(px - x) < 0.25 and abs(py - y) < 0.5 * span}
+        k = next((k for k in range(len(offsets)) if k not in taken), len(placed) % len(offsets))
+        out[i] = offsets[k]
+        placed.append((x, y, k))
     return out
 
 

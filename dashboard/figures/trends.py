@@ -117,7 +117,8 @@ def trend_chart(
             font=dict(color=theme.GREY),
         )
     fig.update_yaxes(title=f"People a {unit}", rangemode="tozero", tickformat=",")
-    fig.update_xaxes(title=None, type="category", nticks=12)
+    fig.update_xaxes(title=None, type="category", nticks=7 if board else 12,
+                     tickangle=0 if board else None)
     _cut_above_counts(fig, series, forecast, board)
     return fig
 
@@ -137,12 +138,13 @@ def _cut_above_counts(fig: go.Figure, series: pd.DataFrame, forecast, board: boo
     if forecast is not None and not forecast.empty:
         top = max(top, float(forecast["upper"].max()))
     lower = float(pd.to_numeric(series["expected_lower"]).min())
-    if not top or pd.isna(top) or lower <= 2 * top:
+    exp = float(pd.to_numeric(series["expected_upper"]).max())
+    if not top or pd.isna(top) or exp <= 3 * top:
         return
-    fig.update_yaxes(range=[0, top * 1.35])
-    exp = pd.to_numeric(series["expected_upper"]).max()
+    # show the counts large, and the band's lower edge if it is near them
+    fig.update_yaxes(range=[0, max(top * 1.5, lower * 1.2) if lower < 3 * top else top * 1.4])
     fig.add_annotation(
-        text=(f"\u2191 Expected range {fmt_count(lower)} to {fmt_count(exp)} (grey) is above "
+        text=(f"\u2191 Expected range {fmt_count(lower)} to {fmt_count(exp)} (grey) runs above "
               "this scale"),
         xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="top", showarrow=False,
         bgcolor="rgba(255,255,255,0.85)", font=dict(color=theme.GREY,
