@@ -7,6 +7,7 @@ from dash import Input, Output, html
 from dashboard import data, estimates
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
+from dashboard.components.code import headline_code
 from dashboard.components.page import page_header
 from dashboard.components.table import data_table
 from dashboard.figures import gap as gap_fig
@@ -36,6 +37,8 @@ def _band(store_path, state) -> ChartOutput:
         ),
         gap_fig.describe_headline(h),
         table.assign(area=h.area_name, period=_period_code(h), period_label=h.period_label),
+        h.period_label,
+        code=headline_code(store_path, state, state.area or data.home_area(), list(h.quarters)),
     )
 
 
