@@ -143,7 +143,7 @@ def label_positions(shown: pd.DataFrame) -> dict:
     label never sits on its neighbour's (greedy, left to right on the log axis)."""
     import math
 
-    offsets = ((0, -34), (0, 34), (30, -78), (30, 78), (-30, -110), (-30, 110))
+    offsets = ((0, -30), (0, 30), (60, -100), (-60, 100), (-70, -165), (70, 165))
     ys = shown["ratio"].astype(float)
     span = (ys.max() - ys.min()) or 1.0
     placed: list[tuple[float, float, int]] = []

@@ -34,7 +34,7 @@ OVERFLOW_JS = """
 const out = [];
 const sel = 'h1, h2, h3, p, li, td, th, label, summary, caption, button, a, pre';
 for (const el of document.querySelectorAll(sel)) {
-  if (!el.offsetParent) continue;
+  if (!el.offsetParent || el.closest(".visually-hidden") || el.clientWidth <= 1) continue;
   const style = getComputedStyle(el);
   if (style.overflowX === 'auto' || style.overflowX === 'scroll') continue;
   if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0)
@@ -45,6 +45,22 @@ const doc = document.scrollingElement;
 if (doc.scrollWidth > innerWidth) out.push(`page ${doc.scrollWidth}>${innerWidth} wide`);
 return out;
 """
+
+
+def settle_board(duo, timeout: float = 60.0) -> None:
+    """settle(), then wait for the board callbacks (message, graph config) to have answered:
+    an empty dcc.Graph draws its svg before its figure arrives."""
+    import time
+
+    settle(duo)
+    deadline = time.time() + timeout
+    while time.time() < deadline and not duo.driver.execute_script(
+            "const m = document.querySelector('.board-message');"
+            "return m && m.textContent.trim() && !document.querySelector('.board-view .modebar')"
+            " && !!document.querySelector('.board-view .chart-graph .plot .trace, "
+            ".board-view .chart-graph .choroplethlayer path')"):
+        time.sleep(0.3)
+    time.sleep(0.5)
 
 
 def set_viewport(duo, width: int, height: int) -> None:
@@ -66,7 +82,7 @@ def test_every_board_view_fits_the_screen_with_large_text(duo, viewport, size):
     problems = {}
     for path in BOARD_VIEWS:
         duo.driver.get(duo.server_url + path + "?board=1")
-        settle(duo)
+        settle_board(duo)
         height, inner = duo.driver.execute_script(
             "return [document.scrollingElement.scrollHeight, innerHeight]")
         small = duo.driver.execute_script(SMALL_TEXT_JS)
