@@ -203,16 +203,18 @@ def test_map_bars_and_funnel_share_one_benchmark_class_and_never_shade_a_ratio()
     # a [c] district is never classed, whatever the hidden count said
     assert list(classes) == [benchmark.ABOVE, benchmark.NOT_SHOWN, benchmark.SIMILAR]
     fig = maps.district_map(table)
-    drawn = {t.name: list(t.locations) for t in fig.data if t.type == "choropleth"}
-    assert drawn == {benchmark.ABOVE: ["E06000016"], benchmark.SIMILAR: ["E07000129"],
-                     benchmark.NOT_SHOWN: ["E06000017"]}
-    assert all(t.colorscale[0][1] == t.colorscale[-1][1] for t in fig.data
-               if t.type == "choropleth")  # one flat colour per class, not a ratio scale
+    drawn = {t.text.split(":")[0]: (t.legendgroup, t.fillcolor) for t in fig.data
+             if t.fill == "toself"}
+    # one flat colour per class, never a shade of the ratio
+    assert drawn == {"Leicester": (benchmark.ABOVE, benchmark.COLOURS[benchmark.ABOVE]),
+                     "Blaby": (benchmark.SIMILAR, benchmark.COLOURS[benchmark.SIMILAR]),
+                     "Rutland": (benchmark.NOT_SHOWN, benchmark.COLOURS[benchmark.NOT_SHOWN])}
+    assert "geo" not in fig.to_plotly_json()["layout"]  # no CDN base map: works offline
     assert any("Open Government Licence" in (a.text or "") for a in fig.layout.annotations)
     bars = gap.ratio_bars(table.assign(ratio_lower=table["ratio"] - 0.1,
                                        ratio_upper=table["ratio"] + 0.1,
                                        benchmark=classes))
-    assert {t.name for t in bars.data} == set(drawn)
+    assert {t.name for t in bars.data} == {g for g, _ in drawn.values()}
     assert list(bars.layout.yaxis.categoryarray) == ["Rutland", "Leicester", "Blaby"]
     curve = pd.DataFrame({"expected": [5, 50] * 2, "confidence_level": [0.95] * 2 + [0.998] * 2,
                           "lower": [0.2, 0.6, 0.1, 0.5], "upper": [2.5, 1.4, 3.0, 1.6]})

@@ -110,7 +110,7 @@ def _map(store_path, state) -> ChartOutput:
         )
     t = result.table
     classes = benchmark.classify(t)
-    counts = ", ".join(f"{(classes == c).sum()} {c.lower().replace(' the benchmark', '')}"
+    counts = ", ".join(f"{(classes == c).sum()} {benchmark.SHORT[c].lower()}"
                        for c in benchmark.ORDER if (classes == c).any())
     return ChartOutput(
         map_fig.district_map(t, board=state.board, highlight=state.area),
