@@ -83,8 +83,9 @@ def layout(area_code: str | None = None, **_query) -> html.Div:
                 [
                     html.H2("Most similar districts"),
                     html.P(
-                        "Similar in population size and growth only: the reference data "
-                        "hold no covariates of risk."
+                        "The five districts closest in population size and population growth "
+                        "(the only measures in the reference data; not measures of risk), "
+                        "closest first."
                     ),
                     html.Div(id="profile-peers"),
                 ],
@@ -106,4 +107,23 @@ def register_callbacks(app) -> None:
     def peers(state):
         code = from_dict(state).area or data.home_area()
         table = data.force_peers(code) if data.is_force(code) else data.district_peers(code)
-        return data_table(table, "Most similar areas of England and Wales")
+        return data_table(readable_peers(table), "Most similar areas of England and Wales")
+
+
+def readable_peers(table):
+    """The peer table in words: names, residents and growth, no model internals (the method
+    is stated once above the table)."""
+    import pandas as pd
+
+    if table is None or table.empty:
+        return table
+    name = "peer_area_name" if "peer_area_name" in table else "area_name"
+    growth = table.get("population_growth")
+    return pd.DataFrame({
+        "Area": table[name],
+        "Residents (Census 2021)": table["population"].map(lambda v: f"{v:,.0f}"),
+        **({"Population growth, 2011 to 2021": growth.map(lambda v: f"{v:+.1%}")} if growth is not None
+           else {}),
+        **({"Police-made NRM referrals a year per 100,000": table["annual_rate_per_100k"]
+            .map(lambda v: f"{v:.1f}")} if "annual_rate_per_100k" in table else {}),
+    })

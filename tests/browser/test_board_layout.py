@@ -57,8 +57,7 @@ def settle_board(duo, timeout: float = 60.0) -> None:
     while time.time() < deadline and not duo.driver.execute_script(
             "const m = document.querySelector('.board-message');"
             "return m && m.textContent.trim() && !document.querySelector('.board-view .modebar')"
-            " && !!document.querySelector('.board-view .chart-graph .plot .trace, "
-            ".board-view .chart-graph .choroplethlayer path')"):
+            " && !!document.querySelector('.board-view .chart-graph .main-svg .trace')"):
         time.sleep(0.3)
     time.sleep(0.5)
 
