@@ -128,3 +128,42 @@ def composition(new_victims: pd.DataFrame, *, alpha: float = 0.05, year: int | N
                      "confidence_level": 1 - alpha,
                      "national_source": national.loc[label, "national_source"]})
     return pd.DataFrame(rows)
+
+
+def protected_composition(new_victims: pd.DataFrame, *, alpha: float = 0.05,
+                          year: int | None = None, mode: str = "protected",
+                          reference_dir: Path | None = None) -> pd.DataFrame:
+    """:func:`composition` with every count through the protection layer.
+
+    Each group's count and its denominator (people with the group recorded) are protected
+    cells of their own (:func:`analysis.disclosure.protect_count`); the share and its Wilson
+    interval are computed from the shown counts and withheld when either is ``[c]`` (the
+    derived-figures rule). Columns as :func:`composition` plus ``count_suppressed``.
+    """
+    from analysis.disclosure import protect_count
+
+    national = national_mix(year, reference_dir).set_index("group")
+    rows = []
+    for label, column, values, _, _ in GROUPS:
+        if column not in new_victims.columns:
+            continue
+        col = new_victims[column].astype(str)
+        known_rows = new_victims[~col.isin(UNKNOWN_LOCAL)]
+        count = protect_count(new_victims[col.isin(values)], mode=mode).value
+        known = protect_count(known_rows, mode=mode).value
+        usable = count is not None and known is not None and 0 < known and count <= known
+        share = count / known if usable else math.nan
+        lower, upper = wilson_interval(count, known, alpha) if usable else (math.nan, math.nan)
+        nat = float(national.loc[label, "national_share"])
+        verdict = ("[c]" if not usable else "higher" if lower > nat else
+                   "lower" if upper < nat else "similar")
+        rows.append({"group": label, "count": count, "known": known, "share": share,
+                     "share_lower": lower, "share_upper": upper, "national_share": nat,
+                     "difference": verdict, "confidence_level": 1 - alpha,
+                     "count_suppressed": count is None,
+                     "national_source": national.loc[label, "national_source"]})
+    out = pd.DataFrame(rows)
+    if not out.empty:
+        out["count"] = out["count"].astype("Int64")
+        out["known"] = out["known"].astype("Int64")
+    return out

@@ -407,7 +407,7 @@ class AreaDetectionResult:
     area_code: str
     area_name: str
     quarters: tuple[str, ...]
-    detection: DetectionResult
+    detection: DetectionResult | None  # None: withheld, the count is [c] once protected
     model: DetectionModelResult | None
     scenario: str
     scenario_title: str
@@ -415,6 +415,8 @@ class AreaDetectionResult:
     history_start: str | None
     left_censored: bool
     notes: tuple[str, ...] = ()
+    mode: str = "exact"  # "protected" once analysis.headline.protect_headline has run
+    expected: Estimate | None = None
 
     @property
     def period(self) -> str:
@@ -429,26 +431,44 @@ class AreaDetectionResult:
 
     def as_dict(self) -> dict[str, object]:
         """The CLI's JSON contract: period, detected, expected, detection_ratio, gap, trend."""
+        if self.detection is None:
+            out = {"expected": self.expected.as_dict(),
+                   "detected": {"value": "[c]", "lower": None, "upper": None,
+                                "interval_kind": None, "confidence_level": None},
+                   "detection_ratio": None, "gap": None, "trend": None, "assumptions": [],
+                   "notes": ["detected count shown as [c] (protected): the ratio and gap, "
+                             "which would reveal it, are withheld"]}
+            out.update(area_code=self.area_code, area_name=self.area_name, period=self.period,
+                       period_label=self.period_label, quarters=len(self.quarters),
+                       scenario=self.scenario, scenario_title=self.scenario_title,
+                       unlinked_records=None, history_start=self.history_start,
+                       left_censored=self.left_censored, disclosure=self.mode,
+                       notes=list(self.notes) + out["notes"], family=None)
+            return out
         out = self.detection.as_dict()
         out.update(area_code=self.area_code, area_name=self.area_name, period=self.period,
                    period_label=self.period_label, quarters=len(self.quarters),
                    scenario=self.scenario, scenario_title=self.scenario_title,
                    unlinked_records=self.unlinked, history_start=self.history_start,
-                   left_censored=self.left_censored,
+                   left_censored=self.left_censored, disclosure=self.mode,
                    notes=list(self.notes) + list(self.detection.notes),
                    family=None if self.model is None else self.model.family)
         return out
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy rows of every estimate, with the area and period on each."""
-        return self.detection.to_frame().assign(area_code=self.area_code, period=self.period,
-                                                scenario=self.scenario)
+        frame = (self.expected.to_frame() if self.detection is None else
+                 self.detection.to_frame())
+        return frame.assign(area_code=self.area_code, period=self.period,
+                            scenario=self.scenario, disclosure=self.mode)
 
     def summary(self) -> str:
         head = (f"{self.area_name} ({self.area_code}), new victims in {self.period_label} "
                 f"({self.period}), scenario {self.scenario_title}")
         extra = [f"  note: {n}" for n in self.notes]
-        return head + "\n" + self.detection.summary() + ("\n" + "\n".join(extra) if extra else "")
+        body = (self.detection.summary() if self.detection is not None else
+                "  detected: [c] (protected); ratio and gap withheld")
+        return head + "\n" + body + ("\n" + "\n".join(extra) if extra else "")
 
 
 def left_censoring_note(quarters: Sequence[str], history_start: str | None,
@@ -496,21 +516,23 @@ def _trend_quarters(quarters: list[str], history_start: str | None,
 def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[str], *,
                    scenario=None, duration=None, alpha: float = 0.05,
                    where: Mapping[str, str] | None = None, shares=None,
-                   category: str | None = None) -> AreaDetectionResult:
+                   category: str | None = None,
+                   history_start: str | None = None) -> AreaDetectionResult:
     """New victims detected and expected for one area over whole quarters.
 
     ``referrals`` are every stored referral (all areas and dates), so that a person's
-    first-ever record decides where and when they count. The trend comes from
-    :func:`fit_detection_model` over district x quarter x sector cells (expected split equally
-    over the sectors seen: the sector terms absorb the split); it is skipped, with a note, for
-    fewer than ``MIN_TREND_QUARTERS`` quarters or no detections. It covers the store's history
-    clear of left censoring up to the period's end (:func:`_trend_quarters`), and says so.
+    first-ever record decides where and when they count; equivalently, already-first records
+    (:func:`new_victims`) of the area's districts, with ``history_start`` (the store's first
+    quarter) given. The trend comes from :func:`fit_detection_model` over district x quarter
+    cells; it is skipped, with a note, for fewer than ``MIN_TREND_QUARTERS`` quarters or no
+    detections. It covers the store's history clear of left censoring up to the period's end
+    (:func:`_trend_quarters`), and says so.
 
     ``where`` restricts to a group (e.g. ``{"exploitation_type": "labour"}``: people whose
     first-ever record is in it); a ratio for a group needs its expected share, given as
     ``shares`` and ``category`` (a documented, labelled assumption), else a clear error.
     """
-    from analysis.assumptions import DEFAULT_DURATION, equal_shares, get_scenario
+    from analysis.assumptions import DEFAULT_DURATION, get_scenario
     from analysis.expected import expected_flow, expected_grid
     from analysis.periods import period_label, quarter_of
 
@@ -528,16 +550,17 @@ def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[s
     detected = int(counts["detected"].sum())
     expected = expected_flow(area_code, scenario=chosen, duration=duration,
                              period_years=len(quarters) / 4, shares=shares, category=category)
-    dates = referrals["referral_date"] if "referral_date" in referrals.columns else None
-    history_start = (None if dates is None or dates.dropna().empty else
-                     str(quarter_of(pd.Series([dates.min()])).iloc[0]))
+    if history_start is None:
+        dates = referrals["referral_date"] if "referral_date" in referrals.columns else None
+        history_start = (None if dates is None or dates.dropna().empty else
+                         str(quarter_of(pd.Series([dates.min()])).iloc[0]))
     notes: list[str] = []
     censoring = left_censoring_note(quarters, history_start, duration.central)
     if censoring:
         notes.append(censoring)
     trend_quarters = _trend_quarters(quarters, history_start, duration.central)
-    trend_counts = detected_counts(referrals, quarters=trend_quarters, area_codes=districts,
-                                   where=where)
+    trend_counts = detected_counts(referrals, by=("area_code", "quarter"),
+                                   quarters=trend_quarters, area_codes=districts, where=where)
     model = None
     if len(trend_quarters) < MIN_TREND_QUARTERS:
         notes.append(f"trend skipped: {len(trend_quarters)} quarter(s), at least "
@@ -545,12 +568,11 @@ def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[s
     elif int(trend_counts["detected"].sum()) == 0:
         notes.append("trend skipped: nothing detected")
     else:
-        sectors = sorted(trend_counts["sector"].unique())
-        grid = expected_grid(districts, trend_quarters, scenario=chosen, duration=duration,
-                             shares=equal_shares(sectors), categories=sectors)
+        # a group's share is a constant factor of every cell: the intercept absorbs it
+        grid = expected_grid(districts, trend_quarters, scenario=chosen, duration=duration)
         model = fit_detection_model(
-            trend_counts.merge(grid, on=["area_code", "quarter", "sector"]), alpha)
-        notes.append(f"trend: {model.family} GLM over district x quarter x sector, "
+            trend_counts.merge(grid, on=["area_code", "quarter"]), alpha)
+        notes.append(f"trend: {model.family} GLM over district x quarter, "
                      f"{period_label(trend_quarters)}; {model.dispersion_test.rule}")
     unlinked = 0
     if "person_key" in referrals.columns:
@@ -571,7 +593,7 @@ def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[s
         area_code=area_code, area_name=expected.area_name, quarters=tuple(quarters),
         detection=result, model=model, scenario=chosen.name, scenario_title=chosen.title,
         unlinked=unlinked, history_start=history_start, left_censored=censoring is not None,
-        notes=tuple(notes))
+        notes=tuple(notes), expected=expected.estimate)
 
 
 def national_detection(quarters: Sequence[str] | None = None, *, scenario=None, duration=None,
@@ -621,4 +643,5 @@ def national_detection(quarters: Sequence[str] | None = None, *, scenario=None, 
     return AreaDetectionResult(
         area_code=UK_CODE, area_name=expected.area_name, quarters=tuple(quarters),
         detection=result, model=model, scenario=chosen.name, scenario_title=chosen.title,
-        unlinked=0, history_start=None, left_censored=False, notes=tuple(notes))
+        unlinked=0, history_start=None, left_censored=False, notes=tuple(notes),
+        mode="published figures", expected=expected.estimate)

@@ -75,9 +75,46 @@ def headline(referrals: pd.DataFrame, area_code: str, period: str | Sequence[str
                           duration=duration, alpha=alpha, **group)
 
 
+def view_people(referrals: pd.DataFrame, area_code: str, quarters: Sequence[str],
+                where: dict[str, str] | None = None) -> pd.DataFrame:
+    """The rows of the new victims a headline counts: first-ever records in the area's
+    districts and the quarters (and the group), one per person."""
+    from analysis.detection import districts_of, new_victims
+
+    first = new_victims(referrals)
+    first = first[first["area_code"].isin(districts_of(area_code))
+                  & first["quarter"].astype(str).isin(list(quarters))]
+    for column, value in (where or {}).items():
+        first = first[first[column].astype(str) == str(value)]
+    return first
+
+
+def protect_headline(result: AreaDetectionResult, people: pd.DataFrame,
+                     mode: str = "protected") -> AreaDetectionResult:
+    """The headline as it may be shown: the detected count through the protection layer
+    (:func:`analysis.disclosure.protect_count`) and the ratio and gap recomputed from the
+    shown count (withheld when it is ``[c]``), so no derived figure undoes the protection.
+    Model outputs (the trend) are kept. ``mode="exact"`` is for analysts under the
+    data-sharing agreement."""
+    from dataclasses import replace
+
+    from analysis.detection import detection_ratio
+    from analysis.disclosure import derive, protect_count
+
+    if result.detection is None:
+        return result
+    shown = protect_count(people, mode=mode)
+    d = result.detection
+    detection = derive(shown, detection_ratio, d.expected, d.alpha, trend=d.trend,
+                       detected_means=d.assumptions[0].split("; ")[0])
+    return replace(result, detection=detection, mode=shown.mode)
+
+
 def read_headline(store_path: str | Path | None = None, area_code: str | None = None,
-                  period: str | None = None, **kwargs) -> AreaDetectionResult:
-    """:func:`headline` on a store file (default: the configured store and home area)."""
+                  period: str | None = None, *, mode: str = "protected",
+                  **kwargs) -> AreaDetectionResult:
+    """:func:`headline` on a store file (default: the configured store and home area),
+    protected for disclosure unless ``mode="exact"``."""
     from analysis.config import get_setting
     from analysis.store import Store
 
@@ -86,5 +123,7 @@ def read_headline(store_path: str | Path | None = None, area_code: str | None = 
     if referrals.empty:
         raise DarkFigureError("the store holds no referrals: load agency extracts first "
                               "(darkfigure ingest FILE...)")
-    return headline(referrals, area_code or get_setting("home_area"), period, loads=loads,
-                    **kwargs)
+    area = area_code or get_setting("home_area")
+    result = headline(referrals, area, period, loads=loads, **kwargs)
+    people = view_people(referrals, area, result.quarters, kwargs.get("where"))
+    return protect_headline(result, people, mode)

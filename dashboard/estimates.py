@@ -146,7 +146,8 @@ class Headline:
 
     @property
     def ratio(self):
-        """The DetectionResult, unless the count is suppressed or the group has no share."""
+        """The DetectionResult from the shown count, unless it is [c] or the group has no
+        share."""
         if self.result is None or self.detected is None:
             return None
         return self.result.detection
@@ -164,42 +165,41 @@ def headline(store_path: Path | str, state: ViewState) -> Headline:
 
 @lru_cache(maxsize=128)
 def _headline(version, state: ViewState) -> Headline:
-    from analysis.composition import composition
-    from analysis.disclosure import suppress_small_counts
+    from analysis.composition import protected_composition
+    from analysis.disclosure import protect_count
     from analysis.headline import headline as compute
+    from analysis.headline import protect_headline
 
     store_path = version[0]
     quarters = view_quarters(store_path, state)
     area = state.area or data.home_area()
     view = replace(state, period=f"{quarters[0]}:{quarters[-1]}") if quarters else state
     rows = data.people(store_path, view)
-    count = pd.DataFrame({"area_code": [area], "referral_count": [len(rows)]})
-    shown = suppress_small_counts(count, "referral_count")["referral_count"].iloc[0]
-    detected = None if pd.isna(shown) else int(shown)
+    shown = protect_count(rows) if len(rows) else protect_count(rows.assign(record_key=[]))
     shares, category, notes = _share_args(state)
     has_share = group_has_expected(state)
     result = None
     if quarters and has_share:
         where = ({"exploitation_type": state.exploitation_type}
                  if state.exploitation_type != ALL else None)
-        result = compute(
-            data.headline_referrals(store_path, state.snapshot), area, quarters,
-            scenario=_scenario(state.scenario), where=where, shares=shares, category=category)
-        notes = [*notes, *result.notes, *result.detection.notes]
+        exact = compute(
+            data.headline_referrals(store_path, state.snapshot, tuple(data.lads_in(area))),
+            area, quarters, scenario=_scenario(state.scenario), where=where, shares=shares,
+            category=category, history_start=data.history_start(store_path))
+        # the ratio and gap are recomputed from the shown count (analysis.disclosure rule)
+        result = protect_headline(exact, rows)
+        notes = [*notes, *exact.notes, *(result.detection.notes if result.detection else ())]
     elif quarters:
         notes.append("no published split of the expected figure by sector or age exists, so "
-                      "this group is shown as a count and as a share of new victims, not as a "
-                      "detection ratio")
+                     "this group is shown as a count and as a share of new victims, not as a "
+                     "detection ratio")
     expected = expected_for(area, max(len(quarters), 1), state.scenario,
                             state.sector if has_share else ALL,
                             state.exploitation_type if has_share else ALL, ALL)
     everyone = data.people(store_path, replace(view, sector=ALL, exploitation_type=ALL,
                                                age_group=ALL))
-    comp = composition(everyone) if len(everyone) else pd.DataFrame()
-    if not comp.empty:
-        comp = suppress_small_counts(comp, "count")
-        comp.loc[comp["count_suppressed"], ["share", "share_lower", "share_upper"]] = None
-    return Headline(area, data.area_name(area), tuple(quarters), detected, expected, result,
+    comp = protected_composition(everyone) if len(everyone) else pd.DataFrame()
+    return Headline(area, data.area_name(area), tuple(quarters), shown.value, expected, result,
                     group_label(state), has_share, comp, tuple(dict.fromkeys(notes)))
 
 
@@ -257,7 +257,7 @@ def headline_tiles(h: Headline) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class AreaView:
     table: pd.DataFrame  # area_code, area_name, detected (protected), expected, expected_*
-    raw: pd.DataFrame  # the same with unprotected counts: for the estimators only
+    raw: pd.DataFrame  # districts whose shown count is not [c], with it: for the estimators
     hidden: frozenset[str]  # districts whose count is suppressed
     highlight: str | None
     quarters: tuple[str, ...]
@@ -269,8 +269,13 @@ def area_view(store_path: Path | str, state: ViewState) -> AreaView:
 
 @lru_cache(maxsize=128)
 def _area_view(version, state: ViewState) -> AreaView:
-    """Detected and expected for every district of the selected force."""
-    from analysis.disclosure import suppress_small_counts
+    """Detected (protected) and expected for every district of the selected force.
+
+    ``raw`` is what the estimators get: the districts whose shown count is not [c], with
+    their shown counts, so a funnel point or a shrunken ratio (derived figures) cannot give
+    a true count back (``analysis.disclosure`` rule).
+    """
+    from analysis.disclosure import protect_table
 
     store_path = version[0]
     quarters = view_quarters(store_path, state)
@@ -278,16 +283,14 @@ def _area_view(version, state: ViewState) -> AreaView:
     districts = data.lads_in(force)
     view = replace(state, area=force, period=f"{quarters[0]}:{quarters[-1]}" if quarters else "")
     rows = data.people(store_path, view)
-    counts = (
-        rows.groupby("area_code", observed=False).size().reindex(districts, fill_value=0)
-        if len(rows)
-        else pd.Series(0, index=districts)
-    )
+    shown = protect_table(rows.assign(area_code=rows["area_code"].astype(str)), "area_code",
+                          levels={"area_code": districts}).to_frame()
     raw = pd.DataFrame(
         {
             "area_code": districts,
             "area_name": [data.area_name(c) for c in districts],
-            "detected": counts.to_numpy(),
+            "detected": shown["count"].to_numpy(),
+            "detected_suppressed": shown["count_suppressed"].to_numpy(),
         }
     )
     exp = [
@@ -304,10 +307,12 @@ def _area_view(version, state: ViewState) -> AreaView:
     raw["expected"] = [e.value for e in exp]
     raw["expected_lower"] = [e.lower for e in exp]
     raw["expected_upper"] = [e.upper for e in exp]
-    protected = suppress_small_counts(raw, "detected")
+    protected = raw
     hidden = frozenset(protected.loc[protected["detected_suppressed"], "area_code"])
-    highlight = state.area if state.area in districts else None
-    return AreaView(protected, raw, hidden, highlight, tuple(quarters))
+    estimable = protected[~protected["detected_suppressed"]].drop(columns="detected_suppressed")
+    estimable = estimable.astype({"detected": "int64"}).reset_index(drop=True)
+    highlight = state.area if state.area in set(estimable["area_code"]) else None
+    return AreaView(protected, estimable, hidden, highlight, tuple(quarters))
 
 
 def area_funnel(store_path: Path | str, state: ViewState):
@@ -372,7 +377,7 @@ def category_view(store_path: Path | str, state: ViewState, category: str) -> pd
 @lru_cache(maxsize=128)
 def _category_view(version, state: ViewState, category: str) -> pd.DataFrame:
     from analysis import assumptions
-    from analysis.disclosure import suppress_small_counts
+    from analysis.disclosure import protect_table
     from analysis.schema import EXPLOITATION_TYPES
 
     store_path = version[0]
@@ -391,20 +396,24 @@ def _category_view(version, state: ViewState, category: str) -> pd.DataFrame:
     else:
         shares, names = assumptions.exploitation_type_shares(), list(EXPLOITATION_TYPES)
         known = dict(shares.shares)
-    counts = rows.groupby(category, observed=False).size() if len(rows) else pd.Series(dtype=int)
+    shown = protect_table(rows.assign(**{category: rows[category].astype(str)}), category,
+                          levels={category: names}).to_frame().set_index(category)
     area = state.area or data.home_area()
     out = []
     for name in names:
-        row = {category: name, "detected": int(counts.get(name, 0))}
+        row = {category: name, "detected": shown.loc[name, "count"],
+               "detected_suppressed": bool(shown.loc[name, "count_suppressed"])}
         if name in known:
             e = _expected_category(area, max(len(quarters), 1), state.scenario, category, name)
             row.update(expected=e.value, expected_lower=e.lower, expected_upper=e.upper)
         out.append(row)
     table = pd.DataFrame(out)
-    keep = table["detected"] > 0
+    table["detected"] = table["detected"].astype("Int64")
+    # categories with nobody and no expected figure are left out (a [c] may still be empty)
+    keep = ~table["detected_suppressed"] | table[category].isin(set(rows[category].astype(str)))
     if "expected" in table.columns:
         keep |= table["expected"].notna()
-    return suppress_small_counts(table[keep].reset_index(drop=True), "detected")
+    return table[keep].reset_index(drop=True)
 
 
 @lru_cache(maxsize=4096)
@@ -435,7 +444,7 @@ def area_by_category(store_path: Path | str, state: ViewState, category: str) ->
 
 @lru_cache(maxsize=128)
 def _area_by_category(version, state: ViewState, category: str) -> pd.DataFrame:
-    from analysis.disclosure import suppress_small_counts
+    from analysis.disclosure import protect_table
 
     store_path = version[0]
     quarters = view_quarters(store_path, state)
@@ -448,13 +457,19 @@ def _area_by_category(version, state: ViewState, category: str) -> pd.DataFrame:
     view = replace(lifted, area=force, period=f"{quarters[0]}:{quarters[-1]}" if quarters else "")
     rows = data.people(store_path, view)
     if rows.empty:
-        return pd.DataFrame(columns=["area", category, "referral_count"])
-    counts = rows.groupby(["area_code", category], observed=True).size()
-    wide = counts.unstack(category, fill_value=0)
-    wide = wide.loc[:, wide.sum() > 0]
-    long = wide.stack().rename("referral_count").reset_index()
-    long["area"] = long["area_code"].map(data.area_name)
-    # Rows are districts and columns categories: each district's line and each category's
-    # line add up to totals shown elsewhere, so both are protected groups.
-    protected = suppress_small_counts(long, "referral_count", group_columns="area_code")
-    return protected[["area", category, "referral_count", "referral_count_suppressed"]]
+        return pd.DataFrame(columns=["area", category, "referral_count",
+                                     "referral_count_suppressed"])
+    present = sorted(set(rows[category].astype(str)))
+    districts = data.lads_in(force)
+    # every cell and margin is its own protected cell (cell-key method): totals shown here
+    # and on other pages are counted from the records, so no subtraction pins a hidden cell
+    shown = protect_table(
+        rows.assign(area_code=rows["area_code"].astype(str),
+                    **{category: rows[category].astype(str)}),
+        ["area_code", category], levels={"area_code": districts, category: present},
+        margins=True).to_frame()
+    shown["area"] = shown["area_code"].map(lambda c: "Total" if c == "Total" else
+                                           data.area_name(c))
+    shown = shown.rename(columns={"count": "referral_count",
+                                  "count_suppressed": "referral_count_suppressed"})
+    return shown[["area", category, "referral_count", "referral_count_suppressed"]]

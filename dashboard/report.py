@@ -92,7 +92,9 @@ def build_pages(store_path: Path, state: ViewState) -> list[go.Figure]:
             "assumptions (e.g. durations of 1 to 5 years) are named as such."
         )
         pages.append(pack_page(title, out.figure, out.summary, footer))
-    return pages
+    from dashboard.report_justice import justice_pages  # the justice section (issue 16)
+
+    return pages + justice_pages(store_path, state)
 
 
 def figures_to_pdf(figures: list[go.Figure]) -> bytes:

@@ -26,7 +26,7 @@ def trend_view(store_path: Path | str, state: ViewState) -> TrendView:
 
 @lru_cache(maxsize=128)
 def _trend_view(version, state: ViewState) -> TrendView:
-    from analysis.disclosure import suppress_series
+    from analysis.disclosure import protect_table
 
     store_path = version[0]
     quarters = view_quarters(store_path, state, whole_history=True)
@@ -42,7 +42,10 @@ def _trend_view(version, state: ViewState) -> TrendView:
     exp = expected_for(
         area, 1, state.scenario, state.sector, state.exploitation_type, state.age_group
     )
-    protected = suppress_series(raw, "detected", time_column="quarter")
+    shown = protect_table(rows.assign(quarter=rows["quarter"].astype(str)), "quarter",
+                          levels={"quarter": quarters}).to_frame()
+    protected = pd.DataFrame({"quarter": quarters, "detected": shown["count"].to_numpy(),
+                              "detected_suppressed": shown["count_suppressed"].to_numpy()})
     if group_has_expected(state):
         series = protected.assign(
             expected=exp.value, expected_lower=exp.lower, expected_upper=exp.upper

@@ -19,10 +19,11 @@
 # `analysis`, the same functions the dashboard calls. The store is built in a temporary
 # folder; nothing is written under `data/`.
 #
-# **Privacy.** Counts derived from record-level data are shown only after
-# `analysis.disclosure.suppress_small_counts` (counts of 1-4 hidden as `[c]`, with secondary
-# suppression so no hidden count can be recovered from a total). Estimates fitted to the
-# unprotected counts are shown as ratios and intervals.
+# **Privacy.** Counts derived from record-level data are shown only after the protection
+# layer `analysis.disclosure` (cell-key method: every count perturbed by at most 2, the same
+# cell always the same way, shown counts below 5 as `[c]`; totals are cells of their own).
+# Figures derived from a count (ratios, funnel points) are computed from the shown count, as
+# the dashboard does; model outputs fitted to exact counts are shown rounded.
 
 # %%
 import json
@@ -32,16 +33,16 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import assumptions, config
-from analysis.composition import composition
+from analysis.composition import protected_composition
 from analysis.detection import detected_counts, detection_ratio
 from analysis.detection_glm import fit_detection_model
-from analysis.disclosure import format_suppressed, suppress_series, suppress_small_counts
+from analysis.disclosure import derive, protect_count, protect_table
 from analysis.expected import expected_during_window, expected_flow, expected_grid
-from analysis.headline import headline
-from analysis.scenarios import scenario_table
 from analysis.funnel import funnel
+from analysis.headline import headline
 from analysis.periods import quarter_range
 from analysis.reference import read_areas
+from analysis.scenarios import scenario_table
 from analysis.schema import SECTORS
 from analysis.shrinkage import shrink_ratios
 from analysis.store import Store, sample_files
@@ -87,13 +88,11 @@ referrals.drop(columns=["record_id", "person_key"]).head(3).transpose()
 # dashboard and the CLI show it: records are linked by `person_key` and each person counts
 # once, in the area, sector and quarter of their **first-ever record in the store** (any
 # agency, any date; `analysis.detection.new_victims`); records without a key count once each.
-# So counts add up: four quarters make the year, seven years the whole window. Records by
-# agency (before linking), protected:
+# So counts add up: four quarters make the year, seven years the whole window. People known
+# to each agency (any date), protected:
 
 # %%
-by_agency = count_referrals(referrals, ["agency_type", "agency"], name="records")
-by_agency = by_agency[by_agency["records"] > 0]
-format_suppressed(suppress_small_counts(by_agency, "records"))
+protect_table(referrals, ["agency_type", "agency"]).formatted(grouping=True)
 
 # %% [markdown]
 # ## 2. Detected new victims by district, in the reporting year
@@ -106,9 +105,10 @@ in_period = first_ever[first_ever["area_code"].isin(districts["lad_code"])
                        & first_ever["quarter"].isin(quarters)]
 detected = detected_counts(referrals, by=["area_code", "quarter"], quarters=quarters,
                            area_codes=list(districts["lad_code"]))
-by_district = count_referrals(in_period, "area_code", levels={"area_code": districts["lad_code"]})
-by_district = by_district.merge(districts, left_on="area_code", right_on="lad_code")
-format_suppressed(suppress_small_counts(by_district[["lad_name", "detected"]], "detected"))
+shown_by_district = protect_table(in_period, "area_code",
+                                  levels={"area_code": list(districts["lad_code"])}).to_frame()
+shown_by_district.merge(districts, left_on="area_code", right_on="lad_code")[
+    ["lad_name", "count", "count_suppressed"]]
 
 # %% [markdown]
 # ## 3. The expected figure and every assumption behind it
@@ -148,10 +148,8 @@ result = headline(referrals, FORCE, ":".join(PERIOD), loads=store.loads())
 print(result.summary())
 
 # %%
-force_detected = suppress_small_counts(
-    pd.DataFrame({"area": [FORCE], "detected": [int(detected["detected"].sum())]}), "detected")
-shown = force_detected["detected"].iloc[0]
-gap_figures.gap_band(None if pd.isna(shown) else int(shown), force_expected.value,
+shown = protect_count(in_period).value      # the headline count as published
+gap_figures.gap_band(shown, force_expected.value,
                      force_expected.lower, force_expected.upper,
                      label=force_expected.area_name, range_label=force_expected.interval_kind,
                      axis_title="People: new victims in 2025")
@@ -159,17 +157,22 @@ gap_figures.gap_band(None if pd.isna(shown) else int(shown), force_expected.valu
 # %% [markdown]
 # ## 4. Detection ratio by district: funnel plot and shrinkage
 #
-# The expected figure per district and quarter (`expected_grid`) is joined to the detected
-# counts. The funnel plot compares each district with the force-wide ratio (detected /
-# expected over all districts), with exact Poisson limits; the shrinkage estimates pull small
-# districts towards that ratio and give 95% posterior intervals. Both are fitted on the
-# unprotected counts; the tables shown hide the counts of suppressed districts.
+# The expected figure per district (`expected_grid`) is joined to the shown district counts
+# (a funnel point is a ratio, a derived figure, so it is computed from the shown count, and
+# districts shown as [c] are left out, as on the dashboard). The funnel plot compares each
+# district with the force-wide ratio, with exact Poisson limits widened for over-dispersion
+# when the test says so; the shrinkage estimates pull small districts towards that ratio.
 
 # %%
 grid = expected_grid(list(districts["lad_code"]), quarters, scenario=SCENARIO)
-area_quarter = detected.merge(grid, on=["area_code", "quarter"]).merge(
-    districts.rename(columns={"lad_code": "area_code", "lad_name": "area_name"}), on="area_code")
-district_funnel = funnel(area_quarter)
+shown_districts = shown_by_district[~shown_by_district["count_suppressed"]]
+area_quarter = (shown_districts.rename(columns={"count": "detected"})[["area_code", "detected"]]
+                .astype({"detected": int})
+                .merge(grid.groupby("area_code", as_index=False)["expected"].sum(),
+                       on="area_code")
+                .merge(districts.rename(columns={"lad_code": "area_code",
+                                                 "lad_name": "area_name"}), on="area_code"))
+district_funnel = funnel(area_quarter, overdispersion="auto")
 print(district_funnel.summary())
 
 # %%
@@ -182,13 +185,10 @@ shrunk = shrink_ratios(area_quarter)
 print(shrunk.summary())
 
 # %% [markdown]
-# The detection ratios by district, with the suppressed districts' counts hidden in the
-# table a reader would download:
+# The shrunken detection ratios by district (from the shown counts):
 
 # %%
-protected = suppress_small_counts(shrunk.table, "observed")
-format_suppressed(protected[["area_name", "observed", "expected", "posterior_mean", "lower",
-                             "upper"]]).round(3)
+shrunk.table[["area_name", "observed", "expected", "posterior_mean", "lower", "upper"]].round(3)
 
 # %%
 gap_figures.ratio_bars(shrunk.table.assign(ratio=shrunk.table["posterior_mean"],
@@ -201,29 +201,24 @@ gap_figures.ratio_bars(shrunk.table.assign(ratio=shrunk.table["posterior_mean"],
 # For the force and for each district in the reporting year: detected new victims with an
 # exact Poisson (Garwood) interval, the detection ratio detected / expected and the gap
 # expected - detected. Each has a 95% count interval at the stated assumption and,
-# separately, a range over durations of 1 to 5 years (no confidence level). The district
-# table hides suppressed counts.
+# separately, a range over durations of 1 to 5 years (no confidence level). Each is computed
+# from the shown (protected) count with `derive`, and withheld for a district shown as [c].
 
 # %%
-year_detected = detected_counts(referrals, by=["area_code"], quarters=quarters,
-                                area_codes=list(districts["lad_code"]))
-force_gap = detection_ratio(int(year_detected["detected"].sum()), force_expected)
+force_gap = derive(protect_count(in_period), detection_ratio, force_expected)
 print(force_gap.summary())
 
 # %%
-district_gaps = {row.area_code: detection_ratio(
-                     int(row.detected),
-                     expected_flow(row.area_code, scenario=SCENARIO, period_years=len(quarters) / 4))
-                 for row in year_detected.itertuples()}
-district_table = pd.DataFrame([
-    {"area_code": code, "detected": r.detected, "expected": r.expected.value,
-     "ratio": r.value, "ratio_95_lower": r.lower, "ratio_95_upper": r.upper,
-     "ratio_duration_low": r.ratio_range.lower, "ratio_duration_high": r.ratio_range.upper,
-     "gap": r.gap.value}
-    for code, r in district_gaps.items()]).merge(
-    districts.rename(columns={"lad_code": "area_code", "lad_name": "area_name"}), on="area_code")
-format_suppressed(suppress_small_counts(district_table, "detected")).set_index(
-    "area_name").drop(columns="area_code").round(3)
+district_rows = []
+for code, name in districts.itertuples(index=False):
+    shown_count = protect_count(in_period[in_period["area_code"] == code])
+    r = derive(shown_count, detection_ratio,
+               expected_flow(code, scenario=SCENARIO, period_years=len(quarters) / 4))
+    district_rows.append({"area_name": name, "detected": str(shown_count)} | ({} if r is None else {
+        "expected": r.expected.value, "ratio": r.value, "ratio_95_lower": r.lower,
+        "ratio_95_upper": r.upper, "ratio_duration_low": r.ratio_range.lower,
+        "ratio_duration_high": r.ratio_range.upper, "gap": r.gap.value}))
+pd.DataFrame(district_rows).set_index("area_name").round(3)
 
 # %% [markdown]
 # ### A model of detection over district x quarter x sector
@@ -262,17 +257,17 @@ detection_model.rate_ratios().round(3)
 # each exploitation type, with Wilson intervals, against all UK NRM referrals.
 
 # %%
-by_sector = count_referrals(in_period, "sector", levels={"sector": SECTORS})
-by_sector = suppress_small_counts(by_sector, "detected")
-format_suppressed(by_sector)
+by_sector = protect_table(in_period, "sector", levels={"sector": list(SECTORS)}).to_frame()
+by_sector = by_sector.rename(columns={"count": "detected"})
+by_sector.head(len(SECTORS))
 
 # %%
 sector_figures.detected_vs_expected(by_sector, "sector", axis_title="New victims in 2025")
 
 # %%
-mix = suppress_small_counts(composition(in_period), "count")
-format_suppressed(mix[["group", "count", "known", "share", "share_lower", "share_upper",
-                       "national_share", "difference"]]).round(3)
+mix = protected_composition(in_period)
+mix[["group", "count", "known", "share", "share_lower", "share_upper", "national_share",
+     "difference"]].round(3)
 
 # %% [markdown]
 # ## 6. Is detection changing? The quarterly series and an interrupted time series
@@ -294,7 +289,9 @@ print(its.summary())
 # %%
 forecast = forecast_counts(series, count="detected")
 print(forecast.summary())
-shown_series = suppress_series(series, "detected", time_column="quarter")
+shown_quarters = protect_table(first_ever[first_ever["area_code"].isin(districts["lad_code"])],
+                               "quarter", levels={"quarter": all_quarters}).to_frame()
+shown_series = series.assign(detected=shown_quarters["count"].to_numpy())
 trend_figures.trend_chart(
     shown_series,
     forecast=forecast.forecast.rename(columns={"value": "mean"}),

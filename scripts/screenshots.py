@@ -25,6 +25,7 @@ PAGES = (
     "/sectors",
     "/trends",
     "/hidden",
+    "/justice",
     "/data",
     "/methods",
 )

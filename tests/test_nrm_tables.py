@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests import nrm_workbooks as wb
 import pandas as pd
 import pytest
 
@@ -17,6 +16,7 @@ from analysis.config import SAMPLE_DIR
 from analysis.errors import InputError
 from analysis.ingest.nrm_tables import read_nrm_tables
 from analysis.schema import NrmCounts
+from tests import nrm_workbooks as wb
 
 POLICE_RELEASES = ["2022Q2", "2022Q3", "2022Q4", "2023Q1", "2023Q2", "2023Q3", "2023Q4"]
 AGE_CODES = {"Adult (18 or over)": "adult", "Child (17 or under)": "child",

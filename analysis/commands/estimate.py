@@ -27,12 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--national", action="store_true",
                         help="UK NRM referrals against the expected UK new victims (public data)")
     parser.add_argument("--alpha", type=float, default=0.05, help="significance level")
+    parser.add_argument("--exact", action="store_true",
+                        help="exact counts, not protected (analysts under the data-sharing "
+                             "agreement only; the output says so; never publish it)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def run(args: argparse.Namespace) -> int:
     from analysis.assumptions import duration as make_duration
-    from analysis.config import suppression_threshold
 
     if not 0 < args.alpha < 1:
         raise DarkFigureError(f"--alpha must be between 0 and 1, got {args.alpha}")
@@ -52,8 +54,9 @@ def run(args: argparse.Namespace) -> int:
         from analysis.headline import read_headline
 
         result = read_headline(args.store, args.area, args.period, scenario=args.scenario,
-                               duration=duration, alpha=args.alpha)
-        suppressed = 0 < result.detection.detected < suppression_threshold()
+                               duration=duration, alpha=args.alpha,
+                               mode="exact" if args.exact else "protected")
+        suppressed = result.detection is None
     out = as_dict(result, duration, suppressed)
     if args.json:
         print(json.dumps(out, indent=2))
@@ -72,12 +75,6 @@ def as_dict(result, duration=None, suppressed: bool = False) -> dict:
                            duration=duration or DEFAULT_DURATION)
     out["unit"] = "new victims (people) in the period"
     out["scenarios"] = json.loads(table.to_json(orient="records"))
-    if suppressed:
-        out["notes"].append("detected count below the disclosure threshold: shown as [c], and "
-                            "the ratio and gap (which would reveal it) are withheld")
-        out.update(detected={"value": "[c]", "lower": None, "upper": None,
-                             "interval_kind": None, "confidence_level": None},
-                   detection_ratio=None, gap=None)
     return out
 
 
