@@ -44,7 +44,6 @@ def its_sentence(its) -> str:
 def series_output(store_path, state, *, source: str = "", with_its: bool = True) -> ChartOutput:
     """The detected series at the resolution its protected counts allow, with models only
     when every count on the chart is shown (``analysis.small_numbers.plan_series``)."""
-    from analysis.disclosure import suppress_series
     from analysis.small_numbers import plan_series, protect_years
 
     view = trend_views.trend_view(store_path, state)
@@ -54,7 +53,7 @@ def series_output(store_path, state, *, source: str = "", with_its: bool = True)
         per = tuple(c for c in ("expected", "expected_lower", "expected_upper")
                     if c in view.series and view.series[c].notna().any())
         raw = view.raw.assign(**{c: pd.to_numeric(view.series[c]) for c in per})
-        years = protect_years(raw, suppress_series, per_quarter=per)
+        years = protect_years(raw, _cell_key_years(store_path, state), per_quarter=per)
         figure = fig.trend_chart(years.rename(columns={"year": "quarter"}), board=state.board,
                                  source=source, unit="year")
         summary = f"{area}. {plan.reason}"
@@ -75,6 +74,22 @@ def series_output(store_path, state, *, source: str = "", with_its: bool = True)
         ignore_index=True))
     return ChartOutput(figure, summary, table, _period(view.series),
                        message=board_message(area, view.series, its))
+
+
+def _cell_key_years(store_path, state):
+    """The protection step for a yearly series: each year a cell of the cell-key layer,
+    counted from the same people as the quarters (``analysis.disclosure.protect_table``)."""
+    from analysis.disclosure import protect_table
+    from dashboard.estimates import without_board
+
+    def protect(years: pd.DataFrame, count: str, time_column: str = "year") -> pd.DataFrame:
+        rows = data.people(store_path, without_board(state))
+        rows = rows.assign(year=rows["quarter"].astype(str).str[:4])
+        shown = protect_table(rows, "year", levels={"year": list(years[time_column])}).to_frame()
+        return years.assign(**{count: shown["count"].to_numpy(),
+                               f"{count}_suppressed": shown["count_suppressed"].to_numpy()})
+
+    return protect
 
 
 def board_message(area: str, series: pd.DataFrame, its) -> str:
