@@ -102,21 +102,3 @@ def protect_years(raw: pd.DataFrame, protect: Callable[..., pd.DataFrame],
     (called as ``protect(frame, count, time_column="year")``)."""
     years = to_years(raw, count, per_quarter=per_quarter)
     return protect(years, count, time_column="year")
-
-
-def name_largest(table: pd.DataFrame, count: str, label: str) -> str | None:
-    """The category with the largest shown, non-zero count, or None when no category has one
-    (so a sentence never calls a [c] or zero category "most").
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"sector": ["nail bar", "farm"], "n": [None, 0]})
-    >>> name_largest(t, "n", "sector") is None
-    True
-    >>> name_largest(pd.DataFrame({"sector": ["a", "b"], "n": [3, 7]}), "n", "sector")
-    'b'
-    """
-    shown = table[pd.to_numeric(table[count], errors="coerce").fillna(0) > 0]
-    if shown.empty:
-        return None
-    return str(shown.loc[pd.to_numeric(shown[count]).idxmax(), label])

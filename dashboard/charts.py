@@ -71,7 +71,7 @@ def fit_to_screen(figure: go.Figure) -> tuple[go.Figure, str]:
             figure.layout[axis].title.text = _wrap(title, 26 if axis == "yaxis" else 70)
     if notes:
         figure.update_layout(margin=dict(b=70))
-    return figure, " ".join(str(a.text) for a in notes)
+    return figure, " ".join(str(a.text).replace("<br>", " ") for a in notes)
 
 
 def _wrap(text: str, width: int) -> str:

@@ -219,9 +219,7 @@ def _benchmark_bars(table: pd.DataFrame, *, board: bool, source: str) -> go.Figu
     fig.update_xaxes(title="Detected / expected (detection ratio)", rangemode="tozero")
     fig.update_yaxes(showgrid=False, automargin=True, categoryorder="array",
                      categoryarray=list(frame["area_name"]))
-    fig.update_layout(showlegend=True, barmode="overlay",
-                      legend=dict(orientation="h", y=-0.18 if not board else -0.25, x=0,
-                                  yanchor="top"))
+    fig.update_layout(showlegend=True, barmode="overlay")  # legend above (house template)
     return fig
 
 

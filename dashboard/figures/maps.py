@@ -21,7 +21,7 @@ from dashboard.figures import benchmark
 from dashboard.figures.common import base_figure, message_figure
 
 GEO_DIR = config.REFERENCE_DIR / "geo"
-ATTRIBUTION = ("Boundaries: Office for National Statistics, Open Government Licence v3.0. "
+ATTRIBUTION = ("Boundaries: Office for National Statistics, Open Government Licence v3.0.<br>"
                "Contains OS data \u00a9 Crown copyright and database right.")
 
 
@@ -58,7 +58,7 @@ def benchmark_map(table: pd.DataFrame, geojson: dict, *, board: bool = False,
     lats = [pt[1] for code in frame["area_code"] for poly in shapes[code] for pt in poly[0]]
     squash = math.cos(math.radians((min(lats) + max(lats)) / 2))
     fig = base_figure(board=board, height=620 if board else 480,
-                      source=(source + " " if source else "") + ATTRIBUTION)
+                      source=(source + "<br>" if source else "") + ATTRIBUTION)
     seen: set[str] = set()
     for cls in benchmark.ORDER:
         for _, row in frame[frame["benchmark"] == cls].iterrows():
