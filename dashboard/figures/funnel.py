@@ -143,7 +143,7 @@ def label_positions(shown: pd.DataFrame) -> dict:
     label never sits on its neighbour's (greedy, left to right on the log axis)."""
     import math
 
-    offsets = ((0, -30), (0, 30), (60, -100), (-60, 100), (-70, -165), (70, 165))
+    offsets = ((0, -42), (0, 48), (60, -110), (-60, 115), (-70, -170), (70, 175))
     ys = shown["ratio"].astype(float)
     span = (ys.max() - ys.min()) or 1.0
     placed: list[tuple[float, float, int]] = []
