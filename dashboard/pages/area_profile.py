@@ -51,18 +51,22 @@ def _trend(store_path, state) -> ChartOutput:
 
 
 def _sectors(store_path, state) -> ChartOutput:
+    from analysis.periods import period_label
+
     table = estimates.category_view(store_path, state, "sector")
+    period = period_label(estimates.view_quarters(store_path, state))
     return ChartOutput(
-        sector_fig.detected_vs_expected(table, "sector", board=state.board),
-        sector_fig.describe_sectors(table, "sector"),
-        table,
+        sector_fig.detected_vs_expected(table, "sector", board=state.board,
+                                        axis_title=f"People: new victims in {period}"),
+        sector_fig.describe_sectors(table, "sector", period),
+        table, period,
     )
 
 
 CHARTS = (
     ChartSpec("profile-band", "Detected against expected", _band),
-    ChartSpec("profile-trend", "People detected per quarter", _trend),
-    ChartSpec("profile-sectors", "Detected against expected by sector", _sectors),
+    ChartSpec("profile-trend", "New victims detected over time", _trend),
+    ChartSpec("profile-sectors", "New victims by sector", _sectors),
 )
 
 

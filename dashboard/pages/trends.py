@@ -143,7 +143,8 @@ def _control(store_path, state) -> ChartOutput:
 
 
 CHARTS = (
-    ChartSpec("trends-series", "New victims detected a quarter against the expected range", _series),
+    ChartSpec("trends-series", "New victims detected over time against the expected range",
+              _series),
     ChartSpec("trends-control", "Process-control view of the quarterly counts", _control),
 )
 BOARD_CHART = CHARTS[0]
