@@ -15,6 +15,10 @@ def _label(column: str) -> str:
 
 
 def _cell(value: object, column: str) -> str:
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):  # to the minute: microseconds are noise to a reader
+        return f"{pd.Timestamp(value):%d %b %Y %H:%M}"
     if isinstance(value, str):
         return value
     if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
