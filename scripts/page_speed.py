@@ -21,8 +21,8 @@ DONE_JS = (
     "return !!document.querySelector('#main h1')"
     " && !document.querySelector('[data-dash-is-loading=\"true\"]')"
     " && Array.from(document.querySelectorAll('.chart-graph')).every("
-    "     g => g.offsetParent === null || !!g.querySelector('.main-svg .trace')"
-    "          || !!g.querySelector('.main-svg .annotation'))"
+    "     g => g.offsetParent === null"
+    "          || !!g.querySelector('.main-svg .trace, .main-svg .hm, .main-svg .annotation'))"
 )
 
 
