@@ -31,6 +31,13 @@ def add_source(fig: go.Figure, source: str, *, board: bool = False) -> go.Figure
     size = 16 if board else 11
     if not source.lower().startswith("source"):
         source = "Source: " + source
+    # wrapped, so a half-width chart does not cut its source at the right edge
+    import textwrap
+
+    width = 150 if board else 95
+    source = "<br>".join(line for part in source.split("<br>")
+                         for line in (textwrap.wrap(part, width) or [part]))
+    lines = source.count("<br>") + 1
     fig.add_annotation(
         text=source,
         xref="paper",
@@ -46,7 +53,7 @@ def add_source(fig: go.Figure, source: str, *, board: bool = False) -> go.Figure
         name=SOURCE_NAME,
     )
     bottom = fig.layout.margin.b if fig.layout.margin and fig.layout.margin.b else 60
-    fig.update_layout(margin=dict(b=max(bottom, 120 if board else 90)))
+    fig.update_layout(margin=dict(b=max(bottom, (120 if board else 90) + 14 * (lines - 1))))
     return fig
 
 
