@@ -34,7 +34,7 @@ def add_source(fig: go.Figure, source: str, *, board: bool = False) -> go.Figure
     # wrapped, so a half-width chart does not cut its source at the right edge
     import textwrap
 
-    width = 150 if board else 95
+    width = 150 if board else 75
     source = "<br>".join(line for part in source.split("<br>")
                          for line in (textwrap.wrap(part, width) or [part]))
     lines = source.count("<br>") + 1
