@@ -27,8 +27,8 @@ def _cell(value: object, column: str) -> str:
         return "yes" if value else "no"
     if isinstance(value, int) or column.endswith(("count", "detected", "referrals")):
         return fmt_count(value)
-    if isinstance(value, float):
-        return fmt_number(value)
+    if isinstance(value, float):  # "91" beside "138", not "91.00"
+        return fmt_count(value) if float(value).is_integer() else fmt_number(value)
     return str(value)
 
 
