@@ -18,7 +18,9 @@ import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, dcc
 
 from dashboard import context
+from dashboard.components.chart import GRAPH_CONFIG
 from dashboard.components.table import data_table
+from dashboard.figures.common import SOURCE_NAME
 from dashboard.state import ViewState, from_dict
 
 
@@ -28,6 +30,8 @@ class ChartOutput:
     summary: str
     table: pd.DataFrame
     period: str = ""  # the period the chart shows, in words; appended to its title
+    code: str = ""  # the few `analysis` calls that reproduce ``table`` (the "Python" action)
+    message: str = ""  # the view's one board sentence, when it differs from the summary
 
 
 def chart_title(caption: str, period: str) -> str:
@@ -53,6 +57,45 @@ def download_bytes(table: pd.DataFrame, kind: str) -> bytes:
     return export.to_csv_bytes(shown) if kind == "csv" else export.to_xlsx_bytes(shown)
 
 
+def fit_to_screen(figure: go.Figure) -> tuple[go.Figure, str]:
+    """Board mode: the figure fills its panel (no fixed height) and its source line moves out
+    of the plot into the page, where it wraps at the screen's width instead of being cut."""
+    figure = go.Figure(figure)
+    notes = [a for a in figure.layout.annotations if a.name == SOURCE_NAME]
+    figure.layout.annotations = [a for a in figure.layout.annotations if a.name != SOURCE_NAME]
+    figure.layout.height = None
+    figure.layout.autosize = True
+    for axis in ("yaxis", "xaxis"):  # a long axis title would be cut on a short screen
+        title = figure.layout[axis].title.text
+        if title and len(title) > (26 if axis == "yaxis" else 70) and "<br>" not in title:
+            figure.layout[axis].title.text = _wrap(title, 26 if axis == "yaxis" else 70)
+    if notes:
+        figure.update_layout(margin=dict(b=70))
+    return figure, " ".join(str(a.text).replace("<br>", " ") for a in notes)
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(text, width))
+
+
+def graph_config(board: bool) -> dict:
+    """Plotly's toolbar is for analysts; a projected board view has none."""
+    return {**GRAPH_CONFIG, "displayModeBar": False} if board else GRAPH_CONFIG
+
+
+def code_block(code: str):
+    """The "Python" action's text: the analysis calls behind the chart, or why there are none."""
+    return code or NO_CODE
+
+
+TABLE_PENDING = "Loading the table…"
+
+NO_CODE = ("This chart combines several steps of the dashboard's view layer, so there is no "
+           "single `analysis` call that reproduces it; use the Data table or the CSV download.")
+
+
 def register_chart(app, spec: ChartSpec) -> None:
     cid = spec.chart_id
 
@@ -61,12 +104,33 @@ def register_chart(app, spec: ChartSpec) -> None:
         Output(f"{cid}-summary", "children"),
         Output(f"{cid}-table", "children"),
         Output(f"{cid}-title", "children"),
+        Output(f"{cid}-graph", "config"),
+        Output(f"{cid}-source", "children"),
+        Output(f"{cid}-code", "children"),
         Input("filter-state", "data"),
     )
     def render(state):
-        out = spec.build(context.current().store_path, from_dict(state))
+        view = from_dict(state)
+        out = spec.build(context.current().store_path, view)
         title = chart_title(spec.caption, out.period)
-        return out.figure, out.summary, data_table(out.table, title), title
+        figure, source = fit_to_screen(out.figure) if view.board else (out.figure, "")
+        pending = "" if out.table is not None and len(out.table) else "No data for this selection."
+        return (figure, out.summary, pending, title, graph_config(view.board), source,
+                code_block(out.code))
+
+    # The table is built only once its "Data table" section has been opened: a few thousand
+    # cells of html components on a page (the National page has three wide tables) cost the
+    # browser seconds to render, and most readers never open them.
+    @app.callback(
+        Output(f"{cid}-table-body", "children"),
+        Input(f"{cid}-table-toggle", "n_clicks"),
+        Input("filter-state", "data"),
+    )
+    def table(n_clicks, state):
+        if not n_clicks:
+            return TABLE_PENDING
+        out = spec.build(context.current().store_path, from_dict(state))
+        return data_table(out.table, chart_title(spec.caption, out.period))
 
     @app.callback(
         Output(f"{cid}-download", "data"),

@@ -15,7 +15,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update,
 
 from dashboard import context, data
 from dashboard.components.filters import EARLIEST, FILTER_IDS, LATEST, NONE, filter_bar
-from dashboard.pages import PAGES
+from dashboard.pages import BOARD_PAGES, PAGES
 from dashboard.state import ViewState, from_dict, from_query, to_query
 
 
@@ -23,7 +23,8 @@ def _nav() -> html.Nav:
     links = [
         html.Li(
             dcc.Link(page.NAV_LABEL, href=page.PATH, id=f"nav-{page.SLUG}", className="nav-link"),
-            className="nav-item",
+            # Data, Methods: analysts' pages, not in the board's sequence of views
+            className="nav-item" + ("" if page.BOARD_ORDER is not None else " analyst-only"),
         )
         for page in PAGES
         if page.IN_NAV
@@ -117,7 +118,41 @@ def _filter_inputs() -> list[Input]:
     return [Input(FILTER_IDS[k], "value") for k in FILTER_KEYS]
 
 
+def readable_snapshot(label: str) -> str:
+    """'Snapshot 16 (data loaded 28 Nov 2026)' -> 'Data as loaded on 28 Nov 2026': a board
+    member needs the date the figures were frozen, not the store's internal load number."""
+    import re
+
+    hit = re.search(r"data loaded ([^)]+)", label)
+    return f"Data as loaded on {hit.group(1)}" if hit else label
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a chart summary: the board message when a page sets none."""
+    import re
+
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", text.strip(), maxsplit=1)
+    return parts[0] if parts else ""
+
+
+def _register_board_message(app, page) -> None:
+    """Fill ``<slug>-message`` in board mode from the board chart (its ``message``, else the
+    first sentence of its summary), for pages that do not write their own message."""
+
+    @app.callback(Output(f"{page.SLUG}-message", "children"), Input("filter-state", "data"))
+    def message(state):
+        view = from_dict(state)
+        if not view.board:
+            return ""
+        out = page.BOARD_CHART.build(context.current().store_path, view)
+        return out.message or first_sentence(out.summary)
+
+
 def register_callbacks(app) -> None:
+    for page in BOARD_PAGES:
+        if not getattr(page, "OWN_MESSAGE", False):
+            _register_board_message(app, page)
+
     @app.callback(
         *[Output(FILTER_IDS[k], "value") for k in FILTER_KEYS],
         Output("board-toggle", "value"),
@@ -172,7 +207,7 @@ def register_callbacks(app) -> None:
             }
         )
         query = to_query(state)
-        label = data.snapshot_label(store_path, state.snapshot) if board else ""
+        label = readable_snapshot(data.snapshot_label(store_path, state.snapshot)) if board else ""
         return (state.to_dict(), query, label, *[p.PATH + query for p in PAGES if p.IN_NAV])
 
     app.clientside_callback(

@@ -3,7 +3,10 @@
     python scripts/screenshots.py [--store PATH] [--out screenshots]
 
 Starts the app on a free local port, drives the system Chromium headless, and writes
-``<page>.png`` and ``<page>-board.png``. The folder is git-ignored.
+``<page>.png`` (analyst, 1440x900, whole page), ``<page>-board.png`` (board mode at
+1920x1080) and ``<page>-board-720.png`` (board mode at 1280x720, the smallest projector).
+The viewport is set exactly with Chromium's device-metrics override. The folder is
+git-ignored.
 """
 
 from __future__ import annotations
@@ -57,6 +60,12 @@ def _driver(width: int, height: int):
     return driver
 
 
+def _viewport(driver, width: int, height: int) -> None:
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1,
+                            "mobile": False})
+
+
 def _wait_rendered(driver, timeout: float = 90.0) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -90,8 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        for board, (width, height) in ((False, (1400, 1000)), (True, (1920, 1080))):
+        for board, (width, height), suffix in ((False, (1440, 900), ""),
+                                               (True, (1920, 1080), "-board"),
+                                               (True, (1280, 720), "-board-720")):
             driver = _driver(width, height)
+            _viewport(driver, width, height)
             try:
                 for page in args.pages:
                     sep = "&" if "?" in page else "?"
@@ -99,13 +111,13 @@ def main(argv: list[str] | None = None) -> int:
                     driver.get(url)
                     _wait_rendered(driver)
                     path = page.split("?")[0].strip("/").replace("/", "_")
-                    name = (path or "overview") + ("-board" if board else "")
+                    name = (path or "overview") + suffix
                     if not board:  # analysts scroll: capture the whole page
                         total = driver.execute_script("return document.body.scrollHeight")
-                        driver.set_window_size(width, min(max(total, height), 6000))
+                        _viewport(driver, width, min(max(total, height), 6000))
                         time.sleep(0.8)
                     driver.save_screenshot(str(out / f"{name}.png"))
-                    driver.set_window_size(width, height)
+                    _viewport(driver, width, height)
                     print(f"saved {out / name}.png")
             finally:
                 driver.quit()

@@ -180,3 +180,86 @@ def test_estimates_chart_prints_each_interval():
 
 def test_message_figure_explains_an_empty_chart():
     assert "No data" in _text(message_figure("No data"))
+
+
+# --- issue 13: benchmark colouring, maps, small numbers, the Python action -------------------
+
+def _funnel_table():
+    return pd.DataFrame({
+        "area_code": ["E06000016", "E06000017", "E07000129"],
+        "area_name": ["Leicester", "Rutland", "Blaby"],
+        "observed": [50, None, 9.0], "expected": [40, 5, 12.0],
+        "ratio": [1.25, None, 0.75],
+        "classification": ["above 95%", "within", "within"],
+        "highlighted": [False, False, True],
+    })
+
+
+def test_map_bars_and_funnel_share_one_benchmark_class_and_never_shade_a_ratio():
+    from dashboard.figures import benchmark, gap, maps
+
+    table = _funnel_table()
+    classes = benchmark.classify(table)
+    # a [c] district is never classed, whatever the hidden count said
+    assert list(classes) == [benchmark.ABOVE, benchmark.NOT_SHOWN, benchmark.SIMILAR]
+    fig = maps.district_map(table)
+    drawn = {t.text.split(":")[0]: (t.legendgroup, t.fillcolor) for t in fig.data
+             if t.fill == "toself"}
+    # one flat colour per class, never a shade of the ratio
+    assert drawn == {"Leicester": (benchmark.ABOVE, benchmark.COLOURS[benchmark.ABOVE]),
+                     "Blaby": (benchmark.SIMILAR, benchmark.COLOURS[benchmark.SIMILAR]),
+                     "Rutland": (benchmark.NOT_SHOWN, benchmark.COLOURS[benchmark.NOT_SHOWN])}
+    assert "geo" not in fig.to_plotly_json()["layout"]  # no CDN base map: works offline
+    assert any("Open Government Licence" in (a.text or "") for a in fig.layout.annotations)
+    bars = gap.ratio_bars(table.assign(ratio_lower=table["ratio"] - 0.1,
+                                       ratio_upper=table["ratio"] + 0.1,
+                                       benchmark=classes))
+    assert {t.name for t in bars.data} == {g for g, _ in drawn.values()}
+    assert list(bars.layout.yaxis.categoryarray) == ["Rutland", "Leicester", "Blaby"]
+    curve = pd.DataFrame({"expected": [5, 50] * 2, "confidence_level": [0.95] * 2 + [0.998] * 2,
+                          "lower": [0.2, 0.6, 0.1, 0.5], "upper": [2.5, 1.4, 3.0, 1.6]})
+    funnel_fig = funnel.funnel_plot(table, curve, 1.0, label_all=True)
+    colours = {t.name: t.marker.color for t in funnel_fig.data if t.mode == "markers"}
+    assert colours["Significantly above"] == benchmark.COLOURS[benchmark.ABOVE]
+    _no_red_green(fig)
+
+
+def test_bundled_boundaries_cover_every_force_and_the_home_force_districts():
+    from dashboard.figures import maps
+
+    forces = maps.boundaries("forces")
+    assert len(forces["features"]) == 43
+    leics = [f["id"] for f in maps.boundaries("districts")["features"]
+             if f["properties"].get("force") == "E23000021"]
+    assert len(leics) == 9 and "E06000016" in leics
+
+
+def test_a_mostly_protected_series_is_shown_in_years_without_models():
+    from analysis.disclosure import suppress_series
+    from analysis.small_numbers import plan_series, protect_years
+
+    quarters = [f"{y}Q{q}" for y in (2023, 2024, 2025) for q in range(1, 5)]
+    raw = pd.DataFrame({"quarter": quarters, "detected": [2, 1, 3, 2, 1, 2, 9, 2, 3, 1, 2, 4]})
+    protected = suppress_series(raw, "detected", time_column="quarter", threshold=5)
+    plan = plan_series(protected)
+    assert plan.resolution == "year" and not plan.models_allowed
+    years = protect_years(raw, lambda t, c, **k: suppress_series(t, c, threshold=5, **k))
+    assert list(years["year"]) == ["2023", "2024", "2025"]
+    assert years["detected"].tolist() == [8, 14, 10]  # 8 = 2+1+3+2: each year >= 5, all shown
+    fig = trends.trend_chart(years.rename(columns={"year": "quarter"}), unit="year")
+    assert fig.layout.yaxis.title.text == "People a year"
+    assert not any(t.name == "Forecast" for t in fig.data)
+
+
+def test_the_python_action_reproduces_the_headline_numbers(sample_store):
+    from dashboard.pages import overview
+    from dashboard.state import ViewState
+
+    out = overview._band(sample_store, ViewState())
+    assert "read_headline(" in out.code
+    namespace = {}
+    exec(out.code.replace("result.to_frame()", "frame = result.to_frame()"), namespace)
+    keys = ["estimate", "interval_kind"]
+    mine = namespace["frame"].set_index(keys)[["value", "lower", "upper"]]
+    shown = out.table.set_index(keys)[["value", "lower", "upper"]]
+    pd.testing.assert_frame_equal(mine.loc[shown.index], shown)

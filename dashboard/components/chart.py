@@ -19,7 +19,9 @@ def chart_panel(
 
     ``board`` says whether the chart is the view's board message; other charts are hidden in
     board mode (one message per view). Callbacks fill ``<chart_id>-graph``, ``-summary`` and
-    ``-table``; the buttons ``-csv``, ``-xlsx``, ``-png``, ``-svg`` download it.
+    ``-table``, ``-source`` (board mode: the source line, out of the plot so it wraps) and
+    ``-code`` (the "Python" action: the `analysis` calls behind the chart); the buttons
+    ``-csv``, ``-xlsx``, ``-png``, ``-svg`` download it.
     """
     graph_kwargs = {"style": {"height": f"{height}px"}} if height else {}
     return html.Section(
@@ -38,7 +40,9 @@ def chart_panel(
                 ),
                 type="default",
                 delay_show=400,
+                parent_className="chart-loading",
             ),
+            html.P("", id=f"{chart_id}-source", className="chart-source board-only"),
             html.Div(
                 [
                     html.Span("Download:", className="me-2"),
@@ -72,10 +76,23 @@ def chart_panel(
             ),
             html.Details(
                 [
-                    html.Summary("Data table"),
-                    html.Div(id=f"{chart_id}-table", className="table-responsive"),
+                    html.Summary("Data table", id=f"{chart_id}-table-toggle"),
+                    html.P(id=f"{chart_id}-table", className="text-muted"),
+                    html.Div(id=f"{chart_id}-table-body"),
                 ],
                 className="chart-table analyst-only",
+            ),
+            html.Details(
+                [
+                    html.Summary("Python"),
+                    html.P(
+                        "Paste into a notebook to get the numbers behind this chart for the "
+                        "current filters:",
+                        className="chart-code-intro",
+                    ),
+                    html.Pre(html.Code("", id=f"{chart_id}-code"), className="chart-code"),
+                ],
+                className="chart-python analyst-only",
             ),
         ],
         className="chart-panel" + (" board-view" if board else " analyst-only"),

@@ -6,10 +6,11 @@ from dash import html
 
 
 def page_header(slug: str, title: str, intro: str = "") -> html.Div:
-    """H1 plus an intro for analysts; ``<slug>-message`` holds the view's one board message."""
+    """H1 (``<slug>-heading``) plus an intro for analysts; ``<slug>-message`` holds the view's
+    one board message."""
     return html.Div(
         [
-            html.H1(title, className="page-title"),
+            html.H1(title, className="page-title", id=f"{slug}-heading"),
             html.P(intro, className="page-intro analyst-only") if intro else None,
             html.P("", id=f"{slug}-message", className="board-message", **{"aria-live": "polite"}),
         ],

@@ -15,6 +15,10 @@ def _label(column: str) -> str:
 
 
 def _cell(value: object, column: str) -> str:
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):  # to the minute: microseconds are noise to a reader
+        return f"{pd.Timestamp(value):%d %b %Y %H:%M}"
     if isinstance(value, str):
         return value
     if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
@@ -23,8 +27,8 @@ def _cell(value: object, column: str) -> str:
         return "yes" if value else "no"
     if isinstance(value, int) or column.endswith(("count", "detected", "referrals")):
         return fmt_count(value)
-    if isinstance(value, float):
-        return fmt_number(value)
+    if isinstance(value, float):  # "91" beside "138", not "91.00"
+        return fmt_count(value) if float(value).is_integer() else fmt_number(value)
     return str(value)
 
 

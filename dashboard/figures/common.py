@@ -6,6 +6,8 @@ import plotly.graph_objects as go
 
 from dashboard import theme
 
+SOURCE_NAME = "source"  # names the source annotation, so board mode can move it into the page
+
 
 def base_figure(
     title: str = "", *, board: bool = False, height: int | None = None, source: str = ""
@@ -29,6 +31,13 @@ def add_source(fig: go.Figure, source: str, *, board: bool = False) -> go.Figure
     size = 16 if board else 11
     if not source.lower().startswith("source"):
         source = "Source: " + source
+    # wrapped, so a half-width chart does not cut its source at the right edge
+    import textwrap
+
+    width = 150 if board else 75
+    source = "<br>".join(line for part in source.split("<br>")
+                         for line in (textwrap.wrap(part, width) or [part]))
+    lines = source.count("<br>") + 1
     fig.add_annotation(
         text=source,
         xref="paper",
@@ -41,9 +50,10 @@ def add_source(fig: go.Figure, source: str, *, board: bool = False) -> go.Figure
         showarrow=False,
         font=dict(size=size, color=theme.GREY),
         align="left",
+        name=SOURCE_NAME,
     )
     bottom = fig.layout.margin.b if fig.layout.margin and fig.layout.margin.b else 60
-    fig.update_layout(margin=dict(b=max(bottom, 120 if board else 90)))
+    fig.update_layout(margin=dict(b=max(bottom, (120 if board else 90) + 14 * (lines - 1))))
     return fig
 
 

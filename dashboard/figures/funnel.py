@@ -6,15 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import theme
+from dashboard.figures import benchmark
 from dashboard.figures.common import base_figure, message_figure
-
-CLASS_SYMBOLS = {
-    "above 99.8%": "triangle-up",
-    "above 95%": "triangle-up",
-    "within": "circle",
-    "below 95%": "triangle-down",
-    "below 99.8%": "triangle-down",
-}
 
 
 def funnel_plot(
@@ -54,26 +47,38 @@ def funnel_plot(
                 )
             )
     fig.add_hline(y=target, line=dict(color=theme.INK, width=1.5))
-    others = shown[~shown["highlighted"]]
-    fig.add_trace(
-        go.Scatter(
-            x=others["expected"],
-            y=others["ratio"],
-            mode="markers+text" if label_all else "markers",
-            text=others["area_name"] if label_all else None,
-            textposition="top center",
-            marker=dict(
-                color=theme.BLUE,
-                size=14 if board else 9,
-                opacity=0.85,
-                symbol=[CLASS_SYMBOLS.get(c, "circle") for c in others["classification"]],
-            ),
-            name="Areas",
-            customdata=others[["area_name", "classification"]],
-            hovertemplate="%{customdata[0]}: ratio %{y:.2f}, expected %{x:,.1f} (%{customdata[1]})"
-            "<extra></extra>",
+    classes = benchmark.classify(shown)
+    positions = label_positions(shown) if label_all else None
+    for cls in benchmark.ORDER:
+        part = shown[(classes == cls) & ~shown["highlighted"]]
+        if part.empty:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["expected"],
+                y=part["ratio"],
+                mode="markers",
+                marker=dict(
+                    color=benchmark.COLOURS[cls],
+                    size=16 if board else 10,
+                    symbol=benchmark.SYMBOLS[cls],
+                    line=dict(color=theme.INK, width=1),
+                ),
+                name=benchmark.SHORT[cls],
+                customdata=part[["area_name"]],
+                hovertemplate="%{customdata[0]}: ratio %{y:.2f}, expected %{x:,.1f} ("
+                + cls.lower() + ")<extra></extra>",
+            )
         )
-    )
+    for i, (ax, ay) in (positions or {}).items():
+        if shown.at[i, "highlighted"]:
+            continue
+        fig.add_annotation(
+            x=_log10(shown.at[i, "expected"]), y=shown.at[i, "ratio"],
+            text=wrap_name(shown.at[i, "area_name"]), ax=ax, ay=ay, showarrow=True,
+            arrowcolor=theme.GREY, arrowwidth=1, standoff=4,
+            bgcolor="rgba(255,255,255,0.8)", font=dict(size=theme.font_size(board) - 2),
+        )
     home = shown[shown["highlighted"]]
     if len(home):
         fig.add_trace(
@@ -125,6 +130,33 @@ def funnel_plot(
     return fig
 
 
+def wrap_name(name: str, width: int = 14) -> str:
+    """'Hinckley and Bosworth' -> 'Hinckley and<br>Bosworth': a label never runs into the
+    next point's."""
+    import textwrap
+
+    return "<br>".join(textwrap.wrap(str(name), width)) or str(name)
+
+
+def label_positions(shown: pd.DataFrame) -> dict:
+    """Pixel offsets (ax, ay) of each point's label: above, below, then further out, so a
+    label never sits on its neighbour's (greedy, left to right on the log axis)."""
+    import math
+
+    offsets = ((0, -42), (0, 48), (60, -110), (-60, 115), (-70, -170), (70, 175))
+    ys = shown["ratio"].astype(float)
+    span = (ys.max() - ys.min()) or 1.0
+    placed: list[tuple[float, float, int]] = []
+    out = {}
+    for i in shown.sort_values("expected").index:
+        x, y = math.log10(max(float(shown.at[i, "expected"]), 1e-9)), float(ys[i])
+        taken = {k for px, py, k in placed if abs(px - x) < 0.25 and abs(py - y) < 0.5 * span}
+        k = next((k for k in range(len(offsets)) if k not in taken), len(placed) % len(offsets))
+        out[i] = offsets[k]
+        placed.append((x, y, k))
+    return out
+
+
 def _log10(x: float) -> float:
     import math
 
@@ -158,8 +190,13 @@ def describe_funnel(table: pd.DataFrame, what: str = "areas",
     shown = table.dropna(subset=["ratio"])
     if shown.empty:
         return "No areas to compare for this selection."
-    outside = shown["classification"].isin(["above 99.8%", "below 99.8%"]).sum()
-    parts = [f"The benchmark ratio (the solid line) is {target:.2f}."] if target else []
+    classes = benchmark.classify(shown)
+    above, below = int((classes == benchmark.ABOVE).sum()), int((classes == benchmark.BELOW).sum())
+    verdict = (f"All {len(shown)} {what} are similar to the benchmark, allowing for chance"
+               if not above and not below else
+               f"{above} of {len(shown)} {what} significantly above the benchmark and {below} "
+               "significantly below")
+    parts = [verdict + (f" (benchmark ratio {target:.2f}, the solid line)." if target else ".")]
     for _, row in shown[shown["highlighted"]].iterrows():
         where = (
             "within the 95% limits, so indistinguishable from the benchmark"
@@ -167,5 +204,6 @@ def describe_funnel(table: pd.DataFrame, what: str = "areas",
             else f"{row['classification']} limit"
         )
         parts.append(f"{row['area_name']} has a ratio of {row['ratio']:.2f}: {where}.")
+    outside = int(shown["classification"].isin(["above 99.8%", "below 99.8%"]).sum())
     parts.append(f"{outside} of {len(shown)} {what} lie outside the 99.8% limits.")
     return " ".join(parts)

@@ -127,11 +127,15 @@ def gap_band(
 
 
 def ratio_bars(table: pd.DataFrame, *, board: bool = False, source: str = "") -> go.Figure:
-    """Sorted horizontal bars of detection ratio with interval whiskers (no ranks printed).
+    """Horizontal bars of detection ratio with interval whiskers (no ranks printed).
 
     ``table``: ``area_name``, ``ratio``, ``ratio_lower``, ``ratio_upper`` and optional
-    ``highlighted``. Rows with a missing ratio (suppressed count) are listed as [c].
+    ``highlighted``. Rows with a missing ratio (suppressed count) are listed as [c]. With a
+    ``benchmark`` column (:mod:`dashboard.figures.benchmark`) the bars are coloured by it,
+    with a legend, and listed alphabetically, not sorted like a league table.
     """
+    if "benchmark" in table.columns and not table.empty:
+        return _benchmark_bars(table, board=board, source=source)
     if table.empty:
         return message_figure("No areas for this selection", board=board)
     frame = table.copy()
@@ -181,6 +185,41 @@ def ratio_bars(table: pd.DataFrame, *, board: bool = False, source: str = "") ->
     fig.update_xaxes(title="Detected / expected (detection ratio)", rangemode="tozero")
     fig.update_yaxes(showgrid=False, automargin=True)
     fig.update_layout(showlegend=False)
+    return fig
+
+
+def _benchmark_bars(table: pd.DataFrame, *, board: bool, source: str) -> go.Figure:
+    from dashboard.figures import benchmark
+
+    frame = table.sort_values("area_name", ascending=False)  # plotly draws bottom-up: A on top
+    height = max(360, 34 * len(frame) + 200) * (1.4 if board else 1)
+    fig = base_figure(board=board, height=int(height), source=source)
+    for cls in benchmark.ORDER:
+        part = frame[(frame["benchmark"] == cls) & frame["ratio"].notna()]
+        if cls == benchmark.NOT_SHOWN:
+            part = frame[frame["ratio"].isna()]
+        if part.empty:
+            continue
+        hidden = cls == benchmark.NOT_SHOWN
+        fig.add_trace(go.Bar(
+            x=[0] * len(part) if hidden else part["ratio"],
+            y=part["area_name"], orientation="h", name=cls,
+            marker=dict(color=theme.LIGHT_GREY if hidden else benchmark.COLOURS[cls],
+                        line=dict(color=theme.INK, width=[
+                            3 if h else 0.5 for h in part.get("highlighted", [False] * len(part))
+                        ])),
+            error_x=None if hidden else dict(
+                type="data", symmetric=False, color=theme.INK, thickness=2,
+                array=part["ratio_upper"] - part["ratio"],
+                arrayminus=part["ratio"] - part["ratio_lower"]),
+            text=["[c]"] * len(part) if hidden else None,
+            textposition="outside" if hidden else None,
+            hovertemplate="%{y}: %{x:.2f}<extra>" + cls + "</extra>",
+        ))
+    fig.update_xaxes(title="Detected / expected (detection ratio)", rangemode="tozero")
+    fig.update_yaxes(showgrid=False, automargin=True, categoryorder="array",
+                     categoryarray=list(frame["area_name"]))
+    fig.update_layout(showlegend=True, barmode="overlay")  # legend above (house template)
     return fig
 
 

@@ -17,8 +17,13 @@ def trend_chart(
     interventions: pd.DataFrame | None = None,
     board: bool = False,
     source: str = "",
+    unit: str = "quarter",
 ) -> go.Figure:
-    """Quarterly detected counts against the expected band, with an optional forecast.
+    """Quarterly (or, with ``unit="year"``, yearly) detected counts against the expected band,
+    with an optional forecast.
+
+    When the expected band lies far above the counts it would squash them into the bottom
+    of the chart, so the axis is cut to the counts and the band is named at the top instead.
 
     ``series``: ``quarter``, ``detected`` (NA when suppressed), optional ``expected``,
     ``expected_lower``, ``expected_upper``. ``forecast``: ``quarter``, ``mean``, ``lower``,
@@ -58,7 +63,8 @@ def trend_chart(
             name="Detected",
             line=dict(color=theme.BLUE),
             marker=dict(size=10 if board else 7),
-            text=[fmt_count(v) for v in series["detected"]] if board else None,
+            # board: only the latest value is printed; a label on every point runs together
+            text=_last_label(series["detected"]) if board else None,
             textposition="top center",
             connectgaps=False,
             hovertemplate="%{x}: %{y:,} detected<extra></extra>",
@@ -110,9 +116,40 @@ def trend_chart(
             showarrow=False,
             font=dict(color=theme.GREY),
         )
-    fig.update_yaxes(title="New victims detected a quarter (people)", rangemode="tozero", tickformat=",")
-    fig.update_xaxes(title=None, type="category", nticks=12)
+    fig.update_yaxes(title=f"People a {unit}", rangemode="tozero", tickformat=",")
+    fig.update_xaxes(title=None, type="category", nticks=7 if board else 12,
+                     tickangle=0 if board else None)
+    _cut_above_counts(fig, series, forecast, board)
     return fig
+
+
+def _last_label(values: pd.Series) -> list[str]:
+    shown = values.astype("Float64")
+    last = shown.last_valid_index()
+    return [f"<b>{fmt_count(v)}</b>" if i == last else "" for i, v in shown.items()]
+
+
+def _cut_above_counts(fig: go.Figure, series: pd.DataFrame, forecast, board: bool) -> None:
+    """If the band's lower edge is over twice the largest count, the y axis is cut to the
+    counts (and forecast) and the band is named at the top of the chart."""
+    if "expected_lower" not in series or series["expected_lower"].isna().all():
+        return
+    top = pd.to_numeric(series["detected"], errors="coerce").max()
+    if forecast is not None and not forecast.empty:
+        top = max(top, float(forecast["upper"].max()))
+    lower = float(pd.to_numeric(series["expected_lower"]).min())
+    exp = float(pd.to_numeric(series["expected_upper"]).max())
+    if not top or pd.isna(top) or exp <= 3 * top:
+        return
+    # show the counts large, and the band's lower edge if it is near them
+    fig.update_yaxes(range=[0, max(top * 1.5, lower * 1.2) if lower < 3 * top else top * 1.4])
+    fig.add_annotation(
+        text=(f"\u2191 Expected range {fmt_count(lower)} to {fmt_count(exp)} (grey) runs above "
+              "this scale"),
+        xref="paper", yref="paper", x=0, y=1, xanchor="left", yanchor="top", showarrow=False,
+        bgcolor="rgba(255,255,255,0.85)", font=dict(color=theme.GREY,
+                                                    size=theme.font_size(board) - 2),
+    )
 
 
 def control_chart(series: pd.DataFrame, *, board: bool = False, source: str = "") -> go.Figure:

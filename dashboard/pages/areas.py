@@ -1,4 +1,7 @@
-"""Areas: the districts of the force compared fairly (funnel, intervals, tile map), no ranks."""
+"""Areas: the districts of the force compared fairly (funnel, intervals, map), no ranks.
+
+Funnel, bars and map share one colour key: the funnel's comparison with the benchmark
+(significantly above / similar / significantly below, over-dispersion adjusted)."""
 
 from __future__ import annotations
 
@@ -11,9 +14,10 @@ from dashboard import data, estimates
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
-from dashboard.figures import areas as area_fig
+from dashboard.figures import benchmark
 from dashboard.figures import funnel as funnel_fig
 from dashboard.figures import gap as gap_fig
+from dashboard.figures import maps as map_fig
 from dashboard.figures.common import message_figure
 from dashboard.state import from_dict, to_query
 
@@ -65,6 +69,7 @@ def _bars(store_path, state) -> ChartOutput:
     t = result.table
     table = pd.DataFrame(
         {
+            "area_code": t["area_code"],
             "area_name": t["area_name"],
             "ratio": t["posterior_mean"],
             "ratio_lower": t["lower"],
@@ -72,10 +77,13 @@ def _bars(store_path, state) -> ChartOutput:
             "highlighted": t["area_code"] == state.area,
         }
     )
+    table["benchmark"] = _classes(store_path, state).reindex(table["area_code"]).fillna(
+        benchmark.NOT_SHOWN).to_numpy()
     summary = (
         "Detection ratios pulled towards the force-wide ratio in proportion to how "
-        "little data each district has (empirical Bayes), with 95% intervals. Bars are "
-        "sorted for reading, not ranked: overlapping intervals mean no real difference."
+        "little data each district has (empirical Bayes), with 95% intervals. Districts are "
+        "listed alphabetically, not ranked; the colour is the funnel plot's comparison with "
+        "the benchmark, the same as on the map."
     )
     return ChartOutput(
         gap_fig.ratio_bars(table, board=state.board, source=SOURCE),
@@ -85,19 +93,31 @@ def _bars(store_path, state) -> ChartOutput:
     )
 
 
-def _tiles(store_path, state) -> ChartOutput:
+def _classes(store_path, state) -> pd.Series:
+    """Each district's benchmark class from the funnel (over-dispersion adjusted)."""
+    result = estimates.area_funnel(store_path, state)
+    if result is None:
+        return pd.Series(dtype=object)
+    return benchmark.classify(result.table).set_axis(result.table["area_code"])
+
+
+def _map(store_path, state) -> ChartOutput:
     view = estimates.area_view(store_path, state)
     result = estimates.area_funnel(store_path, state)
     if result is None:
         return ChartOutput(
             message_figure("No referrals for this selection", board=state.board), "", view.table
         )
-    t = result.table[["area_code", "area_name", "ratio"]]
+    t = result.table
+    classes = benchmark.classify(t)
+    counts = ", ".join(f"{(classes == c).sum()} {benchmark.SHORT[c].lower()}"
+                       for c in benchmark.ORDER if (classes == c).any())
     return ChartOutput(
-        area_fig.tile_map(t, board=state.board),
-        "Schematic map: each square is a district, shaded by its detection "
-        "ratio (darker = higher). Not to scale.",
-        view.table,
+        map_fig.district_map(t, board=state.board, highlight=state.area),
+        f"Districts coloured by the funnel plot's comparison with the benchmark: {counts}. "
+        + benchmark.legend_note(result.target),
+        t[["area_code", "area_name", "ratio", "classification"]].assign(
+            benchmark=classes.to_numpy()),
         _period(store_path, state),
     )
 
@@ -118,7 +138,7 @@ CHARTS = (
         "areas-funnel", "Districts against the force-wide detection ratio (funnel plot)", _funnel
     ),
     ChartSpec("areas-bars", "Detection ratio by district with 95% intervals", _bars),
-    ChartSpec("areas-tiles", "Detection ratio by district (schematic map)", _tiles),
+    ChartSpec("areas-map", "Districts compared with the benchmark (map)", _map),
     ChartSpec("areas-peers", "Most similar forces: police-made NRM referrals", _peers),
 )
 BOARD_CHART = CHARTS[0]
@@ -142,7 +162,7 @@ def layout(**_query) -> html.Div:
             html.Div(
                 [
                     chart_panel("areas-bars", CHARTS[1].caption, board=False),
-                    chart_panel("areas-tiles", CHARTS[2].caption, board=False),
+                    chart_panel("areas-map", CHARTS[2].caption, board=False),
                 ],
                 className="grid-2 analyst-only",
             ),

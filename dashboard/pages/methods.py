@@ -92,7 +92,8 @@ def layout(**_query) -> html.Div:
                         "not a prevalence estimate, or contradicted by the NRM counts themselves."
                     ),
                     html.Div(id="methods-scenarios"),
-                    data_table(provenance.scenario_catalogue(), "Published UK prevalence estimates"),
+                    data_table(provenance.scenario_catalogue().drop(columns="estimate_id"),
+                               "Published UK prevalence estimates"),
                 ]
             ),
             html.Section(

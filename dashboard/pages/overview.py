@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dash import Input, Output, html
 
-from dashboard import context, estimates
+from dashboard import context, data, estimates
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
+from dashboard.components.code import headline_code
 from dashboard.components.page import page_header
 from dashboard.components.tiles import tile
 from dashboard.figures import composition as composition_fig
@@ -20,6 +21,7 @@ TITLE = "Overview"
 NAV_LABEL = "Overview"
 IN_NAV = True
 BOARD_ORDER = 1
+OWN_MESSAGE = True  # the tiles callback writes overview-message
 SOURCE = (
     "Detected: people first recorded by any forum agency in the period (the store). Expected: "
     "national prevalence scenario x Census 2021 population share / assumed mean duration."
@@ -64,7 +66,8 @@ def _band(store_path, state) -> ChartOutput:
         table = e.estimate.to_frame().assign(area=h.area_name, period=_period_code(h),
                                              period_label=h.period_label,
                                              detected_shown="[c]")
-    return ChartOutput(figure, _sentence(h), table, h.period_label)
+    code = headline_code(store_path, state, state.area or data.home_area(), list(h.quarters))
+    return ChartOutput(figure, _sentence(h), table, h.period_label, code=code)
 
 
 def _composition(store_path, state) -> ChartOutput:

@@ -32,11 +32,14 @@ def _sectors(store_path, state) -> ChartOutput:
     table = estimates.category_view(store_path, state, "sector")
     area = data.area_name(state.area or data.home_area())
     period = _period(store_path, state)
+    text = fig.describe_sectors(table, "sector", period)
+    first = text.split(". ")[0].rstrip(".") + "."
+    message = (first.replace(f"In {period},", f"In {area}, {period},", 1)
+               if first.startswith("In ") else f"{area}: {first}")
     return ChartOutput(
         fig.detected_vs_expected(table, "sector", board=state.board, source=SOURCE,
                                  axis_title=f"People: new victims in {period}"),
-        f"{area}. " + fig.describe_sectors(table, "sector", period),
-        table, period,
+        f"{area}. " + text, table, period, message=message,
     )
 
 

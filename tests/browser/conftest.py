@@ -64,3 +64,29 @@ def browser_store(request, tmp_path_factory):
         return target  # no sample store yet: the pages must still load on an empty store
     shutil.copy(source, target)
     return target
+
+
+@pytest.fixture(scope="module")
+def duo(request, require_browser, browser_store, tmp_path_factory):
+    from dash.testing.application_runners import ThreadedRunner
+    from dash.testing.composite import DashComposite
+
+    from dashboard.app import create_app
+
+    downloads = tmp_path_factory.mktemp("downloads")
+    with ThreadedRunner() as server, DashComposite(
+        server=server, browser="Chrome", headless=request.config.getoption("headless"),
+        options=request.config.hook.pytest_setup_options(), download_path=str(downloads),
+    ) as composite:
+        composite.driver.set_script_timeout(60)
+        # a free port: several checkouts may run their browser tests on one machine at once
+        composite.start_server(create_app(browser_store), port=free_port())
+        yield composite
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -19,32 +19,6 @@ PAGES = ("/", "/national", "/areas", "/area/E06000016", "/sectors", "/trends", "
          "/methods")
 
 
-@pytest.fixture(scope="module")
-def duo(request, require_browser, browser_store, tmp_path_factory):
-    from dash.testing.application_runners import ThreadedRunner
-    from dash.testing.composite import DashComposite
-
-    from dashboard.app import create_app
-
-    downloads = tmp_path_factory.mktemp("downloads")
-    with ThreadedRunner() as server, DashComposite(
-        server=server, browser="Chrome", headless=request.config.getoption("headless"),
-        options=request.config.hook.pytest_setup_options(), download_path=str(downloads),
-    ) as composite:
-        composite.driver.set_script_timeout(60)
-        # a free port: several checkouts may run their browser tests on one machine at once
-        composite.start_server(create_app(browser_store), port=free_port())
-        yield composite
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def settle(duo, timeout: float = 60.0) -> None:  # generous: cold caches on a loaded 2-core CI
     """Wait until no Dash callback is pending and every graph has drawn."""
     deadline = time.time() + timeout

@@ -1,0 +1,55 @@
+"""The "Python" action: the few `analysis` calls that reproduce a chart's numbers.
+
+Text only (no callbacks): a page's chart builder calls one of these with the view's filters
+and puts the result in ``ChartOutput.code``; researchers paste it into a notebook. Only charts
+whose data come from one `analysis` call get code; the others say why (``charts.NO_CODE``).
+"""
+
+from __future__ import annotations
+
+from dashboard.state import ALL, ViewState
+
+
+def _store(store_path) -> str:
+    return repr(str(store_path))
+
+
+def headline_code(store_path, state: ViewState, area_code: str, quarters: list[str]) -> str:
+    """``read_headline`` for the view's area, period and scenario (no group filter)."""
+    if ALL not in (state.sector, state.exploitation_type, state.age_group) or any(
+            v != ALL for v in (state.sector, state.exploitation_type, state.age_group)):
+        return ("# With a sector, type or age filter the dashboard also passes where= and "
+                "shares=\n# (see dashboard/estimates.py, headline); without one:\n"
+                + headline_code(store_path, ViewState(area=state.area, period=state.period,
+                                                      scenario=state.scenario),
+                                area_code, quarters))
+    period = f"{quarters[0]}:{quarters[-1]}" if quarters else None
+    return "\n".join([
+        "from analysis.assumptions import get_scenario",
+        "from analysis.headline import read_headline",
+        "",
+        f"result = read_headline({_store(store_path)}, area_code={area_code!r}, "
+        f"period={period!r},",
+        f"                       scenario=get_scenario({state.scenario!r}))",
+        "result.to_frame()",
+    ])
+
+
+def national_funnel_code(home_force: str) -> str:
+    """The 43-force funnel (published figures) with the over-dispersion adjustment."""
+    return "\n".join([
+        "from analysis.funnel import national_funnel",
+        "from analysis.national import police_referrals_by_force",
+        "",
+        f"result = national_funnel(police_referrals_by_force('2022Q2', '2023Q4'), "
+        f"{home_force!r}, overdispersion='auto')",
+        "result.to_frame()",
+    ])
+
+
+def uk_series_code() -> str:
+    return "\n".join([
+        "from analysis.national import uk_quarterly_referrals",
+        "",
+        "uk_quarterly_referrals('latest')",
+    ])
