@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
-from dash import ClientsideFunction, Input, Output, State, dcc
+from dash import ClientsideFunction, Input, Output, State, dcc, no_update
 
 from dashboard import context
 from dashboard.components.chart import GRAPH_CONFIG
@@ -112,7 +112,8 @@ def register_chart(app, spec: ChartSpec) -> None:
     def render(state):
         view = from_dict(state)
         out = spec.build(context.current().store_path, view)
-        title = chart_title(spec.caption, out.period)
+        # a chart without a period keeps the title its page wrote (e.g. periods from the store)
+        title = chart_title(spec.caption, out.period) if out.period else no_update
         figure, source = fit_to_screen(out.figure) if view.board else (out.figure, "")
         pending = "" if out.table is not None and len(out.table) else "No data for this selection."
         return (figure, out.summary, pending, title, graph_config(view.board), source,

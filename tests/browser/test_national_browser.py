@@ -17,7 +17,8 @@ import pytest
 
 from analysis.config import REFERENCE_DIR, SAMPLE_DIR
 from analysis.ingest.nrm_reference import POLICE_FILE
-from tests.browser.test_dashboard_browser import free_port, visit
+from tests.browser.conftest import free_port
+from tests.browser.test_dashboard_browser import visit
 
 pytestmark = pytest.mark.browser
 
