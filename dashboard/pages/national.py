@@ -67,6 +67,23 @@ def _funnel(store_path, state) -> ChartOutput:
     return ChartOutput(figure, summary, shown.to_frame())
 
 
+def _map(store_path, state) -> ChartOutput:
+    from dashboard.figures import maps
+
+    home = data.home_force(state)
+    shown = national_views.funnel(store_path, home)
+    if shown is None:
+        return ChartOutput(message_figure(NO_POLICE, board=state.board), NO_POLICE,
+                           pd.DataFrame())
+    result = shown.funnel
+    return ChartOutput(
+        maps.force_map(result.table, board=state.board, highlight=home,
+                       source=fig.nrm_source(shown.period, str(
+                           national_views.forces(store_path)["releases"].iloc[0]))),
+        funnel_fig.describe_funnel(result.table, "forces") + " " + shown.note,
+        shown.to_frame(), shown.period)
+
+
 def _uk(store_path, state) -> ChartOutput:
     series = national_views.uk_series(store_path)
     return ChartOutput(
@@ -101,6 +118,7 @@ CHARTS = (
               _uk_nationals),
     ChartSpec("national-mix", "UK nationals among people detected in the area, against the "
               "national NRM mix", _mix),
+    ChartSpec("national-map", "Forces compared with the England and Wales rate (map)", _map),
 )
 BOARD_CHART = CHARTS[0]
 
@@ -148,6 +166,14 @@ def layout(**query) -> html.Div:
                 "referrals to that expectation. Points between the lines differ from the "
                 "national rate by no more than chance and the usual spread between forces "
                 "would explain.",
+            ),
+            chart_panel(
+                "national-map",
+                f"{CHARTS[6].caption}, {period['forces']}",
+                board=False,
+                caption="Each force coloured as the funnel classes it: significantly above, "
+                "similar to, or significantly below the England and Wales rate (95% limits, "
+                "adjusted for over-dispersion). Boundaries: ONS, OGL v3.",
             ),
             chart_panel(
                 "national-forces",
