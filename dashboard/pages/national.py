@@ -62,7 +62,7 @@ def _funnel(store_path, state) -> ChartOutput:
     figure.add_annotation(text=label, xref="paper", yref="paper", x=0.99, y=0.98,
                           xanchor="right", yanchor="top", showarrow=False, align="right",
                           bgcolor="rgba(255,255,255,0.85)",
-                          font=dict(size=12 if not state.board else 16))
+                          font=dict(size=12 if not state.board else 24))
     summary = funnel_fig.describe_funnel(result.table, "forces") + " " + shown.note
     return ChartOutput(figure, summary, shown.to_frame())
 
