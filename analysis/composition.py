@@ -110,24 +110,37 @@ def composition(new_victims: pd.DataFrame, *, alpha: float = 0.05, year: int | N
     >>> int(c.loc["children", "count"]), int(c.loc["children", "known"]), c.loc["children", "difference"]
     (30, 100, 'lower')
     """
+    return _composition(new_victims, len, alpha, year, reference_dir)
+
+
+def _composition(new_victims: pd.DataFrame, count_people, alpha: float, year: int | None,
+                 reference_dir: Path | None) -> pd.DataFrame:
+    """Shares by group with ``count_people(rows) -> int | None`` (None: shown as [c])."""
     national = national_mix(year, reference_dir).set_index("group")
     rows = []
     for label, column, values, _, _ in GROUPS:
         if column not in new_victims.columns:
             continue
         col = new_victims[column].astype(str)
-        known = int((~col.isin(UNKNOWN_LOCAL)).sum())
-        count = int(col.isin(values).sum())
-        lower, upper = wilson_interval(count, known, alpha)
+        count = count_people(new_victims[col.isin(values)])
+        known = count_people(new_victims[~col.isin(UNKNOWN_LOCAL)])
+        usable = count is not None and known is not None and 0 < known and count <= known
+        share = count / known if usable else math.nan
+        lower, upper = wilson_interval(count, known, alpha) if usable else (math.nan, math.nan)
         nat = float(national.loc[label, "national_share"])
-        verdict = ("not enough records" if known == 0 else "higher" if lower > nat else
+        verdict = ("[c]" if count is None or known is None else
+                   "not enough records" if not usable else "higher" if lower > nat else
                    "lower" if upper < nat else "similar")
-        rows.append({"group": label, "count": count, "known": known,
-                     "share": count / known if known else math.nan, "share_lower": lower,
-                     "share_upper": upper, "national_share": nat, "difference": verdict,
-                     "confidence_level": 1 - alpha,
+        rows.append({"group": label, "count": count, "known": known, "share": share,
+                     "share_lower": lower, "share_upper": upper, "national_share": nat,
+                     "difference": verdict, "confidence_level": 1 - alpha,
+                     "count_suppressed": count is None,
                      "national_source": national.loc[label, "national_source"]})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if not out.empty:
+        out["count"] = out["count"].astype("Int64")
+        out["known"] = out["known"].astype("Int64")
+    return out
 
 
 def protected_composition(new_victims: pd.DataFrame, *, alpha: float = 0.05,
@@ -142,28 +155,5 @@ def protected_composition(new_victims: pd.DataFrame, *, alpha: float = 0.05,
     """
     from analysis.disclosure import protect_count
 
-    national = national_mix(year, reference_dir).set_index("group")
-    rows = []
-    for label, column, values, _, _ in GROUPS:
-        if column not in new_victims.columns:
-            continue
-        col = new_victims[column].astype(str)
-        known_rows = new_victims[~col.isin(UNKNOWN_LOCAL)]
-        count = protect_count(new_victims[col.isin(values)], mode=mode).value
-        known = protect_count(known_rows, mode=mode).value
-        usable = count is not None and known is not None and 0 < known and count <= known
-        share = count / known if usable else math.nan
-        lower, upper = wilson_interval(count, known, alpha) if usable else (math.nan, math.nan)
-        nat = float(national.loc[label, "national_share"])
-        verdict = ("[c]" if not usable else "higher" if lower > nat else
-                   "lower" if upper < nat else "similar")
-        rows.append({"group": label, "count": count, "known": known, "share": share,
-                     "share_lower": lower, "share_upper": upper, "national_share": nat,
-                     "difference": verdict, "confidence_level": 1 - alpha,
-                     "count_suppressed": count is None,
-                     "national_source": national.loc[label, "national_source"]})
-    out = pd.DataFrame(rows)
-    if not out.empty:
-        out["count"] = out["count"].astype("Int64")
-        out["known"] = out["known"].astype("Int64")
-    return out
+    return _composition(new_victims, lambda rows: protect_count(rows, mode=mode).value, alpha,
+                        year, reference_dir)
