@@ -1,7 +1,7 @@
 """Simulation study of multiple systems estimation: coverage and bias on synthetic populations.
 
 Populations of known size (2,000; four lists, capture probabilities 0.15-0.25) with capture
-heterogeneity and direct list dependence at several strengths (``analysis.mse_simulation``).
+heterogeneity and direct list dependence at several strengths (``analysis.mse.simulation``).
 Part 1: 200 populations per scenario, stepwise selection, model-conditional and profile-
 likelihood intervals. Part 2 (``--bootstrap N``): fewer populations with BCa and parametric
 bootstrap intervals, which rerun the selection on each replicate.
@@ -17,7 +17,7 @@ import time
 import pandas as pd
 
 from analysis.mse import MultipleSystemsEstimator
-from analysis.mse_simulation import DEFAULT_SCENARIOS, coverage_study
+from analysis.mse.simulation import DEFAULT_SCENARIOS, coverage_study
 
 COLUMNS = ["scenario", "interval_method", "coverage", "mean_estimate", "relative_bias",
            "median_relative_width", "failed"]

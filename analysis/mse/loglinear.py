@@ -23,9 +23,9 @@ Home Office 2014):
   reruns the selection on every replicate (SparseMSE ``estimatepopulation``), or a parametric
   bootstrap from the fitted model.
 
-The pieces live in :mod:`analysis.mse_model` (fit, check, selection), :mod:`analysis.mse_tables`
-(capture-pattern tables), :mod:`analysis.mse_bootstrap` (BCa), :mod:`analysis.mse_intervals`
-(profile likelihood, parametric bootstrap) and :mod:`analysis.mse_simulation` (coverage).
+The pieces live in :mod:`analysis.mse.model` (fit, check, selection), :mod:`analysis.mse.tables`
+(capture-pattern tables), :mod:`analysis.mse.bootstrap` (BCa), :mod:`analysis.mse.intervals`
+(profile likelihood, parametric bootstrap) and :mod:`analysis.mse.simulation` (coverage).
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ import pandas as pd
 from scipy import stats
 
 from analysis.errors import DarkFigureError
-from analysis.mse_bootstrap import bca_interval
-from analysis.mse_intervals import parametric_interval, profile_interval
-from analysis.mse_model import ModelCache, all_patterns, criterion_search, design, split_empty, stepwise
-from analysis.mse_tables import capture_patterns, read_capture_table, validate_table
+from analysis.mse.bootstrap import bca_interval
+from analysis.mse.intervals import parametric_interval, profile_interval
+from analysis.mse.model import ModelCache, all_patterns, criterion_search, design, split_empty, stepwise
+from analysis.mse.tables import validate_table
 
-__all__ = ["MSEResult", "MultipleSystemsEstimator", "capture_patterns", "read_capture_table"]
+__all__ = ["MSEResult", "MultipleSystemsEstimator"]
 
 CRITERIA = ("stepwise", "aic", "bic")
 INTERVALS = ("conditional", "profile", "bca", "parametric")

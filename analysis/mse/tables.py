@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import DarkFigureError, InputError, Problem
-from analysis.mse_model import all_patterns
+from analysis.mse.model import all_patterns
 
 
 def capture_patterns(referrals: pd.DataFrame, list_column: str = "agency_type", *,
