@@ -93,7 +93,11 @@ def parametric_interval(fitted: np.ndarray, estimate: float,
     size = int(round(estimate))
     observed_n = rng.binomial(size, min(total / estimate, 1.0), size=n_boot)
     probs = fitted / total
-    replicates = np.array([refit(rng.multinomial(n, probs)) for n in observed_n], dtype=float)
+    from analysis.mse.bootstrap import single_threaded
+
+    with single_threaded():
+        replicates = np.array([refit(rng.multinomial(n, probs)) for n in observed_n],
+                              dtype=float)
     replicates = replicates[np.isfinite(replicates)]
     if len(replicates) == 0:
         return math.nan, math.nan, replicates

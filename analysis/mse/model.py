@@ -109,7 +109,7 @@ def split_empty(patterns: np.ndarray, counts: np.ndarray, pairs,
 
 
 def existence_code(x: np.ndarray, y: np.ndarray, tol: float = 1e-7, *,
-                   shortcut: bool = True) -> int:
+                   shortcut: bool = True, basis: tuple | None = None) -> int:
     """Existence (code 1) and identifiability (code 2) check of one design on retained cells.
 
     Solves the linear programme of Fienberg and Rinaldo (2012), as corrected by Chan et al.
@@ -129,9 +129,7 @@ def existence_code(x: np.ndarray, y: np.ndarray, tol: float = 1e-7, *,
     (0, 1)
     """
     n, p = x.shape
-    left, sv, _ = np.linalg.svd(x, full_matrices=True)
-    # same rank tolerance as numpy.linalg.matrix_rank
-    rank = int(np.sum(sv > sv.max(initial=0.0) * max(n, p) * np.finfo(float).eps))
+    left, rank = basis if basis is not None else design_basis(x)
     code = NOT_IDENTIFIABLE if rank < p else OK
     zero = y <= 0
     if not zero.any():
@@ -163,16 +161,37 @@ def existence_code(x: np.ndarray, y: np.ndarray, tol: float = 1e-7, *,
     return code
 
 
+def design_basis(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """Left singular vectors and rank of a design (what :func:`existence_code` needs of it).
+
+    It depends on the model and the retained cells only, not on the counts, so bootstrap
+    replicates share it (:class:`ModelCache`).
+
+    Examples
+    --------
+    >>> design_basis(design(all_patterns(2), [(0, 1)]))[1]
+    3
+    """
+    n, p = x.shape
+    left, sv, _ = np.linalg.svd(x, full_matrices=True)
+    # same rank tolerance as numpy.linalg.matrix_rank
+    rank = int(np.sum(sv > sv.max(initial=0.0) * max(n, p) * np.finfo(float).eps))
+    return left, rank
+
+
 def fit_poisson(x: np.ndarray, y: np.ndarray, max_iter: int = 100,
-                tol: float = 1e-8, offset: float | np.ndarray = 0.0
-                ) -> tuple[np.ndarray, np.ndarray]:
+                tol: float = 1e-8, offset: float | np.ndarray = 0.0,
+                start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Poisson log-linear maximum likelihood by Newton's method (IRLS).
 
     Starts, like R's ``glm`` and statsmodels, from ``mu = y + 0.5`` (one weighted least
     squares step), then takes Newton steps (``offset`` is added to the linear predictor; the
     profile likelihood uses it to fix the intercept), halved while the log-likelihood falls, until the
     largest step is below ``tol``. Returns the coefficients and their covariance (inverse
-    Fisher information, dispersion 1). Written out rather than calling statsmodels because
+    Fisher information, dispersion 1). ``start`` (coefficients, e.g. the same model's fit
+    to the original table when fitting a bootstrap replicate) replaces the first step and
+    saves most Newton iterations; the maximum is the same. Written out rather than calling
+    statsmodels because
     the bootstrap fits thousands of these tiny models; a test checks it against
     ``statsmodels.GLM``.
 
@@ -183,8 +202,11 @@ def fit_poisson(x: np.ndarray, y: np.ndarray, max_iter: int = 100,
     60.0
     """
     xt = x.T
-    mu = y + 0.5
-    beta = np.linalg.solve((xt * mu) @ x, xt @ (mu * (np.log(mu) - offset) + y - mu))
+    if start is None:
+        mu = y + 0.5
+        beta = np.linalg.solve((xt * mu) @ x, xt @ (mu * (np.log(mu) - offset) + y - mu))
+    else:
+        beta = np.asarray(start, dtype=float)
     eta = offset + x @ beta
     mu = np.exp(np.minimum(eta, 700))
     ll = float(y @ eta - mu.sum())
@@ -240,8 +262,17 @@ class ModelCache:
         self.k = patterns.shape[1]
         self.n_obs = float(self.counts.sum())
         self.overlaps = overlap_counts(patterns, self.counts)
+        # shared across the replicates of one table: check codes by zero pattern, design
+        # bases by model and retained cells, and starting coefficients (first fit wins)
         self.checks = {} if checks is None else checks
+        self.bases = self.checks.setdefault("__bases__", {})
+        self.starts = self.checks.setdefault("__starts__", {})
         self.fits: dict[tuple, ModelFit] = {}
+
+    def _design(self, finite, keep: np.ndarray) -> tuple[np.ndarray, tuple]:
+        key = (tuple(finite), keep.tobytes())
+        x = design(self.patterns[keep], finite)
+        return x, key
 
     def check(self, pairs) -> int:
         """Existence/identifiability code of the model with these pairs (0 = usable)."""
@@ -250,8 +281,11 @@ class ModelCache:
         zeros = self.counts[keep] == 0
         key = (pairs, keep.tobytes(), zeros.tobytes())
         if key not in self.checks:
-            x = design(self.patterns[keep], finite)
-            self.checks[key] = existence_code(x, self.counts[keep])
+            x, model_key = self._design(finite, keep)
+            if model_key not in self.bases:
+                self.bases[model_key] = design_basis(x)
+            self.checks[key] = existence_code(x, self.counts[keep],
+                                              basis=self.bases[model_key])
         return self.checks[key]
 
     def fit(self, pairs) -> ModelFit:
@@ -264,9 +298,10 @@ class ModelCache:
         if code != OK:
             result = ModelFit(pairs, tuple(infinite), code)
         else:
-            x = design(self.patterns[keep], finite)
+            x, model_key = self._design(finite, keep)
             y = self.counts[keep]
-            beta, cov = fit_poisson(x, y)
+            beta, cov = fit_poisson(x, y, start=self.starts.get(model_key))
+            self.starts.setdefault(model_key, beta)
             mu = np.exp(x @ beta)
             loglik = float(np.sum(y * np.log(np.where(y > 0, mu, 1.0)) - mu
                                   - special.gammaln(y + 1)))
