@@ -65,7 +65,9 @@ class LatentClassEstimator:
 
     Examples
     --------
-    >>> table = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [300, 200, 100]})
+    >>> from analysis.mse.model import all_patterns
+    >>> table = pd.DataFrame(all_patterns(3), columns=["A", "B", "C"])
+    >>> table["count"] = [210, 140, 140, 90, 90, 60, 60]  # independent lists, N = 1,000
     >>> r = LatentClassEstimator(chains=2, burn_in=300, draws=600, random_state=1).fit(table)
     >>> bool(r.observed < r.lower < r.estimate < r.upper), r.interval_kind
     (True, 'credible')

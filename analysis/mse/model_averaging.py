@@ -120,10 +120,12 @@ class ModelAveragingEstimator:
 
     Examples
     --------
-    >>> table = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [300, 200, 100]})
-    >>> r = ModelAveragingEstimator().fit(table)
-    >>> round(r.estimate, -1), r.interval_kind  # Petersen: 400 * 300 / 100 = 1,200
-    (1200.0, 'credible')
+    >>> from analysis.mse.model import all_patterns
+    >>> table = pd.DataFrame(all_patterns(3), columns=["A", "B", "C"])
+    >>> table["count"] = [210, 140, 140, 90, 90, 60, 60]  # independent lists, N = 1,000
+    >>> r = ModelAveragingEstimator(random_state=1).fit(table)
+    >>> round(r.estimate, -1), r.interval_kind, r.models["edges"][0]
+    (1000.0, 'credible', 'independence')
     """
 
     def __init__(self, delta: float | None = None, max_missing: float = 30.0,
