@@ -1,10 +1,14 @@
 """The assumptions behind the expected figure, declared as data, each with its source or label.
 
-* **Scenarios**: national prevalence estimates (a *stock*: people in modern slavery on a given
-  day) from the catalogue in ``data/reference/uk_modern_slavery_prevalence_estimates.csv``
-  (Walk Free Global Slavery Index 2023 and 2018; Home Office 2014 multiple systems estimate,
-  Silverman 2014), plus user-defined ones. GSI 2023 publishes no interval for the UK, so none
-  is invented: the spread across catalogue scenarios is the stated uncertainty.
+* **Scenarios**: national prevalence estimates from the catalogue in
+  ``data/reference/uk_modern_slavery_prevalence_estimates.csv``, each converted according to
+  what it counts (:data:`CATALOGUE`): a one-day *stock* (Walk Free Global Slavery Index 2023,
+  2018, 2016), *people exploited during a year* (Home Office 2014 multiple systems estimate,
+  Silverman 2014), or not a prevalence estimate at all (counts of known victims, a lower bound
+  only), which are listed but never offered as an expected figure. GSI 2023 is the default and
+  publishes no interval for the UK, so none is invented: the stated uncertainty is the range
+  over the assumed mean duration of exploitation, and the other scenarios are separate,
+  labelled rows (:func:`analysis.scenarios.scenario_table`), never spanned into an interval.
 * **Duration of exploitation**: turns the stock into a flow of new cases per year
   (flow = stock / mean duration; steady state, Little's law). No published *mean* duration was
   found, so the default is a plainly labelled assumption informed by two published
@@ -26,7 +30,34 @@ from analysis.config import REFERENCE_DIR
 from analysis.errors import DarkFigureError
 
 DEFAULT_SCENARIO = "gsi_2023"
-CATALOGUE_SCENARIOS = ("gsi_2023", "gsi_2018", "home_office_mse_2014")
+
+#: What each catalogue estimate counts, and so how it converts to new victims a year.
+#: ``stock``: people in modern slavery on one day (new a year = stock / mean duration);
+#: ``during_year``: people exploited at some time during one year (stock + one year's entries,
+#: so new a year = figure / (mean duration + 1 year)); ``known``: victims known to agencies
+#: (detections, not prevalence); ``lower_bound``: a floor with no central figure.
+CATALOGUE: dict[str, dict[str, str]] = {
+    "gsi_2023": {"quantity": "stock", "status": "current",
+                 "label": "Walk Free Global Slavery Index 2023 (people on one day in 2021)"},
+    "gsi_2018": {"quantity": "stock", "status": "superseded",
+                 "label": "Walk Free Global Slavery Index 2018 (superseded by the 2023 edition)"},
+    "gsi_2016": {"quantity": "stock", "status": "superseded",
+                 "label": "Walk Free Global Slavery Index 2016 (superseded; earlier method, "
+                          "not comparable)"},
+    "home_office_mse_2014": {"quantity": "during_year", "status": "current",
+                             "label": "Home Office 2014 multiple systems estimate (potential "
+                                      "victims during 2013)"},
+    "nca_ukhtc_2013_known": {"quantity": "known", "status": "not prevalence",
+                             "label": "NCA 2013 strategic assessment (victims known to "
+                                      "agencies: detections, not prevalence)"},
+    "justice_and_care_csj_2020": {"quantity": "lower_bound", "status": "not prevalence",
+                                  "label": "Justice and Care / CSJ 2020 (a lower bound only, "
+                                           "'at least 100,000')"},
+}
+#: Scenarios that give an expected figure (offered in the dropdown), default first.
+CATALOGUE_SCENARIOS = tuple(k for k, v in CATALOGUE.items() if v["quantity"] in ("stock",
+                                                                                    "during_year"))
+QUANTITIES = ("stock", "during_year")
 EXPLOITATION_TYPE_FILE = "nrm_referrals_uk_by_exploitation_type_and_age_quarterly_2022q2_2023q4.csv"
 NRM_TABLES_URL = (
     "https://www.gov.uk/government/collections/national-referral-mechanism-statistics"
@@ -39,11 +70,12 @@ def _missing(x: float | None) -> bool:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A national prevalence scenario: a stock of people in modern slavery on a given day.
+    """A national prevalence scenario: people in modern slavery, counted as ``quantity`` says.
 
-    ``low``/``high`` default to ``central`` (no published range). ``population_base`` is the
-    population the figure refers to; ``None`` means not published (scaling then uses the
-    UK mid-2023 population and says so).
+    ``quantity`` is ``"stock"`` (people on one day) or ``"during_year"`` (people exploited at
+    some time during one year). ``low``/``high`` default to ``central`` (no published range).
+    ``population_base`` is the population the figure refers to; ``None`` means not published
+    (scaling then uses the UK mid-2023 population and says so).
 
     Examples
     --------
@@ -51,6 +83,11 @@ class Scenario:
     ...              reference="my working assumption")
     >>> s.bounds
     (30000.0, 80000.0)
+    >>> s.new_per_year(2.0), s.stock(2.0)
+    (25000.0, 50000.0)
+    >>> ho = Scenario("ho", central=11_500, quantity="during_year")
+    >>> round(ho.new_per_year(2.0)), round(ho.stock(2.0))   # 11,500 / 3 and x 2 / 3
+    (3833, 7667)
     >>> Scenario("empty", central=None, reference="nothing")
     Traceback (most recent call last):
     ...
@@ -63,8 +100,10 @@ class Scenario:
     high: float | None = None
     population_base: float | None = None
     reference: str = "user-defined"
-    kind: str = "stock"
+    quantity: str = "stock"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    label: str = ""
+    status: str = "user-defined"
 
     def __post_init__(self) -> None:
         if _missing(self.central):
@@ -79,10 +118,10 @@ class Scenario:
             )
         if not _missing(self.population_base) and float(self.population_base) <= 0:
             raise DarkFigureError(f"scenario '{self.name}': population base must be positive")
-        if self.kind != "stock":
+        if self.quantity not in QUANTITIES:
             raise DarkFigureError(
-                f"scenario '{self.name}': only stock estimates (people on a given day) are "
-                f"supported, got kind={self.kind!r}"
+                f"scenario '{self.name}': an expected figure needs a stock (people on one day) "
+                f"or people exploited during a year, got quantity={self.quantity!r}"
             )
         object.__setattr__(self, "central", central)
         object.__setattr__(self, "low", low)
@@ -98,6 +137,26 @@ class Scenario:
     @property
     def has_published_range(self) -> bool:
         return self.low != self.central or self.high != self.central
+
+    @property
+    def title(self) -> str:
+        """A readable name for screens and the pack (never the catalogue code alone)."""
+        return self.label or self.name
+
+    def new_per_year(self, mean_duration: float, figure: float | None = None) -> float:
+        """National new victims a year implied by ``figure`` (default central) (Little's law).
+
+        A stock ``S`` of people who stay ``D`` years on average is renewed at ``S / D`` a year;
+        people exploited during one year are the stock plus a year's entries, ``F (D + 1)``.
+        """
+        x = self.central if figure is None else figure
+        if self.quantity == "stock":
+            return x / mean_duration
+        return x / (mean_duration + 1.0)
+
+    def stock(self, mean_duration: float, figure: float | None = None) -> float:
+        """National people in modern slavery on one day implied by ``figure``."""
+        return self.new_per_year(mean_duration, figure) * mean_duration
 
 
 def scenario_from_row(row: Mapping[str, object]) -> Scenario:
@@ -136,18 +195,26 @@ def scenario_from_row(row: Mapping[str, object]) -> Scenario:
     reference = f"{row['publisher']}, {row['publication']}; counts: {row['reference_period']}"
     if not _missing(row.get("url")):
         reference += f"; {row['url']}"
+    meta = CATALOGUE.get(name, {"quantity": "stock", "status": "catalogue", "label": ""})
+    if meta["quantity"] not in QUANTITIES:
+        raise DarkFigureError(
+            f"scenario '{name}' is not a prevalence estimate ({meta['label']}), so it gives no "
+            f"expected figure; choose one of {', '.join(CATALOGUE_SCENARIOS)}")
     return Scenario(name=name, central=central, low=low, high=high, population_base=base,
-                    reference=reference, notes=tuple(notes))
+                    reference=reference, notes=tuple(notes), quantity=meta["quantity"],
+                    label=meta["label"], status=meta["status"])
 
 
 def catalogue_scenarios(reference_dir: Path | None = None) -> dict[str, Scenario]:
-    """The named scenarios: GSI 2023 (default), GSI 2018 and the Home Office 2014 MSE.
+    """The catalogue scenarios that give an expected figure, the default (GSI 2023) first.
 
     Examples
     --------
     >>> s = catalogue_scenarios()
     >>> list(s), s["gsi_2023"].central, s["gsi_2023"].has_published_range
-    (['gsi_2023', 'gsi_2018', 'home_office_mse_2014'], 122000.0, False)
+    (['gsi_2023', 'gsi_2018', 'gsi_2016', 'home_office_mse_2014'], 122000.0, False)
+    >>> s["home_office_mse_2014"].quantity, s["gsi_2018"].status
+    ('during_year', 'superseded')
     """
     from analysis.reference import read_prevalence_estimates
 
@@ -167,6 +234,10 @@ def get_scenario(scenario: str | Scenario | None = None,
     Traceback (most recent call last):
     ...
     analysis.errors.DarkFigureError: unknown scenario 'nonsense'; known: gsi_2023, gsi_2018, ...
+    >>> get_scenario("nca_ukhtc_2013_known")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    analysis.errors.DarkFigureError: scenario 'nca_ukhtc_2013_known' is not a prevalence estimate ...
     """
     if isinstance(scenario, Scenario):
         return scenario
@@ -203,6 +274,11 @@ class Duration:
     def describe(self) -> str:
         return (f"{self.label}: mean duration of exploitation {self.central:g} years "
                 f"(range {self.low:g}-{self.high:g}); {self.source}")
+
+    @property
+    def range_label(self) -> str:
+        """What a range over this assumption is called, e.g. 'range over durations of 1 to 5 years'."""
+        return f"range over durations of {self.low:g} to {self.high:g} years"
 
 
 CTDC_DURATION_URL = (

@@ -1,24 +1,29 @@
-"""The detection gap: people detected against the expected figure, with honest intervals.
+"""The detection gap: new victims detected against new victims expected, with honest labels.
+
+Estimand
+--------
+**New victims in a period and area.** *Detected* = people whose first-ever record in the store
+(any agency, any date, any area) falls in the period and area (:func:`new_victims`); records
+without a ``person_key`` cannot be linked and count once each (so the count is an upper bound
+on distinct people, and says so). *Expected* = national new victims a year x area share x
+years (:func:`analysis.expected.expected_flow`). Both are additive over periods, so the
+quarters of a year sum exactly to the year, and the ratio reads as the share of new victims
+who come to any agency's notice.
 
 Method
 ------
-1. **Detected count.** People, not records: each linked person counts once, in the area,
-   quarter and sector of their first referral in the selection
-   (:func:`analysis.tables.first_detections`); records without a ``person_key`` cannot be
-   linked and count once each (so the count is an upper bound on distinct people).
-2. **Exact interval on the count.** Treating the count as Poisson, the Garwood (1936) exact
+1. **Exact interval on the count.** Treating the count as Poisson, the Garwood (1936) exact
    interval is ``chi2.ppf(alpha/2, 2k) / 2`` to ``chi2.ppf(1 - alpha/2, 2k + 2) / 2``
    (lower 0 when ``k = 0``); it covers the true mean at least ``1 - alpha`` of the time.
-3. **Detection ratio** = detected / expected. Its interval combines the two sources of
-   uncertainty conservatively: ``lower = Garwood lower / expected upper`` and
-   ``upper = Garwood upper / expected lower``. The expected interval is a *scenario envelope*
-   (not a sampling interval), so no probability can be attached to the combination; the
-   corners simply bound every ratio consistent with both.
-4. **Gap** = expected - detected, with ``lower = expected lower - Garwood upper`` and
-   ``upper = expected upper - Garwood lower`` (the same corner rule).
-5. **Trend.** A Poisson or negative binomial GLM with offset ``log(expected)``
-   (:mod:`analysis.detection_glm`) gives area and sector rate ratios and the change in
-   detection per year.
+2. **Detection ratio** = detected / expected. Two separate statements, never mixed:
+   its *95% count interval* at the stated assumption (Garwood limits / expected central), a
+   sampling interval; and its *range over assumptions* (detected / expected at each end of
+   the duration range), which carries no confidence level.
+3. **Gap** = expected - detected, with the same two statements. A bound below zero means the
+   data contradict that assumption; it is reported as such, never as a negative gap.
+4. **Trend.** A Poisson or negative binomial GLM with offset ``log(expected)``
+   (:mod:`analysis.detection_glm`) gives the change in detection per year, with a
+   plain-English verdict (:func:`trend_verdict`).
 
 References: Garwood F (1936) Fiducial limits for the Poisson distribution, Biometrika
 28:437-42; Ulm K (1990) A simple method to calculate the confidence interval of a
@@ -28,8 +33,8 @@ standardized mortality ratio, Am J Epidemiol 131:373-5. See ``docs/methods/expec
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 from scipy import stats
@@ -80,13 +85,17 @@ def garwood_interval(count: int, alpha: float = 0.05) -> tuple[float, float]:
     return lower, upper
 
 
+COUNT_INTERVAL = "confidence"
+
+
 @dataclass(frozen=True)
 class DetectionResult:
-    """Detected people against the expected figure: ratio and gap with their intervals.
+    """Detected new victims against the expected figure: ratio and gap, honestly labelled.
 
-    ``value``/``lower``/``upper`` are the detection ratio; ``gap`` is expected - detected
-    as an :class:`~analysis.results.Estimate`; ``trend`` (optional) is the rate ratio per year
-    from :func:`fit_detection_model`.
+    ``value``/``lower``/``upper`` are the detection ratio and its 95% count interval at the
+    stated assumption (a sampling interval); ``ratio_range`` is the ratio's range over the
+    assumptions (no confidence level). ``gap`` and ``gap_range`` likewise. ``trend``
+    (optional) is the rate ratio per year from :func:`fit_detection_model`.
     """
 
     detected: int
@@ -97,8 +106,11 @@ class DetectionResult:
     lower: float
     upper: float
     gap: Estimate
+    ratio_range: Estimate
+    gap_range: Estimate
     alpha: float = 0.05
     assumptions: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[str, ...] = field(default_factory=tuple)
     method: str = ""
     trend: Estimate | None = None
 
@@ -108,50 +120,84 @@ class DetectionResult:
 
     @property
     def ratio(self) -> Estimate:
-        """The detection ratio as an :class:`Estimate`."""
+        """The detection ratio with its count interval, as an :class:`Estimate`."""
         return Estimate("detection ratio", self.value, self.lower, self.upper,
                         alpha=self.alpha, method=self.method, assumptions=self.assumptions,
-                        interval_kind="confidence x scenario envelope")
+                        interval_kind=COUNT_INTERVAL)
 
     @property
     def detected_estimate(self) -> Estimate:
-        return Estimate("detected people", float(self.detected), self.detected_lower,
+        return Estimate("detected new victims", float(self.detected), self.detected_lower,
                         self.detected_upper, alpha=self.alpha, method=GARWOOD_METHOD)
 
     def estimates(self) -> list[Estimate]:
-        out = [self.expected, self.detected_estimate, self.ratio, self.gap]
+        out = [self.expected, self.detected_estimate, self.ratio, self.ratio_range, self.gap,
+               self.gap_range]
         return out + ([self.trend] if self.trend is not None else [])
 
     def to_frame(self) -> pd.DataFrame:
-        """Tidy rows: expected, detected, detection ratio, gap (and trend when present)."""
+        """Tidy rows: expected, detected, ratio (count interval, then range over
+        assumptions), gap (likewise) and the trend when present."""
         return estimates_to_frame(self.estimates())
 
     def as_dict(self) -> dict[str, object]:
-        """Plain types for JSON output."""
+        """Plain types for JSON output: each estimate an object with its interval kind."""
+        ratio = self.ratio.as_dict() | {"assumption_range": self.ratio_range.as_dict()}
+        gap = self.gap.as_dict() | {"assumption_range": self.gap_range.as_dict()}
+        detected = self.detected_estimate.as_dict()
         return {
-            "expected": self.expected.as_dict(), "detected": self.detected,
-            "detected_interval": self.detected_estimate.as_dict(),
-            "detection_ratio": self.ratio.as_dict(), "gap": self.gap.as_dict(),
-            "trend": None if self.trend is None else self.trend.as_dict(),
+            "expected": self.expected.as_dict(), "detected": detected,
+            "detection_ratio": ratio, "gap": gap,
+            "trend": None if self.trend is None else
+            self.trend.as_dict() | {"verdict": trend_verdict(self.trend)},
             "alpha": self.alpha, "assumptions": list(self.assumptions),
+            "notes": list(self.notes),
         }
 
     def summary(self) -> str:
         """Readable headline text with the assumptions used."""
         level = f"{self.confidence_level:.0%}"
+        rr = self.ratio_range
         lines = [
             "  " + self.expected.summary(),
-            f"  detected people: {self.detected:,} ({level} exact interval "
+            f"  detected new victims: {self.detected:,} ({level} exact interval "
             f"{format_number(self.detected_lower)} to {format_number(self.detected_upper)})",
-            f"  detection ratio: {self.value:.1%} ({self.lower:.1%} to {self.upper:.1%}; "
-            f"{level} count interval combined with the scenario envelope)",
-            "  " + self.gap.summary(),
+            f"  detection ratio: {self.value:.1%} ({level} count interval {self.lower:.1%} to "
+            f"{self.upper:.1%}; {rr.interval_kind}: {rr.lower:.1%} to {rr.upper:.1%})",
+            "  " + self.gap.summary(), "  " + self.gap_range.summary(),
         ]
         if self.trend is not None:
-            lines.append("  " + self.trend.summary())
+            lines.append(f"  trend: {trend_verdict(self.trend)}")
+        lines += [f"  note: {n}" for n in self.notes]
         lines.append("  Assumptions:")
         lines += [f"    - {a}" for a in self.assumptions]
         return "Detection gap\n" + "\n".join(lines)
+
+
+def trend_verdict(trend: Estimate) -> str:
+    """A plain-English reading of a rate ratio per year and its interval.
+
+    Examples
+    --------
+    >>> trend_verdict(Estimate("rate ratio per year", 1.07, 1.02, 1.12))
+    'detection rising, about 7% more a year (95% CI 2% to 12% more)'
+    >>> trend_verdict(Estimate("rate ratio per year", 0.98, 0.9, 1.07))
+    'no clear change in detection (95% CI 10% fewer to 7% more a year)'
+    """
+    level = f"{trend.confidence_level:.0%}" if trend.confidence_level else "range"
+
+    def pct(x: float) -> str:
+        change = (x - 1) * 100
+        return f"{abs(change):.0f}% {'more' if change >= 0 else 'fewer'}"
+
+    if trend.lower > 1:
+        return (f"detection rising, about {pct(trend.value)} a year "
+                f"({level} CI {pct(trend.lower).replace(' more', '')} to {pct(trend.upper)})")
+    if trend.upper < 1:
+        return (f"detection falling, about {pct(trend.value)} a year "
+                f"({level} CI {pct(trend.upper).replace(' fewer', '')} to {pct(trend.lower)})")
+    return (f"no clear change in detection ({level} CI {pct(trend.lower)} to "
+            f"{pct(trend.upper)} a year)")
 
 
 def _as_estimate(expected: ExpectedResult | Estimate) -> Estimate:
@@ -163,73 +209,128 @@ def _as_estimate(expected: ExpectedResult | Estimate) -> Estimate:
                           f"{type(expected).__name__}")
 
 
+def _gap(name: str, central: float, lower: float, upper: float, kind: str, alpha: float,
+         method: str, below_zero: str) -> tuple[Estimate, list[str]]:
+    """A gap estimate whose bounds never go below zero; the reason is returned as a note."""
+    notes = []
+    if lower < 0:
+        notes.append(below_zero)
+    value = central if central >= 0 else float("nan")
+    if central < 0:
+        notes.append("more new victims detected than the expected figure: the data "
+                     "contradict the assumption, so no gap is given")
+    return Estimate(name, value, max(lower, 0.0), max(upper, 0.0), alpha=alpha,
+                    method=method, interval_kind=kind), notes
+
+
+NEW_VICTIMS_DETECTED = (
+    "detected: new victims, i.e. people whose first-ever record in the store falls in the "
+    "period and area (each linked person once; unlinked records once each)")
+
+
 def detection_ratio(detected: int, expected: ExpectedResult | Estimate, alpha: float = 0.05,
-                    *, trend: Estimate | None = None) -> DetectionResult:
-    """Detection ratio and gap for one area, period and (optionally) sector.
+                    *, trend: Estimate | None = None,
+                    detected_means: str = NEW_VICTIMS_DETECTED) -> DetectionResult:
+    """Detection ratio and gap for one area, period and (optionally) group.
 
     Parameters
     ----------
     detected : int
-        Detected people (see :func:`detected_counts`).
+        Detected new victims (see :func:`new_victims`).
     expected : ExpectedResult or Estimate
-        The expected figure for the same area and period (:func:`analysis.expected.expected_flow`).
+        The expected new victims for the same area and period
+        (:func:`analysis.expected.expected_flow`), its interval a range over assumptions.
     alpha : float
         Significance level of the exact count interval.
     trend : Estimate, optional
         Rate ratio per year from :func:`fit_detection_model`, carried into the result.
-
-    Returns
-    -------
-    DetectionResult
+    detected_means : str
+        What the detected count counts, stated in the assumptions.
 
     Examples
     --------
-    >>> e = Estimate("expected new cases", 100.0, 50.0, 200.0, interval_kind="scenario envelope")
+    >>> e = Estimate("expected new victims", 100.0, 40.0, 200.0,
+    ...              interval_kind="range over durations of 1 to 5 years")
     >>> r = detection_ratio(10, e)
-    >>> round(r.value, 3), round(r.lower, 4), round(r.upper, 4)   # 10/100, 4.795/200, 18.39/50
-    (0.1, 0.024, 0.3678)
-    >>> round(r.gap.value), round(r.gap.lower, 1), round(r.gap.upper, 1)   # 50-18.39, 200-4.795
-    (90, 31.6, 195.2)
+    >>> round(r.value, 3), round(r.lower, 4), round(r.upper, 4)   # 10/100, 4.795/100, 18.39/100
+    (0.1, 0.048, 0.1839)
+    >>> round(r.ratio_range.lower, 3), r.ratio_range.upper, r.ratio_range.confidence_level
+    (0.05, 0.25, None)
+    >>> round(r.gap.value), round(r.gap.lower, 1), round(r.gap.upper, 1)   # 100-18.39, 100-4.795
+    (90, 81.6, 95.2)
     """
     est = _as_estimate(expected)
     for name, x in (("value", est.value), ("lower", est.lower), ("upper", est.upper)):
         if x is None or (isinstance(x, float) and math.isnan(x)):
             raise DarkFigureError(f"the expected figure has no {name}: check the scenario")
-    if est.value <= 0:
+    if est.value <= 0 or est.lower <= 0:
         raise DarkFigureError(f"the expected figure must be positive to form a ratio, got "
-                              f"{est.value}")
+                              f"{est.value} ({est.lower} to {est.upper})")
     d_lower, d_upper = garwood_interval(detected, alpha)
     k = int(detected)
-    lower = d_lower / est.upper
-    upper = d_upper / est.lower if est.lower > 0 else math.inf
+    level = f"{1 - alpha:.0%}"
+    kind = est.interval_kind
     assumptions = (
-        f"detected: distinct people (each linked person once; unlinked records once each), "
-        f"{1 - alpha:.0%} Garwood exact Poisson interval",
-        "ratio and gap intervals: corners of the count interval and the expected figure's "
-        "scenario envelope (conservative; not a probability statement)",
+        f"{detected_means}; {level} Garwood exact Poisson interval",
+        f"detection ratio and gap: {level} count interval at the stated assumption, and "
+        f"separately the {kind} (no confidence level attaches to a range over assumptions)",
         *est.assumptions,
     )
-    gap = Estimate("gap (expected - detected)", est.value - k, est.lower - d_upper,
-                   est.upper - d_lower, alpha=alpha,
-                   method="expected - detected; corners of envelope and exact interval",
-                   interval_kind="confidence x scenario envelope")
+    ratio_range = Estimate("detection ratio", k / est.value, k / est.upper, k / est.lower,
+                           alpha=alpha, method="detected / expected at each end of the range",
+                           interval_kind=kind)
+    gap, notes = _gap("gap (expected - detected)", est.value - k, est.value - d_upper,
+                      est.value - d_lower, COUNT_INTERVAL, alpha,
+                      "expected (central) - detected; Garwood limits",
+                      "the count interval reaches the expected figure: the data cannot rule "
+                      "out that every expected new victim was detected")
+    gap_range, range_notes = _gap("gap (expected - detected)", est.value - k, est.lower - k,
+                                  est.upper - k, kind, alpha,
+                                  "expected at each end of the range - detected",
+                                  f"at the low end of the {kind}, fewer new victims are "
+                                  "expected than are detected: the data contradict that "
+                                  "end of the assumption")
+    notes += [n for n in range_notes if n not in notes]
     return DetectionResult(
         detected=k, detected_lower=d_lower, detected_upper=d_upper, expected=est,
-        value=k / est.value, lower=lower, upper=upper, gap=gap, alpha=alpha,
-        assumptions=assumptions, trend=trend,
-        method=f"detected / expected; {GARWOOD_METHOD} / scenario envelope corners",
+        value=k / est.value, lower=d_lower / est.value, upper=d_upper / est.value, gap=gap,
+        ratio_range=ratio_range, gap_range=gap_range, alpha=alpha, assumptions=assumptions,
+        notes=tuple(notes), trend=trend,
+        method=f"detected / expected (central); {GARWOOD_METHOD}",
     )
+
+
+def new_victims(referrals: pd.DataFrame) -> pd.DataFrame:
+    """Each person's first-ever record: what a detected new victim is.
+
+    Pass every stored referral (all agencies, areas and dates): a person first seen in
+    another area or an earlier period is not a new victim here. Records without a
+    ``person_key`` cannot be linked and are kept, once each.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"person_key": ["p", "p", None], "area_code": ["a", "b", "b"],
+    ...                   "referral_date": pd.to_datetime(["2023-05-01", "2022-01-01",
+    ...                                                    "2023-02-01"])})
+    >>> new_victims(r)["area_code"].tolist()     # p was first seen in b in 2022
+    ['b', 'b']
+    """
+    from analysis.tables import first_detections
+
+    return first_detections(referrals)
 
 
 def detected_counts(referrals: pd.DataFrame,
                     by: Sequence[str] = ("area_code", "quarter", "sector"), *,
                     quarters: Sequence[str] | None = None,
-                    area_codes: Sequence[str] | None = None) -> pd.DataFrame:
+                    area_codes: Sequence[str] | None = None,
+                    where: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Detected people per combination of ``by``, over the complete grid (zeros present).
 
-    Each linked person (``person_key``) counts once, in the cell of their first referral in
-    ``referrals``; records without a key count once each. Rows outside ``quarters`` or
-    ``area_codes`` are dropped; those lists also fix the grid, so empty cells appear as 0.
+    Each linked person (``person_key``) counts once, in the cell of their first-ever record in
+    ``referrals`` (pass the whole store); records without a key count once each. Then rows
+    outside ``quarters`` or ``area_codes`` are dropped; those lists also fix the grid, so
+    empty cells appear as 0. Counts are additive: quarters sum to years.
 
     Examples
     --------
@@ -248,6 +349,15 @@ def detected_counts(referrals: pd.DataFrame,
         from analysis.periods import quarter_of
 
         frame = frame.assign(quarter=quarter_of(frame["referral_date"]))
+    # First records are found before any selection: a person first seen in another area or an
+    # earlier quarter is not a new victim of this cell (keeps the counts additive).
+    if "person_key" in frame.columns and "referral_date" in frame.columns:
+        frame = first_detections(frame)
+    elif "person_key" in frame.columns:  # no dates: cannot pick the first, count once anyway
+        frame = pd.concat([frame[frame["person_key"].notna()].drop_duplicates("person_key"),
+                           frame[frame["person_key"].isna()]])
+    for column, value in (where or {}).items():  # a group: people whose first record is in it
+        frame = frame[frame[column].astype(str) == str(value)]
     levels: dict[str, list[str]] = {}
     if quarters is not None:
         frame = frame[frame["quarter"].isin(list(quarters))]
@@ -257,11 +367,6 @@ def detected_counts(referrals: pd.DataFrame,
         frame = frame[frame["area_code"].isin(list(area_codes))]
         if "area_code" in keys:
             levels["area_code"] = list(area_codes)
-    if "person_key" in frame.columns and "referral_date" in frame.columns:
-        frame = first_detections(frame)
-    elif "person_key" in frame.columns:  # no dates: cannot pick the first, count once anyway
-        frame = pd.concat([frame[frame["person_key"].notna()].drop_duplicates("person_key"),
-                           frame[frame["person_key"].isna()]])
     return count_referrals(frame, keys, levels=levels)
 
 
@@ -289,53 +394,189 @@ def districts_of(area_code: str) -> list[str]:
                           f"or police force area (E23/W15) code of England and Wales")
 
 
+@dataclass(frozen=True)
+class AreaDetectionResult:
+    """The headline for one area and period: new victims detected against expected.
+
+    The one results object the CLI, the pages, the pack and the notebooks all read.
+    ``left_censored`` is true when the period starts within one assumed mean duration of the
+    start of the store's history: people exploited before records began are then detected
+    "for the first time" and inflate the count.
+    """
+
+    area_code: str
+    area_name: str
+    quarters: tuple[str, ...]
+    detection: DetectionResult
+    model: DetectionModelResult | None
+    scenario: str
+    scenario_title: str
+    unlinked: int
+    history_start: str | None
+    left_censored: bool
+    notes: tuple[str, ...] = ()
+
+    @property
+    def period(self) -> str:
+        return f"{self.quarters[0]}:{self.quarters[-1]}"
+
+    @property
+    def period_label(self) -> str:
+        """The period in words, e.g. '2025' or '2024 Q3 to 2025 Q2'."""
+        from analysis.periods import period_label
+
+        return period_label(self.quarters)
+
+    def as_dict(self) -> dict[str, object]:
+        """The CLI's JSON contract: period, detected, expected, detection_ratio, gap, trend."""
+        out = self.detection.as_dict()
+        out.update(area_code=self.area_code, area_name=self.area_name, period=self.period,
+                   period_label=self.period_label, quarters=len(self.quarters),
+                   scenario=self.scenario, scenario_title=self.scenario_title,
+                   unlinked_records=self.unlinked, history_start=self.history_start,
+                   left_censored=self.left_censored,
+                   notes=list(self.notes) + list(self.detection.notes),
+                   family=None if self.model is None else self.model.family)
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy rows of every estimate, with the area and period on each."""
+        return self.detection.to_frame().assign(area_code=self.area_code, period=self.period,
+                                                scenario=self.scenario)
+
+    def summary(self) -> str:
+        head = (f"{self.area_name} ({self.area_code}), new victims in {self.period_label} "
+                f"({self.period}), scenario {self.scenario_title}")
+        extra = [f"  note: {n}" for n in self.notes]
+        return head + "\n" + self.detection.summary() + ("\n" + "\n".join(extra) if extra else "")
+
+
+def left_censoring_note(quarters: Sequence[str], history_start: str | None,
+                        mean_duration: float) -> str | None:
+    """Say so when a period starts within one mean duration of the store's first record.
+
+    Examples
+    --------
+    >>> left_censoring_note(["2019Q3"], "2019Q1", 2.0)[:40]
+    'left censoring: 2019Q3 starts within 2 y'
+    >>> left_censoring_note(["2025Q1"], "2019Q1", 2.0) is None
+    True
+    """
+    from analysis.periods import quarter_start
+
+    if history_start is None or not quarters:
+        return None
+    start = quarter_start(quarters[0])
+    limit = quarter_start(history_start) + pd.DateOffset(months=round(12 * mean_duration))
+    if start >= limit:
+        return None
+    return (f"left censoring: {quarters[0]} starts within {mean_duration:g} years (the assumed "
+            f"mean duration) of the first stored record ({history_start}); people exploited "
+            f"before records began are detected 'for the first time' in this period, which "
+            f"inflates the count of new victims")
+
+
+def _trend_quarters(quarters: list[str], history_start: str | None,
+                    mean_duration: float) -> list[str]:
+    """The quarters the trend is fitted on: the store's history from its first quarter clear of
+    left censoring to the period's end (the question is whether detection is improving), or
+    the period itself when that is longer."""
+    from analysis.periods import quarter_range, quarter_start
+
+    if history_start is None:
+        return quarters
+    clear = (quarter_start(history_start) + pd.DateOffset(months=round(12 * mean_duration)))
+    first = f"{clear.year}Q{clear.quarter}"
+    if first > quarters[-1]:
+        return quarters
+    history = quarter_range(first, quarters[-1])
+    return history if len(history) > len(quarters) else quarters
+
+
 def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[str], *,
                    scenario=None, duration=None, alpha: float = 0.05,
-                   ) -> tuple[DetectionResult, DetectionModelResult | None, list[str]]:
-    """Detection ratio, gap and trend for one area over whole quarters.
+                   where: Mapping[str, str] | None = None, shares=None,
+                   category: str | None = None) -> AreaDetectionResult:
+    """New victims detected and expected for one area over whole quarters.
 
-    The trend comes from :func:`fit_detection_model` over district x quarter x sector cells
-    (expected split equally over the sectors seen: the sector terms absorb the split); it is
-    skipped, with a note, for fewer than ``MIN_TREND_QUARTERS`` quarters or no detections.
+    ``referrals`` are every stored referral (all areas and dates), so that a person's
+    first-ever record decides where and when they count. The trend comes from
+    :func:`fit_detection_model` over district x quarter x sector cells (expected split equally
+    over the sectors seen: the sector terms absorb the split); it is skipped, with a note, for
+    fewer than ``MIN_TREND_QUARTERS`` quarters or no detections. It covers the store's history
+    clear of left censoring up to the period's end (:func:`_trend_quarters`), and says so.
 
-    Returns
-    -------
-    (DetectionResult, DetectionModelResult or None, notes)
+    ``where`` restricts to a group (e.g. ``{"exploitation_type": "labour"}``: people whose
+    first-ever record is in it); a ratio for a group needs its expected share, given as
+    ``shares`` and ``category`` (a documented, labelled assumption), else a clear error.
     """
-    from analysis.assumptions import DEFAULT_DURATION, equal_shares
+    from analysis.assumptions import DEFAULT_DURATION, equal_shares, get_scenario
     from analysis.expected import expected_flow, expected_grid
+    from analysis.periods import period_label, quarter_of
 
     quarters = list(quarters)
+    if not quarters:
+        raise DarkFigureError("no quarters in the period")
     duration = duration or DEFAULT_DURATION
+    chosen = get_scenario(scenario)
     districts = districts_of(area_code)
-    counts = detected_counts(referrals, quarters=quarters, area_codes=districts)
+    if where and shares is None:
+        raise DarkFigureError(
+            f"no expected figure for the group {dict(where)}: a ratio for a group needs a "
+            f"documented share assumption; show its count and composition instead")
+    counts = detected_counts(referrals, quarters=quarters, area_codes=districts, where=where)
     detected = int(counts["detected"].sum())
-    expected = expected_flow(area_code, scenario=scenario, duration=duration,
-                             period_years=len(quarters) / 4)
+    expected = expected_flow(area_code, scenario=chosen, duration=duration,
+                             period_years=len(quarters) / 4, shares=shares, category=category)
+    dates = referrals["referral_date"] if "referral_date" in referrals.columns else None
+    history_start = (None if dates is None or dates.dropna().empty else
+                     str(quarter_of(pd.Series([dates.min()])).iloc[0]))
     notes: list[str] = []
+    censoring = left_censoring_note(quarters, history_start, duration.central)
+    if censoring:
+        notes.append(censoring)
+    trend_quarters = _trend_quarters(quarters, history_start, duration.central)
+    trend_counts = detected_counts(referrals, quarters=trend_quarters, area_codes=districts,
+                                   where=where)
     model = None
-    if len(quarters) < MIN_TREND_QUARTERS:
-        notes.append(f"trend skipped: {len(quarters)} quarter(s), at least "
+    if len(trend_quarters) < MIN_TREND_QUARTERS:
+        notes.append(f"trend skipped: {len(trend_quarters)} quarter(s), at least "
                      f"{MIN_TREND_QUARTERS} needed")
-    elif detected == 0:
-        notes.append("trend skipped: nothing detected in the period")
+    elif int(trend_counts["detected"].sum()) == 0:
+        notes.append("trend skipped: nothing detected")
     else:
-        sectors = sorted(counts["sector"].unique())
-        grid = expected_grid(districts, quarters, scenario=scenario, duration=duration,
+        sectors = sorted(trend_counts["sector"].unique())
+        grid = expected_grid(districts, trend_quarters, scenario=chosen, duration=duration,
                              shares=equal_shares(sectors), categories=sectors)
-        model = fit_detection_model(counts.merge(grid, on=["area_code", "quarter", "sector"]),
-                                    alpha)
-        notes.append(f"trend: {model.family} GLM over district x quarter x sector; "
-                     f"{model.dispersion_test.rule}")
-    result = detection_ratio(detected, expected, alpha,
-                             trend=None if model is None else model.trend)
-    return result, model, notes
+        model = fit_detection_model(
+            trend_counts.merge(grid, on=["area_code", "quarter", "sector"]), alpha)
+        notes.append(f"trend: {model.family} GLM over district x quarter x sector, "
+                     f"{period_label(trend_quarters)}; {model.dispersion_test.rule}")
+    unlinked = 0
+    if "person_key" in referrals.columns:
+        chosen_rows = referrals[referrals["area_code"].isin(districts)]
+        if "quarter" in chosen_rows.columns:
+            chosen_rows = chosen_rows[chosen_rows["quarter"].isin(quarters)]
+        for column, value in (where or {}).items():
+            chosen_rows = chosen_rows[chosen_rows[column].astype(str) == str(value)]
+        unlinked = int(chosen_rows["person_key"].isna().sum())
+        if unlinked:
+            notes.append(f"{unlinked:,} record(s) without a person key cannot be linked and "
+                         f"count once each (an upper bound on distinct people)")
+    trend = None
+    if model is not None and model.trend is not None:
+        trend = replace(model.trend, name=f"rate ratio per year, {period_label(trend_quarters)}")
+    result = detection_ratio(detected, expected, alpha, trend=trend)
+    return AreaDetectionResult(
+        area_code=area_code, area_name=expected.area_name, quarters=tuple(quarters),
+        detection=result, model=model, scenario=chosen.name, scenario_title=chosen.title,
+        unlinked=unlinked, history_start=history_start, left_censored=censoring is not None,
+        notes=tuple(notes))
 
 
 def national_detection(quarters: Sequence[str] | None = None, *, scenario=None, duration=None,
-                       alpha: float = 0.05, vintage: str = "first",
-                       ) -> tuple[DetectionResult, DetectionModelResult | None, list[str]]:
-    """UK NRM referrals against the expected UK flow (real public data).
+                       alpha: float = 0.05, vintage: str = "first") -> AreaDetectionResult:
+    """UK NRM referrals against the expected UK new victims (real public data).
 
     ``quarters`` default to the last four published; ``vintage`` as in
     :func:`analysis.national.uk_quarterly_referrals`. NRM referrals count referrals, not
@@ -343,16 +584,16 @@ def national_detection(quarters: Sequence[str] | None = None, *, scenario=None, 
 
     Examples
     --------
-    >>> r, _, _ = national_detection(["2023Q1", "2023Q2", "2023Q3", "2023Q4"],
-    ...                              scenario="gsi_2023")
-    >>> r.detected, round(r.expected.value)       # 122,000 / 2 years x 1 year
+    >>> r = national_detection(["2023Q1", "2023Q2", "2023Q3", "2023Q4"], scenario="gsi_2023")
+    >>> r.detection.detected, round(r.detection.expected.value)   # 122,000 / 2 years x 1 year
     (17017, 61000)
     """
-    from analysis.assumptions import DEFAULT_DURATION
+    from analysis.assumptions import DEFAULT_DURATION, get_scenario
     from analysis.expected import UK_CODE, expected_flow
     from analysis.national import uk_quarterly_referrals
 
     duration = duration or DEFAULT_DURATION
+    chosen = get_scenario(scenario)
     series = uk_quarterly_referrals(vintage).set_index("period")["referrals"]
     quarters = list(quarters) if quarters is not None else list(series.index[-4:])
     absent = [q for q in quarters if q not in series.index]
@@ -360,11 +601,12 @@ def national_detection(quarters: Sequence[str] | None = None, *, scenario=None, 
         raise DarkFigureError(f"no published UK NRM figure for {', '.join(absent)} "
                               f"(available {series.index[0]} to {series.index[-1]})")
     detected = int(series.loc[quarters].sum())
-    expected = expected_flow(UK_CODE, scenario=scenario, duration=duration,
+    expected = expected_flow(UK_CODE, scenario=chosen, duration=duration,
                              period_years=len(quarters) / 4)
-    notes = [f"detected: UK NRM referrals ({vintage} published figure per quarter), which "
-             f"count referrals, not distinct people"]
+    means = (f"detected: UK NRM referrals ({vintage} published figure per quarter); these "
+             f"count referrals, not distinct people, so a person referred twice counts twice")
     model = None
+    notes = []
     if len(quarters) >= MIN_TREND_QUARTERS:
         per_quarter = expected.value / len(quarters)
         counts = pd.DataFrame({"quarter": quarters, "detected": series.loc[quarters].to_numpy(),
@@ -375,5 +617,8 @@ def national_detection(quarters: Sequence[str] | None = None, *, scenario=None, 
         notes.append(f"trend skipped: {len(quarters)} quarter(s), at least "
                      f"{MIN_TREND_QUARTERS} needed")
     result = detection_ratio(detected, expected, alpha,
-                             trend=None if model is None else model.trend)
-    return result, model, notes
+                             trend=None if model is None else model.trend, detected_means=means)
+    return AreaDetectionResult(
+        area_code=UK_CODE, area_name=expected.area_name, quarters=tuple(quarters),
+        detection=result, model=model, scenario=chosen.name, scenario_title=chosen.title,
+        unlinked=0, history_start=None, left_censored=False, notes=tuple(notes))

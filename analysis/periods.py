@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -93,3 +94,49 @@ def quarter_range(start: str, end: str) -> list[str]:
     """
     periods = pd.period_range(normalise_quarter(start), normalise_quarter(end), freq="Q")
     return [str(p) for p in periods]
+
+
+def period_label(quarters: Sequence[str]) -> str:
+    """A period in words: a calendar year, one quarter, or 'FROM to TO'.
+
+    Examples
+    --------
+    >>> period_label(["2025Q1", "2025Q2", "2025Q3", "2025Q4"]), period_label(["2024Q3"])
+    ('2025', '2024 Q3')
+    >>> period_label(quarter_range("2024Q3", "2025Q2")), period_label(quarter_range("2019Q1", "2025Q4"))
+    ('2024 Q3 to 2025 Q2', '2019 to 2025')
+    """
+    qs = [normalise_quarter(q) for q in quarters]
+    if not qs:
+        return "no period"
+    first, last = qs[0], qs[-1]
+    if first.endswith("Q1") and last.endswith("Q4"):
+        return first[:4] if first[:4] == last[:4] else f"{first[:4]} to {last[:4]}"
+    if first == last:
+        return f"{first[:4]} {first[4:]}"
+    return f"{first[:4]} {first[4:]} to {last[:4]} {last[4:]}"
+
+
+def default_period(quarters: Sequence[str], latest_load: pd.Timestamp | None = None,
+                   n: int = 4) -> list[str]:
+    """The product's default period: the latest ``n`` complete quarters in the store.
+
+    A quarter is complete when the latest load was made after it ended (its records had
+    time to arrive); without a load date, the latest stored quarter is taken as complete.
+
+    Examples
+    --------
+    >>> qs = quarter_range("2024Q1", "2026Q1")
+    >>> default_period(qs, pd.Timestamp("2026-02-10"))
+    ['2025Q1', '2025Q2', '2025Q3', '2025Q4']
+    >>> default_period(qs)
+    ['2025Q2', '2025Q3', '2025Q4', '2026Q1']
+    """
+    stored = sorted({normalise_quarter(q) for q in quarters})
+    if not stored:
+        return []
+    if latest_load is not None:
+        complete = [q for q in stored if quarter_end(q) < pd.Timestamp(latest_load).normalize()]
+        stored = complete or stored
+    return quarter_range(stored[-1], stored[-1]) if n == 1 else \
+        [q for q in quarter_range(stored[0], stored[-1])][-n:]

@@ -180,20 +180,70 @@ def referrals(
 def people(
     store_path: Path | str, state: ViewState, *, use_area: bool = True, use_period: bool = True
 ) -> pd.DataFrame:
-    """The view's detected people: each linked person once, at their first referral in the view
-    (``analysis.tables.first_detections``); what every detected count on screen counts."""
+    """The view's detected new victims: each linked person once, at their first-ever record in
+    the store (any agency, area or date; ``analysis.detection.new_victims``), kept when that
+    record falls in the view. What every detected count on screen counts."""
     return _people(store_version(store_path), state, use_area, use_period).copy()
+
+
+@lru_cache(maxsize=8)
+def _first_records(version: StoreVersion, snapshot: int | None) -> np.ndarray:
+    """Boolean mask over all stored referrals: the record is its person's first-ever one."""
+    from analysis.tables import first_detections
+
+    frame = _all_referrals(version)
+    if frame.empty:
+        return np.zeros(0, dtype=bool)
+    rows = frame
+    if snapshot is not None and "load_id" in frame.columns:
+        rows = frame.loc[frame["load_id"].to_numpy() <= snapshot]
+    keyed = rows[["referral_date"]].assign(person_id=rows["person_id"].where(rows["person_id"] >= 0))
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[first_detections(keyed, key="person_id").index.to_numpy()] = True
+    return mask
 
 
 @lru_cache(maxsize=64)
 def _people(version: StoreVersion, state: ViewState, use_area: bool, use_period: bool) -> pd.DataFrame:
-    from analysis.tables import first_detections
-
     rows = _referrals(version, state, use_area, use_period)
     if rows.empty:
         return rows
-    keyed = rows.assign(person_id=rows["person_id"].where(rows["person_id"] >= 0))
-    return rows.loc[first_detections(keyed, key="person_id").index]
+    first = _first_records(version, state.snapshot)
+    return rows.loc[first[rows.index.to_numpy()]]
+
+
+def headline_referrals(store_path: Path | str, snapshot: int | None = None) -> pd.DataFrame:
+    """Every stored referral (to the snapshot) in the columns ``analysis.headline`` reads."""
+    return _headline_referrals(store_version(store_path), snapshot)
+
+
+@lru_cache(maxsize=4)
+def _headline_referrals(version: StoreVersion, snapshot: int | None) -> pd.DataFrame:
+    frame = _all_referrals(version)
+    if frame.empty:
+        return pd.DataFrame(columns=["area_code", "quarter", "sector", "exploitation_type",
+                                     "age_group", "person_key", "referral_date"])
+    if snapshot is not None and "load_id" in frame.columns:
+        frame = frame.loc[frame["load_id"].to_numpy() <= snapshot]
+    out = pd.DataFrame({c: frame[c].astype(str) for c in
+                        ("area_code", "quarter", "sector", "exploitation_type", "age_group")})
+    out["person_key"] = frame["person_id"].where(frame["person_id"] >= 0).astype("Int64")
+    out["referral_date"] = frame["referral_date"].to_numpy()
+    return out.reset_index(drop=True)
+
+
+def default_quarters(store_path: Path | str) -> list[str]:
+    """The product's default period: the latest four complete quarters in the store."""
+    return _default_quarters(store_version(store_path))
+
+
+@lru_cache(maxsize=4)
+def _default_quarters(version: StoreVersion) -> list[str]:
+    from analysis.headline import latest_load_date
+    from analysis.periods import default_period
+
+    quarters = _filter_options(version).quarters
+    return default_period(quarters, latest_load_date(_loads(version)))
 
 
 @lru_cache(maxsize=64)
@@ -235,11 +285,10 @@ def _category_mask(column: pd.Series, values: list[str]) -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _scenarios() -> list[tuple[str, str]]:
-    catalogue = reference.read_prevalence_estimates()
-    usable = catalogue[
-        catalogue[["estimate_central", "estimate_low", "estimate_high"]].notna().any(axis=1)
-    ]
-    return [(r.estimate_id, f"{r.publisher}: {r.publication}"[:90]) for r in usable.itertuples()]
+    """The scenarios that give an expected figure, by name (every one works when chosen)."""
+    from analysis.assumptions import catalogue_scenarios
+
+    return [(name, s.title) for name, s in catalogue_scenarios().items()]
 
 
 def filter_options(store_path: Path | str) -> FilterOptions:

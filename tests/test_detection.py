@@ -14,12 +14,14 @@ from analysis.detection import (
     detection_ratio,
     fit_detection_model,
     garwood_interval,
+    trend_verdict,
 )
 from analysis.errors import DarkFigureError
 from analysis.expected import expected_flow
 from analysis.results import Estimate
 
-ENVELOPE = Estimate("expected new cases", 100.0, 40.0, 250.0, interval_kind="scenario envelope")
+RANGE = "range over durations of 1 to 5 years"
+ENVELOPE = Estimate("expected new victims", 100.0, 40.0, 250.0, interval_kind=RANGE)
 
 
 @pytest.mark.parametrize("k", [0, 1, 2, 5, 10, 37, 250])
@@ -48,41 +50,62 @@ def test_ratio_and_gap_against_hand_calculation():
     lo = chi2.ppf(0.025, 40) / 2
     hi = chi2.ppf(0.975, 42) / 2
     assert (r.detected_lower, r.detected_upper) == pytest.approx((lo, hi))
+    # the ratio's 95% count interval is at the central assumption only
     assert r.value == pytest.approx(0.2)
-    assert r.lower == pytest.approx(lo / 250)
-    assert r.upper == pytest.approx(hi / 40)
+    assert (r.lower, r.upper) == pytest.approx((lo / 100, hi / 100))
+    assert r.ratio.confidence_level == 0.95
+    # its range over assumptions spans only the expected figure's range, with no level
+    assert (r.ratio_range.lower, r.ratio_range.upper) == pytest.approx((20 / 250, 20 / 40))
+    assert r.ratio_range.confidence_level is None
     assert r.gap.value == pytest.approx(80)
-    assert r.gap.lower == pytest.approx(40 - hi)
-    assert r.gap.upper == pytest.approx(250 - lo)
+    assert (r.gap.lower, r.gap.upper) == pytest.approx((100 - hi, 100 - lo))
+    assert (r.gap_range.lower, r.gap_range.upper) == pytest.approx((40 - 20, 250 - 20))
     assert r.alpha == 0.05
     frame = r.to_frame()
-    assert frame["estimate"].tolist() == ["expected new cases", "detected people",
-                                          "detection ratio", "gap (expected - detected)"]
+    assert frame["estimate"].tolist() == ["expected new victims", "detected new victims",
+                                          "detection ratio", "detection ratio",
+                                          "gap (expected - detected)",
+                                          "gap (expected - detected)"]
+    levels = frame.set_index("interval_kind")["confidence_level"]
+    assert levels["confidence"].eq(0.95).all()
+    assert levels[RANGE].isna().all()
     assert "Garwood" in r.summary() and "Assumptions" in r.summary()
 
 
 def test_zero_detected_has_lower_bound_zero():
     r = detection_ratio(0, ENVELOPE)
     assert r.value == 0 and r.lower == 0 and r.detected_lower == 0
-    assert r.upper == pytest.approx(chi2.ppf(0.975, 2) / 2 / 40)
-    assert r.gap.upper == pytest.approx(250)
+    assert r.upper == pytest.approx(chi2.ppf(0.975, 2) / 2 / 100)
+    assert r.gap_range.upper == pytest.approx(250)
 
 
-def test_tiny_expected_gives_large_finite_ratio_and_negative_gap():
-    tiny = Estimate("expected", 0.01, 0.004, 0.02, interval_kind="scenario envelope")
+def test_gap_never_negative_the_contradiction_is_said_instead():
+    tiny = Estimate("expected", 0.01, 0.004, 0.02, interval_kind=RANGE)
     r = detection_ratio(3, tiny)
-    assert r.value == pytest.approx(300)
-    assert math.isfinite(r.upper) and r.lower > 0
-    assert r.gap.value < 0 and r.gap.upper < 0
+    assert r.value == pytest.approx(300) and math.isfinite(r.upper) and r.lower > 0
+    assert math.isnan(r.gap.value)
+    assert min(r.gap.lower, r.gap.upper, r.gap_range.lower, r.gap_range.upper) >= 0
+    assert any("contradict" in n for n in r.notes)
+    # only the low end of the range contradicted: bound at zero, and said
+    r = detection_ratio(60, ENVELOPE)
+    assert r.gap_range.lower == 0 and r.gap.value == pytest.approx(40)
+    assert any("contradict that end" in n for n in r.notes)
 
 
 def test_works_with_expected_result_as_the_dashboard_calls_it():
-    e = expected_flow("E23000021", scenario="gsi_2023", scenario_range="own")
+    e = expected_flow("E23000021", scenario="gsi_2023")
     r = detection_ratio(100, e)
     assert r.value == pytest.approx(100 / e.value)
-    assert r.upper == pytest.approx(garwood_interval(100)[1] / e.lower)
+    assert r.upper == pytest.approx(garwood_interval(100)[1] / e.value)
+    assert r.ratio_range.lower == pytest.approx(100 / e.upper)
     assert r.gap.lower <= r.gap.value <= r.gap.upper
-    assert any("gsi_2023" in a for a in r.assumptions)
+    assert any("Global Slavery Index 2023" in a for a in r.assumptions)
+
+
+def test_trend_verdicts_in_plain_english():
+    assert trend_verdict(Estimate("t", 1.07, 1.02, 1.12)).startswith("detection rising")
+    assert trend_verdict(Estimate("t", 0.9, 0.85, 0.95)).startswith("detection falling")
+    assert trend_verdict(Estimate("t", 1.0, 0.9, 1.1)).startswith("no clear change")
 
 
 def test_area_with_no_population_is_a_clear_error():
@@ -117,6 +140,9 @@ def test_detected_counts_people_once_with_zeros():
     cell = out.set_index(["area_code", "quarter", "sector"])["detected"]
     assert cell[("b", "2023Q1", "care")] == 1 and cell[("a", "2023Q2", "care")] == 1
     assert cell[("c", "2023Q3", "care")] == 0
+    # p1 was first recorded in b: selecting area a alone must not count p1 as new there
+    only_a = detected_counts(r, quarters=["2023Q2"], area_codes=["a"])
+    assert only_a["detected"].sum() == 1  # p2 only
 
 
 def _grid(seed, areas=6, quarters=12, trend=0.9, base=0.3, overdispersion=None):

@@ -17,117 +17,117 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--area", metavar="CODE",
                         help="district or police force area code (default: setting home_area)")
     parser.add_argument("--period", metavar="FROM:TO",
-                        help="inclusive quarters, e.g. 2023Q1:2023Q4 (default: all stored)")
-    parser.add_argument("--scenario", metavar="NAME", help="prevalence scenario (default gsi_2023)")
+                        help="inclusive quarters written FROM:TO, e.g. 2025Q1:2025Q4 (either end "
+                             "may be left open); default: the latest four complete quarters in "
+                             "the store")
+    parser.add_argument("--scenario", metavar="NAME",
+                        help="prevalence scenario (default gsi_2023; see the scenarios table)")
     parser.add_argument("--duration", metavar="YEARS", type=float,
                         help="mean duration of exploitation in years (default 2, range 1-5)")
     parser.add_argument("--national", action="store_true",
-                        help="UK NRM referrals against the expected UK flow (public data)")
+                        help="UK NRM referrals against the expected UK new victims (public data)")
     parser.add_argument("--alpha", type=float, default=0.05, help="significance level")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _quarters(args, store_quarters=None) -> list[str] | None:
-    from analysis.periods import parse_period_range, quarter_range
-
-    start, end = parse_period_range(args.period)
-    if start is None and end is None:
-        return None
-    if store_quarters is not None:
-        start = start or min(store_quarters)
-        end = end or max(store_quarters)
-    elif start is None or end is None:
-        raise DarkFigureError("--national needs both ends of --period, e.g. 2023Q1:2023Q4")
-    return quarter_range(start, end)
-
-
-def _local(args, duration):
-    from analysis.config import get_setting, suppression_threshold
-    from analysis.detection import area_detection, districts_of
-    from analysis.periods import parse_period_range, quarter_range
-    from analysis.store import Store
-
-    area = args.area or get_setting("home_area")
-    districts = districts_of(area)
-    start, end = parse_period_range(args.period)
-    with Store(args.store, read_only=True) as store:
-        referrals = store.referrals(area_codes=districts, start=start, end=end)
-    if referrals.empty and (start is None or end is None):
-        raise DarkFigureError(f"no referrals stored for {area}: give --period FROM:TO")
-    start = start or referrals["quarter"].min()
-    end = end or referrals["quarter"].max()
-    quarters = quarter_range(start, end)
-    result, model, notes = area_detection(referrals, area, quarters, scenario=args.scenario,
-                                          duration=duration, alpha=args.alpha)
-    suppressed = 0 < result.detected < suppression_threshold()
-    return area, quarters, result, model, notes, suppressed
-
-
 def run(args: argparse.Namespace) -> int:
     from analysis.assumptions import duration as make_duration
-    from analysis.detection import national_detection
-    from analysis.expected import UK_CODE
+    from analysis.config import suppression_threshold
 
+    if not 0 < args.alpha < 1:
+        raise DarkFigureError(f"--alpha must be between 0 and 1, got {args.alpha}")
     duration = make_duration(args.duration) if args.duration is not None else None
     if args.national:
-        quarters = _quarters(args)
-        result, model, notes = national_detection(quarters, scenario=args.scenario,
-                                                  duration=duration, alpha=args.alpha)
-        area, suppressed = UK_CODE, False
-        quarters = quarters or _last_four()
+        from analysis.detection import national_detection
+        from analysis.periods import parse_period_range, quarter_range
+
+        start, end = parse_period_range(args.period)
+        if (start is None) != (end is None):
+            raise DarkFigureError("--national needs both ends of --period, e.g. 2023Q1:2023Q4")
+        quarters = quarter_range(start, end) if start else None
+        result = national_detection(quarters, scenario=args.scenario, duration=duration,
+                                    alpha=args.alpha)
+        suppressed = False  # published national figures, not record-level
     else:
-        area, quarters, result, model, notes, suppressed = _local(args, duration)
-    if suppressed:
-        notes.append("detected count below the disclosure threshold: shown as [c], and the "
-                     "ratio and gap (which would reveal it) are withheld")
-    out = _as_dict(area, quarters, result, model, notes, suppressed)
+        from analysis.headline import read_headline
+
+        result = read_headline(args.store, args.area, args.period, scenario=args.scenario,
+                               duration=duration, alpha=args.alpha)
+        suppressed = 0 < result.detection.detected < suppression_threshold()
+    out = as_dict(result, duration, suppressed)
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        print(_as_text(out, result, suppressed))
+        print(as_text(out))
     return 0
 
 
-def _last_four() -> list[str]:
-    from analysis.national import uk_quarterly_referrals
+def as_dict(result, duration=None, suppressed: bool = False) -> dict:
+    """The JSON contract: period, detected, expected, detection_ratio, gap, trend, scenarios."""
+    from analysis.assumptions import DEFAULT_DURATION
+    from analysis.scenarios import scenario_table
 
-    return uk_quarterly_referrals("first")["period"].tolist()[-4:]
-
-
-def _as_dict(area, quarters, result, model, notes, suppressed) -> dict:
     out = result.as_dict()
-    out.update(area_code=area, period=f"{quarters[0]}:{quarters[-1]}", quarters=len(quarters),
-               notes=notes, family=None if model is None else model.family)
+    table = scenario_table(result.area_code, period_years=len(result.quarters) / 4,
+                           duration=duration or DEFAULT_DURATION)
+    out["unit"] = "new victims (people) in the period"
+    out["scenarios"] = json.loads(table.to_json(orient="records"))
     if suppressed:
-        out.update(detected="[c]", detected_interval=None, detection_ratio=None, gap=None)
+        out["notes"].append("detected count below the disclosure threshold: shown as [c], and "
+                            "the ratio and gap (which would reveal it) are withheld")
+        out.update(detected={"value": "[c]", "lower": None, "upper": None,
+                             "interval_kind": None, "confidence_level": None},
+                   detection_ratio=None, gap=None)
     return out
 
 
-def _interval(e: dict | None, pct: bool = False) -> str:
+def _fmt(x, pct: bool = False) -> str:
+    if x is None:
+        return "n/a"
+    if isinstance(x, str):
+        return x
+    return f"{x:.1%}" if pct else f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def _estimate(e: dict | None, pct: bool = False) -> str:
     if e is None:
-        return "withheld"
+        return "withheld (would reveal a protected count)"
+    if e.get("value") is None:
+        return "not given (the data contradict the assumption)"
+    kind = (f"{e['confidence_level']:.0%} {e['interval_kind']} interval"
+            if e.get("confidence_level") else e["interval_kind"] or "")
+    text = f"{_fmt(e['value'], pct)}"
+    if e.get("lower") is not None and kind:
+        text += f"  ({kind}: {_fmt(e['lower'], pct)} to {_fmt(e['upper'], pct)})"
+    return text
 
-    def f(x):
-        if x is None:
-            return "n/a"
-        return f"{x:.1%}" if pct else f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
 
-    return f"{f(e['value'])} ({f(e['lower'])} to {f(e['upper'])})"
-
-
-def _as_text(out: dict, result, suppressed: bool) -> str:
-    level = f"{1 - result.alpha:.0%}"
+def as_text(out: dict) -> str:
+    """The headline in words, each number with its period, unit and kind of interval."""
+    period = f"{out['period_label']} ({out['period']}, {out['quarters']} quarters)"
+    ratio, gap = out["detection_ratio"], out["gap"]
     lines = [
-        f"Area {out['area_code']}, {out['period']} ({out['quarters']} quarters)",
-        f"  expected new cases:  {_interval(out['expected'])}  [scenario envelope]",
-        f"  detected:            {out['detected'] if suppressed else f'{result.detected:,}'}",
-        f"  detection ratio:     {_interval(out['detection_ratio'], pct=True)}"
-        f"  [{level} exact count interval x scenario envelope]",
-        f"  gap:                 {_interval(out['gap'])}",
-        "  trend:               " + (
-            "skipped" if out["trend"] is None else
-            f"{_interval(out['trend'])} rate ratio per year, {out['family']} GLM"),
-        "Notes:", *[f"  - {n}" for n in out["notes"]],
-        "Assumptions:", *[f"  - {a}" for a in out["assumptions"]],
+        f"{out['area_name']} ({out['area_code']}): new victims of modern slavery in {period}",
+        f"  scenario:        {out['scenario_title']}",
+        f"  expected:        {_estimate(out['expected'])} people",
+        f"  detected:        {_estimate(out['detected'])} people",
+        f"  detection ratio: {_estimate(ratio, pct=True)}",
     ]
+    if ratio is not None:
+        lines.append(f"                   {_estimate(ratio['assumption_range'], pct=True)}")
+    lines.append(f"  gap:             {_estimate(gap)} people")
+    if gap is not None:
+        lines.append(f"                   {_estimate(gap['assumption_range'])}")
+    trend = out["trend"]
+    lines.append("  trend:           " + ("not estimated" if trend is None else
+                                          f"{trend['verdict']} [{trend['estimate']}]"))
+    lines.append("Scenarios (each a separate assumption, expected new victims in the period):")
+    for row in out["scenarios"]:
+        value = ("not offered" if row["expected"] is None else
+                 f"{_fmt(row['expected'])} ({row['interval_kind']}: "
+                 f"{_fmt(row['expected_lower'])} to {_fmt(row['expected_upper'])})")
+        flag = f" - {row['note']}" if row["note"] else ""
+        lines.append(f"  {row['label']}: {value}{flag}")
+    lines += ["Notes:", *[f"  - {n}" for n in out["notes"]],
+              "Assumptions:", *[f"  - {a}" for a in out["assumptions"]]]
     return "\n".join(lines)

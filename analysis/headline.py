@@ -1,0 +1,90 @@
+"""The headline, one path: new victims detected and expected for an area and period.
+
+Every page, the CLI, the board pack and the notebooks reach the headline through
+:func:`headline` (or :func:`read_headline`, which opens the store), so the same view gives the
+same number everywhere. The period rule is the product's: an explicit ``FROM:TO``, else the
+latest four complete quarters in the store (:func:`analysis.periods.default_period`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.detection import AreaDetectionResult, area_detection
+from analysis.errors import DarkFigureError
+from analysis.periods import default_period, parse_period_range, quarter_of, quarter_range
+
+
+def stored_quarters(referrals: pd.DataFrame) -> list[str]:
+    """The quarters from the first to the last stored referral, gaps included."""
+    if referrals.empty:
+        return []
+    if "quarter" in referrals.columns:
+        present = referrals["quarter"].dropna().astype(str)
+    else:
+        present = quarter_of(referrals["referral_date"]).dropna()
+    return quarter_range(present.min(), present.max())
+
+
+def latest_load_date(loads: pd.DataFrame | None) -> pd.Timestamp | None:
+    """When the newest load was made (the data's extract date, as far as the store knows)."""
+    if loads is None or loads.empty or "loaded_at" not in loads.columns:
+        return None
+    when = pd.to_datetime(loads["loaded_at"], errors="coerce").dropna()
+    return None if when.empty else when.max()
+
+
+def resolve_period(period: str | Sequence[str] | None, quarters: Sequence[str],
+                   latest_load: pd.Timestamp | None = None) -> list[str]:
+    """The view's quarters: ``FROM:TO`` (open ends take the store's first/last quarter), a list
+    of quarters, or ``None`` for the default period.
+
+    Examples
+    --------
+    >>> qs = quarter_range("2019Q1", "2025Q4")
+    >>> resolve_period(None, qs, pd.Timestamp("2026-03-01"))[0], resolve_period("2024Q3:", qs)[-1]
+    ('2025Q1', '2025Q4')
+    """
+    if period is not None and not isinstance(period, str):
+        return list(period)
+    start, end = parse_period_range(period)
+    if start is None and end is None:
+        chosen = default_period(quarters, latest_load)
+        if not chosen:
+            raise DarkFigureError("no referrals stored: load data or give --period FROM:TO")
+        return chosen
+    if not quarters and (start is None or end is None):
+        raise DarkFigureError("no referrals stored: give both ends of the period, FROM:TO")
+    return quarter_range(start or quarters[0], end or quarters[-1])
+
+
+def headline(referrals: pd.DataFrame, area_code: str, period: str | Sequence[str] | None = None,
+             *, loads: pd.DataFrame | None = None, scenario=None, duration=None,
+             alpha: float = 0.05, **group) -> AreaDetectionResult:
+    """New victims detected and expected for an area and period (the default period if none).
+
+    ``referrals`` are every stored referral (:meth:`analysis.store.Store.referrals`), so that
+    each person counts at their first-ever record. ``group`` passes ``where``, ``shares`` and
+    ``category`` to :func:`analysis.detection.area_detection`.
+    """
+    quarters = resolve_period(period, stored_quarters(referrals), latest_load_date(loads))
+    return area_detection(referrals, area_code, quarters, scenario=scenario,
+                          duration=duration, alpha=alpha, **group)
+
+
+def read_headline(store_path: str | Path | None = None, area_code: str | None = None,
+                  period: str | None = None, **kwargs) -> AreaDetectionResult:
+    """:func:`headline` on a store file (default: the configured store and home area)."""
+    from analysis.config import get_setting
+    from analysis.store import Store
+
+    with Store(store_path, read_only=True) as store:
+        referrals, loads = store.referrals(), store.loads()
+    if referrals.empty:
+        raise DarkFigureError("the store holds no referrals: load agency extracts first "
+                              "(darkfigure ingest FILE...)")
+    return headline(referrals, area_code or get_setting("home_area"), period, loads=loads,
+                    **kwargs)
