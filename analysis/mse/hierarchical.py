@@ -29,6 +29,7 @@ from analysis.mse.bootstrap import (
     resampled_tables,
     single_threaded,
 )
+from analysis.mse.goodness import fit_poisson_batch
 from analysis.mse.model import OK, all_patterns, design_basis, existence_code, fit_poisson
 from analysis.mse.results import PopulationResult
 from analysis.mse.tables import validate_table
@@ -172,45 +173,12 @@ def choose_by_bic(patterns: np.ndarray, tables: np.ndarray, models, shared: dict
                 continue
             if start[0] is None:
                 start[0] = fit_poisson(x, y[0])[0]
-            beta, loglik = _batch_fit(x, y, start[0])
+            beta, loglik = fit_poisson_batch(x, y, start[0])
             bic = n_params * np.log(n_obs[rows]) - 2 * loglik
             better = bic < best_bic[rows]
             best_bic[rows[better]] = bic[better]
             best_est[rows[better]] = n_obs[rows[better]] + np.exp(beta[better, 0])
     return best_est
-
-
-def _batch_fit(x: np.ndarray, y: np.ndarray, start: np.ndarray, max_iter: int = 100,
-               tol: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
-    """Poisson maximum likelihood for many count vectors on one design, by Newton's method
-    with step halving (as :func:`analysis.mse.model.fit_poisson`, rows at once)."""
-    const = special.gammaln(y + 1).sum(axis=1)
-
-    def loglik(beta, counts):
-        eta = np.minimum(beta @ x.T, 700)
-        return (counts * eta - np.exp(eta)).sum(axis=1), np.exp(eta)
-
-    beta = np.repeat(np.asarray(start, float)[None, :], len(y), axis=0)
-    ll, mu = loglik(beta, y)
-    active = np.ones(len(y), dtype=bool)
-    for _ in range(max_iter):
-        if not active.any():
-            break
-        a = np.flatnonzero(active)
-        hess = np.einsum("bc,cp,cq->bpq", mu[a], x, x)
-        step = np.linalg.solve(hess, ((y[a] - mu[a]) @ x)[:, :, None])[:, :, 0]
-        scale = np.ones(len(a))
-        for _ in range(40):
-            trial = beta[a] + scale[:, None] * step
-            ll_t, mu_t = loglik(trial, y[a])
-            worse = ll_t < ll[a] - 1e-12 * np.abs(ll[a])
-            if not worse.any():
-                break
-            scale[worse] /= 2
-        beta[a], ll[a], mu[a] = trial, ll_t, mu_t
-        active[a] = np.max(np.abs(scale[:, None] * step), axis=1) >= tol
-    # log-likelihood with the log(y!) terms, zero cells contributing -mu
-    return beta, ll - const
 
 
 def _design(patterns: np.ndarray, terms) -> np.ndarray:
