@@ -12,7 +12,6 @@ from importlib.metadata import entry_points
 from analysis import __version__, commands
 from analysis.errors import DarkFigureError
 
-
 COMMAND_ENTRY_POINTS = "darkfigure.commands"
 
 

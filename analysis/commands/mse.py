@@ -29,7 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lists", choices=("agency_type", "agency"), default="agency_type",
                         help="what makes a list (store; default agency_type)")
     parser.add_argument("--merge", metavar="OLD=NEW", action="append",
-                        help="rename or merge lists (store; repeatable)")
+                        help="rename or merge lists (store; repeatable; default for agency "
+                             "types: labour inspectors into one list, police and Home Office "
+                             "into 'enforcement')")
+    parser.add_argument("--no-merge", action="store_true",
+                        help="keep every agency type as its own list (store)")
     parser.add_argument("--min-list-size", type=int, default=1, metavar="N",
                         help="pool lists with fewer people into 'other' (store)")
     parser.add_argument("--method", choices=METHOD_CHOICES, default=None,
@@ -118,7 +122,10 @@ def _store_table(args):
     if referrals.empty:
         raise DarkFigureError(f"no stored referrals for {', '.join(codes)} in "
                               f"{quarters[0]} to {quarters[-1]}")
-    merge = {}
+    from analysis.mse import AGENCY_TYPE_MERGE
+
+    default = args.lists == "agency_type" and not args.merge and not args.no_merge
+    merge = dict(AGENCY_TYPE_MERGE) if default else {}
     for item in args.merge or []:
         old, sep, new = item.partition("=")
         if not sep or not old.strip() or not new.strip():

@@ -55,10 +55,15 @@ from analysis.mse.simulation import (
     method_study,
     simulate_table,
 )
-from analysis.mse.tables import capture_patterns, read_capture_table, validate_table
+from analysis.mse.tables import (
+    AGENCY_TYPE_MERGE,
+    capture_patterns,
+    read_capture_table,
+    validate_table,
+)
 
 __all__ = [
-    "DEFAULT_SCENARIOS", "METHODS", "BICEstimator", "BICResult", "LatentClassEstimator",
+    "AGENCY_TYPE_MERGE", "DEFAULT_SCENARIOS", "METHODS", "BICEstimator", "BICResult", "LatentClassEstimator",
     "LatentClassResult", "MSEResult", "ModelAveragingEstimator", "ModelAveragingResult",
     "ModelCache", "ModelFit", "MultipleSystemsEstimator", "PopulationResult", "Scenario",
     "SensitivityResult", "all_pairs", "all_patterns", "bca_interval", "bca_limits",

@@ -87,6 +87,10 @@ def fit_poisson_batch(x: np.ndarray, y: np.ndarray, start: np.ndarray, max_iter:
             break
         a = np.flatnonzero(active)
         hess = np.einsum("bc,cp,cq->bpq", mu[a], x, x)
+        # a tiny ridge keeps tables whose MLE does not exist (a parametric replicate with
+        # zeros) solvable: their fitted means still converge to the extended MLE
+        hess += 1e-10 * (1 + hess.diagonal(axis1=1, axis2=2).max(axis=1))[:, None, None] * \
+            np.eye(x.shape[1])
         step = np.linalg.solve(hess, ((y[a] - mu[a]) @ x)[:, :, None])[:, :, 0]
         scale = np.ones(len(a))
         for _ in range(40):

@@ -100,8 +100,13 @@ class _Fitter:
             self.on[term] = self.patterns[:, list(term)].all(axis=1)
         return self.on[term]
 
-    def fit(self, model: tuple[Term, ...]) -> tuple[int, float, float, int]:
-        """``(code, estimate, bic, n_params)`` of one model (NaNs when unusable)."""
+    def fit(self, model: tuple[Term, ...], betas: dict | None = None
+            ) -> tuple[int, float, float, int]:
+        """``(code, estimate, bic, n_params)`` of one model (NaNs when unusable).
+
+        ``betas`` (model -> coefficients) warm-starts the fit from the model without its
+        last term, whose coefficients it shares, and records this model's.
+        """
         finite, keep = [], np.ones(len(self.counts), dtype=bool)
         for term in model:
             cells = self._cells(term)
@@ -121,9 +126,16 @@ class _Fitter:
         n_params = 1 + self.patterns.shape[1] + len(model)
         if codes[zeros] != OK:
             return codes[zeros], math.nan, math.nan, n_params
-        beta, _ = fit_poisson(x, y, start=start[0])
+        guess = start[0]
+        if betas is not None and model and model[:-1] in betas:
+            parent = betas[model[:-1]]
+            guess = np.append(parent, 0.0) if len(parent) + 1 == x.shape[1] else \
+                parent if len(parent) == x.shape[1] else guess
+        beta, _ = fit_poisson(x, y, start=guess)
         if start[0] is None:
             start[0] = beta
+        if betas is not None:
+            betas[model] = beta
         mu = np.exp(x @ beta)
         loglik = float(np.sum(y * np.log(np.where(y > 0, mu, 1.0)) - mu
                               - special.gammaln(y + 1)))
@@ -237,11 +249,12 @@ class BICEstimator:
         shared: dict = {}
         fitter = _Fitter(patterns, counts, shared)
         models = hierarchical_models(k, order)
-        rows = []
-        for model in models:
-            code, estimate, bic, n_params = fitter.fit(model)
-            rows.append({"terms": model, "code": code, "n_params": n_params, "bic": bic,
-                         "estimate": estimate})
+        rows, betas = [], {}
+        with single_threaded():
+            for model in models:
+                code, estimate, bic, n_params = fitter.fit(model, betas)
+                rows.append({"terms": model, "code": code, "n_params": n_params, "bic": bic,
+                             "estimate": estimate})
         ranked = pd.DataFrame(rows)
         usable = ranked[ranked["code"] == OK].sort_values(["bic", "n_params"],
                                                            ignore_index=True)

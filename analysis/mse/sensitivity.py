@@ -292,5 +292,6 @@ def _notes(clean: pd.DataFrame, raw: pd.DataFrame, lists, results: dict,
                      "exploitation over it, but the method assumes a closed population; "
                      "prefer annual windows (the default for the store)")
     for r in results.values():
-        notes += [n for n in r.notes if n not in notes]
+        # the merged lists are already stated (with why it matters)
+        notes += [n for n in r.notes if n not in notes and not n.startswith("lists merged")]
     return notes
