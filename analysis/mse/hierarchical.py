@@ -264,8 +264,9 @@ class BICEstimator:
         best = usable.iloc[0]
         n_obs = int(counts.sum())
         top = list(usable["terms"].head(self.n_top or default_top(k)))
-        notes = [f"{int((ranked['code'] != OK).sum()):,} of {len(ranked):,} models failed the "
-                 "existence/identifiability check and were skipped"]
+        skipped = int((ranked["code"] != OK).sum())
+        notes = [f"{skipped:,} of {len(ranked):,} models failed the existence/identifiability "
+                 "check and were skipped"] if skipped else []
         lower = upper = math.nan
         replicates = np.array([])
         interval = "none (no bootstrap)"
