@@ -496,21 +496,23 @@ def _trend_quarters(quarters: list[str], history_start: str | None,
 def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[str], *,
                    scenario=None, duration=None, alpha: float = 0.05,
                    where: Mapping[str, str] | None = None, shares=None,
-                   category: str | None = None) -> AreaDetectionResult:
+                   category: str | None = None,
+                   history_start: str | None = None) -> AreaDetectionResult:
     """New victims detected and expected for one area over whole quarters.
 
     ``referrals`` are every stored referral (all areas and dates), so that a person's
-    first-ever record decides where and when they count. The trend comes from
-    :func:`fit_detection_model` over district x quarter x sector cells (expected split equally
-    over the sectors seen: the sector terms absorb the split); it is skipped, with a note, for
-    fewer than ``MIN_TREND_QUARTERS`` quarters or no detections. It covers the store's history
-    clear of left censoring up to the period's end (:func:`_trend_quarters`), and says so.
+    first-ever record decides where and when they count; equivalently, already-first records
+    (:func:`new_victims`) of the area's districts, with ``history_start`` (the store's first
+    quarter) given. The trend comes from :func:`fit_detection_model` over district x quarter
+    cells; it is skipped, with a note, for fewer than ``MIN_TREND_QUARTERS`` quarters or no
+    detections. It covers the store's history clear of left censoring up to the period's end
+    (:func:`_trend_quarters`), and says so.
 
     ``where`` restricts to a group (e.g. ``{"exploitation_type": "labour"}``: people whose
     first-ever record is in it); a ratio for a group needs its expected share, given as
     ``shares`` and ``category`` (a documented, labelled assumption), else a clear error.
     """
-    from analysis.assumptions import DEFAULT_DURATION, equal_shares, get_scenario
+    from analysis.assumptions import DEFAULT_DURATION, get_scenario
     from analysis.expected import expected_flow, expected_grid
     from analysis.periods import period_label, quarter_of
 
@@ -528,16 +530,17 @@ def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[s
     detected = int(counts["detected"].sum())
     expected = expected_flow(area_code, scenario=chosen, duration=duration,
                              period_years=len(quarters) / 4, shares=shares, category=category)
-    dates = referrals["referral_date"] if "referral_date" in referrals.columns else None
-    history_start = (None if dates is None or dates.dropna().empty else
-                     str(quarter_of(pd.Series([dates.min()])).iloc[0]))
+    if history_start is None:
+        dates = referrals["referral_date"] if "referral_date" in referrals.columns else None
+        history_start = (None if dates is None or dates.dropna().empty else
+                         str(quarter_of(pd.Series([dates.min()])).iloc[0]))
     notes: list[str] = []
     censoring = left_censoring_note(quarters, history_start, duration.central)
     if censoring:
         notes.append(censoring)
     trend_quarters = _trend_quarters(quarters, history_start, duration.central)
-    trend_counts = detected_counts(referrals, quarters=trend_quarters, area_codes=districts,
-                                   where=where)
+    trend_counts = detected_counts(referrals, by=("area_code", "quarter"),
+                                   quarters=trend_quarters, area_codes=districts, where=where)
     model = None
     if len(trend_quarters) < MIN_TREND_QUARTERS:
         notes.append(f"trend skipped: {len(trend_quarters)} quarter(s), at least "
@@ -545,12 +548,11 @@ def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[s
     elif int(trend_counts["detected"].sum()) == 0:
         notes.append("trend skipped: nothing detected")
     else:
-        sectors = sorted(trend_counts["sector"].unique())
-        grid = expected_grid(districts, trend_quarters, scenario=chosen, duration=duration,
-                             shares=equal_shares(sectors), categories=sectors)
+        # a group's share is a constant factor of every cell: the intercept absorbs it
+        grid = expected_grid(districts, trend_quarters, scenario=chosen, duration=duration)
         model = fit_detection_model(
-            trend_counts.merge(grid, on=["area_code", "quarter", "sector"]), alpha)
-        notes.append(f"trend: {model.family} GLM over district x quarter x sector, "
+            trend_counts.merge(grid, on=["area_code", "quarter"]), alpha)
+        notes.append(f"trend: {model.family} GLM over district x quarter, "
                      f"{period_label(trend_quarters)}; {model.dispersion_test.rule}")
     unlinked = 0
     if "person_key" in referrals.columns:

@@ -222,6 +222,20 @@ class FunnelResult:
         return pd.concat(rows, ignore_index=True)
 
     @property
+    def adjustment_note(self) -> str:
+        """A sentence on whether the limits allow for over-dispersion, and why."""
+        d = self.dispersion
+        if d is None:
+            return "Too few areas to test for over-dispersion; Poisson limits."
+        test = f"dispersion test p = {d.p_value:.2g}"
+        if self.overdispersion == "additive":
+            return (f"The areas vary more than chance alone explains ({test}), so the limits "
+                    f"are widened by an additive random effect (Spiegelhalter 2005).")
+        if self.overdispersion == "multiplicative":
+            return f"Limits widened by a multiplicative over-dispersion factor ({test})."
+        return f"No evidence of over-dispersion ({test}); Poisson limits."
+
+    @property
     def method_label(self) -> str:
         base = ("exact Poisson limits (Spiegelhalter 2005)" if self.method == "exact"
                 else "normal approximation limits")
@@ -273,6 +287,9 @@ def _classify(ratio: np.ndarray, limits: dict[str, np.ndarray]) -> list[str]:
     return out
 
 
+AUTO_DISPERSION_P = 0.05
+
+
 def funnel(data: pd.DataFrame, *, observed: str = "detected", expected: str = "expected",
            area: str = "area_code", area_name: str | None = "area_name",
            target: float | None = None, method: LimitMethod = "exact",
@@ -290,8 +307,10 @@ def funnel(data: pd.DataFrame, *, observed: str = "detected", expected: str = "e
         ``sum(observed) / sum(expected)``; ``1.0`` compares with the expected figure itself.
     method : {"exact", "normal"}
         Poisson interpolated limits or the normal approximation.
-    overdispersion : {None, "multiplicative", "additive"}
-        Widen the limits for over-dispersion (Spiegelhalter 2005b).
+    overdispersion : {None, "multiplicative", "additive", "auto"}
+        Widen the limits for over-dispersion (Spiegelhalter 2005b). ``"auto"`` applies the
+        additive random-effects adjustment whenever the dispersion test rejects (p < 0.05)
+        and leaves the Poisson limits otherwise; the result records which was used.
     highlight : str or list of str, optional
         Area code(s) marked ``highlighted`` (e.g. the home force).
 
@@ -322,9 +341,14 @@ def funnel(data: pd.DataFrame, *, observed: str = "detected", expected: str = "e
         target_value, kind = float(target), "given"
     if target_value <= 0:
         raise DarkFigureError("the target ratio is 0 (no observed counts at all): no funnel")
-    if overdispersion not in (None, "multiplicative", "additive"):
-        raise DarkFigureError("overdispersion must be None, 'multiplicative' or 'additive'")
+    if overdispersion not in (None, "multiplicative", "additive", "auto"):
+        raise DarkFigureError(
+            "overdispersion must be None, 'multiplicative', 'additive' or 'auto'")
     dispersion = estimate_dispersion(y, e, target_value) if len(y) >= 2 else None
+    if overdispersion == "auto":
+        over = dispersion is not None and dispersion.p_value < AUTO_DISPERSION_P \
+            and dispersion.tau2 > 0
+        overdispersion = "additive" if over else None
     kwargs: dict[str, float] = {}
     if overdispersion == "multiplicative" and dispersion is not None:
         kwargs = {"phi": dispersion.phi}

@@ -28,15 +28,44 @@ def _path(name: str, reference_dir: Path | None) -> Path:
 
 
 @cache
-def _read_csv_cached(path: Path) -> pd.DataFrame:
+def _read_csv_cached(path: Path, stamp: int = 0) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def _stamp(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
-    # A copy, so a caller that edits its frame cannot change the next caller's.
-    return _read_csv_cached(path).copy()
+    # A copy, so a caller that edits its frame cannot change the next caller's; keyed on the
+    # file's modification time, so an edited reference file is read again.
+    return _read_csv_cached(path, _stamp(path)).copy()
 
 
+def _validated_once(reader):
+    """Cache a reader's validated frame per (reference folder, files' modification times):
+    validating the same unchanged file on every call cost most of a dashboard callback."""
+    @cache
+    def cached(folder: Path, stamps: tuple[int, ...]) -> pd.DataFrame:
+        return reader(folder)
+
+    def read(reference_dir: Path | None = None) -> pd.DataFrame:
+        folder = Path(reference_dir or REFERENCE_DIR)
+        stamps = tuple(_stamp(p) for p in sorted(folder.glob("*.csv")))
+        return cached(folder, stamps).copy()
+
+    read.__doc__ = reader.__doc__
+    read.__name__ = reader.__name__
+    read.__qualname__ = reader.__qualname__
+    read.__module__ = reader.__module__
+    read.__wrapped__ = reader
+    return read
+
+
+@_validated_once
 def read_areas(reference_dir: Path | None = None) -> pd.DataFrame:
     """Area hierarchy of the 331 local authority districts of England and Wales.
 
@@ -56,6 +85,7 @@ def read_areas(reference_dir: Path | None = None) -> pd.DataFrame:
     return Areas.validate(areas)
 
 
+@_validated_once
 def read_populations(reference_dir: Path | None = None) -> pd.DataFrame:
     """Census 2021 residents by local authority and police force area, plus the UK mid-2023 figure.
 
@@ -90,6 +120,7 @@ def read_populations(reference_dir: Path | None = None) -> pd.DataFrame:
     return Populations.validate(pd.concat(frames, ignore_index=True))
 
 
+@_validated_once
 def read_prevalence_estimates(reference_dir: Path | None = None) -> pd.DataFrame:
     """The catalogue of published national prevalence estimates for the UK.
 

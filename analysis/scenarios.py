@@ -100,7 +100,8 @@ def scenario_table(area_code: str, *, period_years: float = 1.0,
             central = scenario.new_per_year(duration.central)
             flow = expected_flow(area_code, scenario=scenario, duration=duration,
                                  period_years=period_years, reference_dir=reference_dir)
-            row.update(offered=True, national_new_per_year=central,
+            row.update(offered=True, national_figure=scenario.central,
+                       national_new_per_year=central,
                        national_new_per_year_lower=min(per_year),
                        national_new_per_year_upper=max(per_year), expected=flow.value,
                        expected_lower=flow.lower, expected_upper=flow.upper,

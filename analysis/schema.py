@@ -40,6 +40,53 @@ NRM_MEASURES = ("referrals", "dtn_reports")
 GEOGRAPHY_LEVELS = ("uk", "nation", "region", "police_force_area", "local_authority",
                     "county", "first_responder")
 
+# Home Office crime outcomes framework (in force since April 2014; outcome 21 from January
+# 2016, 22 from April 2019): every recorded crime is closed with one outcome type, 1 to 22
+# (1A: an alternative offence charged). Groups as in the Home Office's "Crime outcomes in
+# England and Wales" bulletins and their technical annex (e.g. year ending March 2024).
+OUTCOME_GROUPS: dict[str, tuple[str, ...]] = {
+    "charged_summonsed": ("1", "1A"),
+    "out_of_court_formal": ("2", "3", "6", "7"),
+    "out_of_court_informal": ("8",),
+    "diversionary_activity": ("22",),
+    "taken_into_consideration": ("4",),
+    "prosecution_prevented_or_not_in_public_interest": ("5", "9", "10", "11", "12", "13",
+                                                        "17"),
+    "evidential_difficulties_victim_supports": ("15",),
+    "evidential_difficulties_victim_does_not_support": ("14", "16"),
+    "investigation_complete_no_suspect": ("18",),
+    "transferred_to_another_body": ("20",),
+    "further_investigation_not_in_public_interest": ("21",),
+    "fraud_nfib_filed": ("19",),
+}
+OUTCOME_CODES = tuple(code for codes in OUTCOME_GROUPS.values() for code in codes)
+OUTCOME_GROUP_OF = {code: group for group, codes in OUTCOME_GROUPS.items() for code in codes}
+# Offences of the Modern Slavery Act 2015 (Home Office offence code 106 covers ss.1, 2, 4);
+# `other_offence` when the crime recorded for the victim is another offence (e.g. rape,
+# drugs supply) and `unknown` when the extract does not say.
+OFFENCE_GROUPS = ("slavery_servitude_forced_labour", "human_trafficking",
+                  "offence_with_intent_to_traffic", "breach_of_order", "other_offence",
+                  "unknown")
+#: The optional crime-outcome columns a police extract may carry (all missing otherwise).
+OUTCOME_COLUMNS = ("crime_recorded", "crime_reference", "offence_group", "outcome_code",
+                   "outcome_date", "nrm_referral_date")
+#: Cross-column checks on the outcome columns: check name -> (column blamed, reason).
+OUTCOME_CHECKS: dict[str, tuple[str, str]] = {
+    "outcome_needs_recorded_crime": (
+        "outcome_code", "an outcome is given but the crime is not recorded (crime_recorded "
+        "is no)"),
+    "outcome_code_and_date_together": (
+        "outcome_date", "outcome type and outcome date must both be given or both be blank"),
+    "outcome_not_before_referral": (
+        "outcome_date", "outcome date is before the date the person was referred "
+        "(referral_date)"),
+    "nrm_date_needs_nrm_referral": (
+        "nrm_referral_date", "an NRM referral date is given but nrm_referred is no"),
+    "crime_reference_needs_recorded_crime": (
+        "crime_reference", "a crime reference is given but the crime is not recorded "
+        "(crime_recorded is no)"),
+}
+
 # Column names that mean a file carries direct identifiers. Matched against
 # normalised headers (lower case, non-alphanumerics to "_") before any mapping.
 PERSONAL_DATA_COLUMNS = (
@@ -55,6 +102,18 @@ GSS_CODE = r"^[EWSNK]\d{8}$"
 
 def _not_future(series: pd.Series) -> pd.Series:
     return series.isna() | (series <= pd.Timestamp(dt.date.today()))
+
+
+def _given(df: pd.DataFrame, column: str) -> pd.Series:
+    if column not in df:
+        return pd.Series(False, index=df.index)
+    return df[column].notna().astype(bool)
+
+
+def _is_false(df: pd.DataFrame, column: str) -> pd.Series:
+    if column not in df:
+        return pd.Series(False, index=df.index)
+    return df[column].astype("boolean").eq(False).fillna(False).astype(bool)
 
 
 class Referrals(pa.DataFrameModel):
@@ -122,9 +181,82 @@ class Referrals(pa.DataFrameModel):
         description="Whether the person was referred into the NRM (missing when not known).",
     )
 
+    crime_recorded: Optional[Series[pd.BooleanDtype]] = pa.Field(  # noqa: UP045
+        nullable=True,
+        description=(
+            "Police extracts only: whether a crime was recorded for this person under the "
+            "Home Office Counting Rules (missing when not known or not a police record)."
+        ),
+    )
+    crime_reference: Optional[Series[str]] = pa.Field(  # noqa: UP045
+        nullable=True,
+        str_length={"min_value": 1, "max_value": 64},
+        description="Police extracts only: the force's crime reference number, when recorded.",
+    )
+    offence_group: Optional[Series[str]] = pa.Field(  # noqa: UP045
+        nullable=True,
+        isin=OFFENCE_GROUPS,
+        description=(
+            "Police extracts only: offence recorded (Modern Slavery Act 2015 s.1 slavery, "
+            "servitude and forced labour; s.2 human trafficking; s.4 offence with intent; "
+            "s.30 breach of an order; or another offence): " + ", ".join(OFFENCE_GROUPS) + "."
+        ),
+    )
+    outcome_code: Optional[Series[str]] = pa.Field(  # noqa: UP045
+        nullable=True,
+        isin=OUTCOME_CODES,
+        description=(
+            "Police extracts only: Home Office crime outcome type, 1 to 22 (1A: alternative "
+            "offence charged); missing while the investigation is open. Outcome 1 is "
+            "charged/summonsed; groups as in the Home Office crime outcomes statistics."
+        ),
+    )
+    outcome_date: Optional[Series[pd.Timestamp]] = pa.Field(  # noqa: UP045
+        nullable=True,
+        description="Police extracts only: date the outcome was assigned; never before "
+                    "referral_date, never in the future.",
+    )
+    nrm_referral_date: Optional[Series[pd.Timestamp]] = pa.Field(  # noqa: UP045
+        nullable=True,
+        ge=pd.Timestamp("2009-04-01"),
+        description="Date of the NRM referral when nrm_referred is yes (missing when not "
+                    "known); never in the future.",
+    )
+
     @pa.check("referral_date", name="not_in_future", element_wise=False)
     def referral_date_not_future(cls, series: pd.Series) -> pd.Series:
         return _not_future(series)
+
+    @pa.check("outcome_date", name="not_in_future", element_wise=False)
+    def outcome_date_not_future(cls, series: pd.Series) -> pd.Series:
+        return _not_future(series)
+
+    @pa.check("nrm_referral_date", name="not_in_future", element_wise=False)
+    def nrm_referral_date_not_future(cls, series: pd.Series) -> pd.Series:
+        return _not_future(series)
+
+    @pa.dataframe_check(name="outcome_needs_recorded_crime")
+    def outcome_needs_recorded_crime(cls, df: pd.DataFrame) -> pd.Series:
+        return ~(_given(df, "outcome_code") & _is_false(df, "crime_recorded"))
+
+    @pa.dataframe_check(name="outcome_code_and_date_together")
+    def outcome_code_and_date_together(cls, df: pd.DataFrame) -> pd.Series:
+        return _given(df, "outcome_code") == _given(df, "outcome_date")
+
+    @pa.dataframe_check(name="outcome_not_before_referral")
+    def outcome_not_before_referral(cls, df: pd.DataFrame) -> pd.Series:
+        if "outcome_date" not in df:
+            return pd.Series(True, index=df.index)
+        outcome = pd.to_datetime(df["outcome_date"])
+        return outcome.isna() | (outcome >= pd.to_datetime(df["referral_date"]))
+
+    @pa.dataframe_check(name="nrm_date_needs_nrm_referral")
+    def nrm_date_needs_nrm_referral(cls, df: pd.DataFrame) -> pd.Series:
+        return ~(_given(df, "nrm_referral_date") & _is_false(df, "nrm_referred"))
+
+    @pa.dataframe_check(name="crime_reference_needs_recorded_crime")
+    def crime_reference_needs_recorded_crime(cls, df: pd.DataFrame) -> pd.Series:
+        return ~(_given(df, "crime_reference") & _is_false(df, "crime_recorded"))
 
     @pa.dataframe_check(name="record_id_unique_within_agency")
     def record_id_unique(cls, df: pd.DataFrame) -> pd.Series:

@@ -330,6 +330,11 @@ def interrupted_time_series(series: pd.DataFrame | pd.Series, event: str | pd.Ti
     if n_post < 3 or len(y) - n_post < 3:
         raise DarkFigureError(f"need at least 3 quarters before and after the event "
                               f"({t0}); have {len(y) - n_post} and {n_post}")
+    before, after = y.to_numpy()[post == 0], y.to_numpy()[post == 1]
+    if before.sum() == 0 or after.sum() == 0:
+        # a segment with no detections has no finite level: the GLM would diverge (mu -> 0)
+        raise DarkFigureError(f"no detections {'before' if before.sum() == 0 else 'from'} "
+                              f"{t0}: a change at the event cannot be estimated")
     t = np.arange(len(y), dtype=float)
     t_first = float(np.argmax(post))
     X = np.column_stack([np.ones_like(t), t, post, (t - t_first) * post])

@@ -116,7 +116,7 @@ def time_callbacks(store_path: Path, n_views: int) -> list[tuple[str, float, flo
     for view in sample:
         clear_view_caches()
         t = time.perf_counter()
-        estimates.headline_tiles(estimates.headline(store_path, view), "")
+        estimates.headline_tiles(estimates.headline(store_path, view))
         times.append((time.perf_counter() - t) * 1000)
     rows.append(("overview-tiles", percentile(times, 0.5), percentile(times, 0.95), max(times)))
     times = []

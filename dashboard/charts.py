@@ -27,6 +27,12 @@ class ChartOutput:
     figure: go.Figure
     summary: str
     table: pd.DataFrame
+    period: str = ""  # the period the chart shows, in words; appended to its title
+
+
+def chart_title(caption: str, period: str) -> str:
+    """The chart's title naming its period, e.g. 'New victims by sector, 2025'."""
+    return f"{caption}, {period}" if period else caption
 
 
 @dataclass(frozen=True)
@@ -54,11 +60,13 @@ def register_chart(app, spec: ChartSpec) -> None:
         Output(f"{cid}-graph", "figure"),
         Output(f"{cid}-summary", "children"),
         Output(f"{cid}-table", "children"),
+        Output(f"{cid}-title", "children"),
         Input("filter-state", "data"),
     )
     def render(state):
         out = spec.build(context.current().store_path, from_dict(state))
-        return out.figure, out.summary, data_table(out.table, spec.caption)
+        title = chart_title(spec.caption, out.period)
+        return out.figure, out.summary, data_table(out.table, title), title
 
     @app.callback(
         Output(f"{cid}-download", "data"),

@@ -60,6 +60,7 @@ CATEGORY_COLUMNS = (
     "sector",
     "exploitation_type",
     "age_group",
+    "nationality_group",
     "agency",
     "agency_type",
 )
@@ -118,21 +119,26 @@ def home_area() -> str:
     return config.get_setting("home_area")
 
 
-def area_name(code: str) -> str:
+@lru_cache(maxsize=1)
+def _area_lookup() -> tuple[dict[str, str], dict[str, tuple[str, ...]], dict[str, str]]:
+    """Names, districts of each force and force of each district, as dicts: looked up per
+    table row, so a pandas filter per call would cost more than the chart."""
     areas = _areas()
-    hit = areas.loc[areas.lad_code == code, "lad_name"]
-    if len(hit):
-        return str(hit.iloc[0])
-    hit = areas.loc[areas.pfa_code == code, "pfa_name"]
-    return f"{hit.iloc[0]} (force area)" if len(hit) else code
+    names = dict(zip(areas.lad_code, areas.lad_name, strict=True))
+    names.update({c: f"{n} (force area)" for c, n in zip(areas.pfa_code, areas.pfa_name,
+                                                        strict=True)})
+    members = {c: tuple(sorted(g)) for c, g in areas.groupby("pfa_code")["lad_code"]}
+    force = dict(zip(areas.lad_code, areas.pfa_code, strict=True))
+    return names, members, force
+
+
+def area_name(code: str) -> str:
+    return _area_lookup()[0].get(code, code)
 
 
 def lads_in(code: str) -> list[str]:
     """The local authority districts an area code covers (a force area or one district)."""
-    areas = _areas()
-    if code in set(areas.pfa_code):
-        return sorted(areas.loc[areas.pfa_code == code, "lad_code"])
-    return [code]
+    return list(_area_lookup()[1].get(code, (code,)))
 
 
 def load_history(store_path: Path | str) -> pd.DataFrame:
@@ -212,24 +218,36 @@ def _people(version: StoreVersion, state: ViewState, use_area: bool, use_period:
     return rows.loc[first[rows.index.to_numpy()]]
 
 
-def headline_referrals(store_path: Path | str, snapshot: int | None = None) -> pd.DataFrame:
-    """Every stored referral (to the snapshot) in the columns ``analysis.headline`` reads."""
-    return _headline_referrals(store_version(store_path), snapshot)
+def headline_referrals(store_path: Path | str, snapshot: int | None = None,
+                       area_codes: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """New victims (first-ever records, to the snapshot) in the districts given, in the columns
+    ``analysis.headline`` reads. First records are found over the whole store first, so this
+    small frame gives ``analysis`` exactly what the whole store would."""
+    return _headline_referrals(store_version(store_path), snapshot, area_codes)
 
 
-@lru_cache(maxsize=4)
-def _headline_referrals(version: StoreVersion, snapshot: int | None) -> pd.DataFrame:
+@lru_cache(maxsize=32)
+def _headline_referrals(version: StoreVersion, snapshot: int | None,
+                        area_codes: tuple[str, ...] | None) -> pd.DataFrame:
     frame = _all_referrals(version)
     if frame.empty:
         return pd.DataFrame(columns=["area_code", "quarter", "sector", "exploitation_type",
                                      "age_group", "person_key", "referral_date"])
-    if snapshot is not None and "load_id" in frame.columns:
-        frame = frame.loc[frame["load_id"].to_numpy() <= snapshot]
-    out = pd.DataFrame({c: frame[c].astype(str) for c in
+    keep = _first_records(version, snapshot)
+    if area_codes is not None:
+        keep = keep & _category_mask(frame["area_code"], list(area_codes))
+    rows = frame.loc[keep]
+    out = pd.DataFrame({c: rows[c].astype(str) for c in
                         ("area_code", "quarter", "sector", "exploitation_type", "age_group")})
-    out["person_key"] = frame["person_id"].where(frame["person_id"] >= 0).astype("Int64")
-    out["referral_date"] = frame["referral_date"].to_numpy()
+    out["person_key"] = rows["person_id"].where(rows["person_id"] >= 0).astype("Int64")
+    out["referral_date"] = rows["referral_date"].to_numpy()
     return out.reset_index(drop=True)
+
+
+def history_start(store_path: Path | str) -> str | None:
+    """The quarter of the store's first record (left censoring is judged from it)."""
+    quarters = filter_options(store_path).quarters
+    return quarters[0] if quarters else None
 
 
 def default_quarters(store_path: Path | str) -> list[str]:
@@ -341,9 +359,7 @@ def uk_series(vintage: str = "latest") -> pd.DataFrame:
 def home_force(state: ViewState) -> str:
     """The force area of the selected area (the home force when a district is chosen)."""
     code = state.area or home_area()
-    areas = _areas()
-    hit = areas.loc[areas.lad_code == code, "pfa_code"]
-    return str(hit.iloc[0]) if len(hit) else code
+    return _area_lookup()[2].get(code, code)
 
 
 def loads_for_display(store_path: Path | str) -> pd.DataFrame:
@@ -376,7 +392,7 @@ def national_funnel(home_code: str):
     """Funnel data for the 43 forces (published figures, so no disclosure step is needed)."""
     from analysis.funnel import national_funnel as build
 
-    return build(national_forces(), home_code)
+    return build(national_forces(), home_code, overdispersion="auto")
 
 
 @lru_cache(maxsize=32)
@@ -407,4 +423,4 @@ def district_peers(lad_code: str, n: int = 5) -> pd.DataFrame:
 
 
 def is_force(code: str) -> bool:
-    return code in set(_areas().pfa_code)
+    return code in _area_lookup()[1]

@@ -23,19 +23,50 @@ SHARE_SECTORS = tuple(s for s in SECTORS if s not in ("other", "unknown"))
 
 
 def view_quarters(
-    store_path: Path | str, state: ViewState, *, default_last: int | None = None
+    store_path: Path | str, state: ViewState, *, whole_history: bool = False
 ) -> list[str]:
-    """Quarters of the view: the period filter, or the last ``default_last`` quarters held."""
+    """Quarters of the view: the period filter, else the product's default period (the latest
+    four complete quarters in the store; ``analysis.periods.default_period``). A time series
+    (``whole_history``) shows every stored quarter when no period is chosen."""
     options = data.filter_options(store_path).quarters
     if not options:
         return []
-    if not state.period and default_last:
-        return options[-default_last:]
+    if not state.period:
+        return list(options) if whole_history else data.default_quarters(store_path)
     return [
         q
         for q in options
         if (not state.start or q >= state.start) and (not state.end or q <= state.end)
     ]
+
+
+def group_label(state: ViewState) -> str | None:
+    """The sub-group the view's filters select, in words (None for everyone)."""
+    from dashboard.theme import category_label
+
+    parts = []
+    if state.age_group != ALL:
+        parts.append({"child": "children", "adult": "adults"}.get(state.age_group,
+                                                                 "age not recorded"))
+    if state.sector != ALL:
+        parts.append(f"{category_label(state.sector)} sector")
+    if state.exploitation_type != ALL:
+        parts.append(f"{category_label(state.exploitation_type)} exploitation")
+    return ", ".join(parts) or None
+
+
+def group_has_expected(state: ViewState) -> bool:
+    """Whether the view's group has a documented expected share (so a ratio may be shown).
+
+    Only exploitation types do (UK NRM referral shares, labelled as an assumption); no
+    published split by sector or age exists, so those views show counts and composition.
+    """
+    if state.age_group != ALL or state.sector != ALL:
+        return False
+    if state.exploitation_type == ALL:
+        return True
+    shares, category, _ = _share_args(state)
+    return category is not None
 
 
 def _share_args(state: ViewState) -> tuple[object | None, str | None, list[str]]:
@@ -100,15 +131,31 @@ def without_board(state: ViewState) -> ViewState:
 
 @dataclass(frozen=True)
 class Headline:
-    """What the Overview tiles show for one view."""
+    """What the Overview shows for one view: the analysis result and the protected counts."""
 
     area_code: str
     area_name: str
     quarters: tuple[str, ...]
-    detected: int | None  # None: suppressed
-    expected: object  # ExpectedResult
-    ratio: object | None  # detection result (lower/upper), when analysis.detection provides it
+    detected: int | None  # new victims in the view, protected (None: shown as [c])
+    expected: object  # ExpectedResult for everyone, or for the group when it has a share
+    result: object | None  # AreaDetectionResult (None: no data, or a group without a share)
+    group: str | None  # the sub-group in words, when the filters select one
+    group_has_expected: bool
+    composition: pd.DataFrame  # local shares against the national NRM mix (protected)
     notes: tuple[str, ...]
+
+    @property
+    def ratio(self):
+        """The DetectionResult, unless the count is suppressed or the group has no share."""
+        if self.result is None or self.detected is None:
+            return None
+        return self.result.detection
+
+    @property
+    def period_label(self) -> str:
+        from analysis.periods import period_label
+
+        return period_label(self.quarters) if self.quarters else "no data"
 
 
 def headline(store_path: Path | str, state: ViewState) -> Headline:
@@ -117,78 +164,95 @@ def headline(store_path: Path | str, state: ViewState) -> Headline:
 
 @lru_cache(maxsize=128)
 def _headline(version, state: ViewState) -> Headline:
+    from analysis.composition import composition
     from analysis.disclosure import suppress_small_counts
+    from analysis.headline import headline as compute
 
     store_path = version[0]
-    quarters = view_quarters(store_path, state, default_last=4)
-    view = replace(state, period=f"{quarters[0]}:{quarters[-1]}") if quarters else state
+    quarters = view_quarters(store_path, state)
     area = state.area or data.home_area()
+    view = replace(state, period=f"{quarters[0]}:{quarters[-1]}") if quarters else state
     rows = data.people(store_path, view)
     count = pd.DataFrame({"area_code": [area], "referral_count": [len(rows)]})
     shown = suppress_small_counts(count, "referral_count")["referral_count"].iloc[0]
     detected = None if pd.isna(shown) else int(shown)
-    expected = expected_for(
-        area,
-        max(len(quarters), 1),
-        state.scenario,
-        state.sector,
-        state.exploitation_type,
-        state.age_group,
-    )
-    _, _, notes = _share_args(state)
-    return Headline(
-        area,
-        data.area_name(area),
-        tuple(quarters),
-        detected,
-        expected,
-        detection_ratio(detected, expected),
-        tuple(notes),
-    )
+    shares, category, notes = _share_args(state)
+    has_share = group_has_expected(state)
+    result = None
+    if quarters and has_share:
+        where = ({"exploitation_type": state.exploitation_type}
+                 if state.exploitation_type != ALL else None)
+        result = compute(
+            data.headline_referrals(store_path, state.snapshot, tuple(data.lads_in(area))),
+            area, quarters, scenario=_scenario(state.scenario), where=where, shares=shares,
+            category=category, history_start=data.history_start(store_path))
+        notes = [*notes, *result.notes, *result.detection.notes]
+    elif quarters:
+        notes.append("no published split of the expected figure by sector or age exists, so "
+                      "this group is shown as a count and as a share of new victims, not as a "
+                      "detection ratio")
+    expected = expected_for(area, max(len(quarters), 1), state.scenario,
+                            state.sector if has_share else ALL,
+                            state.exploitation_type if has_share else ALL, ALL)
+    everyone = data.people(store_path, replace(view, sector=ALL, exploitation_type=ALL,
+                                               age_group=ALL))
+    comp = composition(everyone) if len(everyone) else pd.DataFrame()
+    if not comp.empty:
+        comp = suppress_small_counts(comp, "count")
+        comp.loc[comp["count_suppressed"], ["share", "share_lower", "share_upper"]] = None
+    return Headline(area, data.area_name(area), tuple(quarters), detected, expected, result,
+                    group_label(state), has_share, comp, tuple(dict.fromkeys(notes)))
 
 
-def detection_ratio(detected: int | None, expected) -> object | None:
-    """Detection ratio with its interval from ``analysis.detection`` (None if suppressed)."""
-    if detected is None:
-        return None
-    try:
-        from analysis import detection
-    except ImportError:  # the detection module has not landed yet
-        return None
-    compute = getattr(detection, "detection_ratio", None)
-    if compute is None:  # the module's API is not the one this page was written against
-        return None
-    return compute(detected, expected)
+def headline_tiles(h: Headline) -> tuple[str, ...]:
+    """(value, detail) text for the five Overview tiles, in order, each naming its period
+    and the kind of its interval."""
+    from dashboard.theme import fmt_count
 
-
-def headline_tiles(h: Headline, period: str) -> tuple[str, ...]:
-    """(value, detail) text for the five Overview tiles, in order."""
-    from dashboard.theme import fmt_count, fmt_interval
-
+    period = h.period_label
     e, r = h.expected, h.ratio
+    who = f"new victims ({h.group})" if h.group else "new victims"
     detected = fmt_count(h.detected)
-    ratio_value = f"{r.value:.0%}" if r is not None else "n/a"
-    ratio_detail = (
-        f"{r.lower:.0%} to {r.upper:.0%} ({1 - r.alpha:.0%} interval)"
-        if r is not None
-        else "needs the detection module"
-    )
-    gap = getattr(r, "gap", None)
-    gap_value = fmt_count(gap.value) if gap is not None else "n/a"
-    gap_detail = fmt_interval(gap.lower, gap.upper, count=True) if gap is not None else ""
+    detected_detail = f"{who} first recorded in {period}"
+    if r is not None:
+        detected_detail += (f"; 95% interval {fmt_count(r.detected_lower)} to "
+                            f"{fmt_count(r.detected_upper)}")
+    expected_detail = (f"{who} in {period}; {e.interval_kind}: {fmt_count(e.lower)} to "
+                       f"{fmt_count(e.upper)}")
+    if not h.group_has_expected:
+        expected_detail = (f"all new victims in {period} (no expected figure exists for "
+                           f"{h.group}); {e.interval_kind}: {fmt_count(e.lower)} to "
+                           f"{fmt_count(e.upper)}")
+    if r is not None:
+        rr = r.ratio_range
+        ratio_value = f"{r.value:.0%}"
+        ratio_detail = (f"share of {who} detected; 95% count interval {r.lower:.0%} to "
+                        f"{r.upper:.0%}; {rr.interval_kind}: {rr.lower:.0%} to {rr.upper:.0%}")
+        gap, gr = r.gap, r.gap_range
+        gap_value = fmt_count(gap.value) if gap.value == gap.value else "not given"
+        gap_detail = (f"{who} not detected in {period}; 95% interval {fmt_count(gap.lower)} to "
+                      f"{fmt_count(gap.upper)}; {gr.interval_kind}: {fmt_count(gr.lower)} to "
+                      f"{fmt_count(gr.upper)}")
+    elif h.detected is None:
+        ratio_value, ratio_detail = "[c]", "withheld: it would reveal a count too small to show"
+        gap_value, gap_detail = "[c]", "withheld: it would reveal a count too small to show"
+    else:
+        ratio_value = "not given"
+        ratio_detail = f"no expected figure exists for {h.group}: see the composition below"
+        gap_value, gap_detail = "not given", ratio_detail
     trend = getattr(r, "trend", None)
-    return (
-        detected,
-        f"people, {period}",
-        fmt_count(e.value),
-        f"{fmt_interval(e.lower, e.upper, count=True)} ({e.interval_kind})",
-        ratio_value,
-        ratio_detail,
-        gap_value,
-        gap_detail,
-        trend.direction if trend is not None else "n/a",
-        getattr(trend, "detail", ""),
-    )
+    if trend is not None:
+        from analysis.detection import trend_verdict
+
+        verdict = trend_verdict(trend)
+        change = (trend.value - 1) * 100
+        trend_value = ("No clear change" if trend.lower <= 1 <= trend.upper else
+                       f"{'Up' if change > 0 else 'Down'} about {abs(change):.0f}% a year")
+        trend_detail = (f"{verdict}; {trend.name}" if "," in trend.name else verdict)
+    else:
+        trend_value, trend_detail = "", ""
+    return (detected, detected_detail, fmt_count(e.value), expected_detail, ratio_value,
+            ratio_detail, gap_value, gap_detail, trend_value, trend_detail)
 
 
 @dataclass(frozen=True)
@@ -210,7 +274,7 @@ def _area_view(version, state: ViewState) -> AreaView:
     from analysis.disclosure import suppress_small_counts
 
     store_path = version[0]
-    quarters = view_quarters(store_path, state, default_last=4)
+    quarters = view_quarters(store_path, state)
     force = data.home_force(state)
     districts = data.lads_in(force)
     view = replace(state, area=force, period=f"{quarters[0]}:{quarters[-1]}" if quarters else "")
@@ -261,7 +325,7 @@ def _area_funnel(version, state: ViewState):
     if view.raw["detected"].sum() == 0:
         return None
     try:
-        result = funnel(view.raw, highlight=view.highlight)
+        result = funnel(view.raw, highlight=view.highlight, overdispersion="auto")
     except DarkFigureError:
         return None
     return replace(result, table=_hide(result.table, view.hidden, ["observed", "ratio", "z_score"]))
@@ -313,7 +377,7 @@ def _category_view(version, state: ViewState, category: str) -> pd.DataFrame:
     from analysis.schema import EXPLOITATION_TYPES
 
     store_path = version[0]
-    quarters = view_quarters(store_path, state, default_last=4)
+    quarters = view_quarters(store_path, state)
     # The view's own filter on this dimension is lifted: the chart shows every category.
     lifted = (
         replace(state, sector=ALL)
@@ -323,10 +387,11 @@ def _category_view(version, state: ViewState, category: str) -> pd.DataFrame:
     view = replace(lifted, period=f"{quarters[0]}:{quarters[-1]}" if quarters else "")
     rows = data.people(store_path, view)
     if category == "sector":
-        shares, names = assumptions.equal_shares(SHARE_SECTORS), list(SECTORS)
+        # no published split by sector exists: counts only, never an equal-share "expected"
+        known, names = {}, list(SECTORS)
     else:
         shares, names = assumptions.exploitation_type_shares(), list(EXPLOITATION_TYPES)
-    known = dict(shares.shares)
+        known = dict(shares.shares)
     counts = rows.groupby(category, observed=False).size() if len(rows) else pd.Series(dtype=int)
     area = state.area or data.home_area()
     out = []
@@ -337,8 +402,10 @@ def _category_view(version, state: ViewState, category: str) -> pd.DataFrame:
             row.update(expected=e.value, expected_lower=e.lower, expected_upper=e.upper)
         out.append(row)
     table = pd.DataFrame(out)
-    table = table[(table["detected"] > 0) | table["expected"].notna()].reset_index(drop=True)
-    return suppress_small_counts(table, "detected")
+    keep = table["detected"] > 0
+    if "expected" in table.columns:
+        keep |= table["expected"].notna()
+    return suppress_small_counts(table[keep].reset_index(drop=True), "detected")
 
 
 @lru_cache(maxsize=4096)
@@ -372,7 +439,7 @@ def _area_by_category(version, state: ViewState, category: str) -> pd.DataFrame:
     from analysis.disclosure import suppress_small_counts
 
     store_path = version[0]
-    quarters = view_quarters(store_path, state, default_last=4)
+    quarters = view_quarters(store_path, state)
     force = data.home_force(state)
     lifted = (
         replace(state, sector=ALL)

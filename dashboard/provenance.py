@@ -25,12 +25,15 @@ def assumptions_table(scenario: str) -> pd.DataFrame:
     value = f"{chosen.central:,.0f}" + (
         f" (range {low:,.0f} to {high:,.0f})" if low != high else " (no published range)"
     )
-    rows.append(("National estimate (scenario in use)", chosen.name, value, chosen.reference))
+    what = ("people in modern slavery on one day" if chosen.quantity == "stock" else
+            "people exploited during a year")
+    rows.append(("National estimate (scenario in use)", chosen.title, f"{value}; {what}",
+                 chosen.reference))
     base = chosen.population_base
     rows.append(
         (
             "Population base of the national estimate",
-            chosen.name,
+            chosen.title,
             f"{base:,.0f}" if base else "not published (UK mid-2023 used)",
             "; ".join(chosen.notes) or "as published",
         )
@@ -38,9 +41,10 @@ def assumptions_table(scenario: str) -> pd.DataFrame:
     d = assumptions.DEFAULT_DURATION
     rows.append(
         (
-            "Mean duration of exploitation (turns the stock into new cases a year)",
+            "Mean duration of exploitation (turns the stock into new victims a year)",
             d.label,
-            f"{d.central:g} years (range {d.low:g} to {d.high:g})",
+            f"{d.central:g} years; sensitivity {d.low:g} to {d.high:g} years (the range over "
+            "assumptions shown beside every expected figure; not a confidence interval)",
             d.source,
         )
     )
@@ -53,13 +57,13 @@ def assumptions_table(scenario: str) -> pd.DataFrame:
             types.source,
         )
     )
-    sectors = assumptions.equal_shares([s for s in SECTORS if s not in ("other", "unknown")])
     rows.append(
         (
-            "Sector shares",
-            sectors.label,
-            f"equal: {sectors.shares[0][1]:.1%} each of {len(sectors.shares)} sectors",
-            sectors.source + ". Referral-based sector shares over-represent visible sectors.",
+            "Sector and age shares",
+            "none",
+            "no published split exists: sectors and age groups are shown as counts and "
+            "composition, never as detection ratios",
+            "no published source found",
         )
     )
     rows.append(
@@ -71,6 +75,31 @@ def assumptions_table(scenario: str) -> pd.DataFrame:
         )
     )
     return pd.DataFrame(rows, columns=["assumption", "label", "current_value", "source"])
+
+
+def scenario_rows(area_code: str, n_quarters: int) -> pd.DataFrame:
+    """Every catalogue figure as its own row: what it counts, its status, the area's expected
+    new victims for the view's period under it, and why it is flagged (``analysis.scenarios``)."""
+    from analysis.scenarios import scenario_table
+
+    t = scenario_table(area_code, period_years=max(n_quarters, 1) / 4)
+    quantity = {"stock": "people on one day", "during_year": "people during a year",
+                "known": "victims known to agencies", "lower_bound": "lower bound only"}
+    return pd.DataFrame({
+        "scenario": t["label"],
+        "counts": t["quantity"].map(quantity),
+        "status": t["status"],
+        "default": t["default"].map({True: "yes", False: ""}),
+        "national figure": t["national_figure"].map(lambda v: f"{v:,.0f}"),
+        "national new victims a year": t["national_new_per_year"].map(
+            lambda v: "" if pd.isna(v) else f"{v:,.0f}"),
+        "expected new victims": t["expected"].map(lambda v: "" if pd.isna(v) else f"{v:,.0f}"),
+        "range over durations": [
+            "" if pd.isna(lo) else f"{lo:,.0f} to {hi:,.0f}"
+            for lo, hi in zip(t["expected_lower"], t["expected_upper"], strict=True)],
+        "contradicted by the data": t["contradicted"].map({True: "yes", False: ""}),
+        "note": t["note"],
+    })
 
 
 def scenario_catalogue() -> pd.DataFrame:

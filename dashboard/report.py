@@ -69,20 +69,32 @@ def build_pages(store_path: Path, state: ViewState) -> list[go.Figure]:
         state = replace(state, snapshot=data.latest_snapshot(store_path))
     today = dt.date.today().strftime("%d %B %Y")
     snapshot = data.snapshot_label(store_path, state.snapshot)
+    from analysis.assumptions import get_scenario
+    from analysis.periods import period_label
+    from dashboard.estimates import view_quarters
+
     area = data.area_name(state.area or data.home_area())
-    period = state.period.replace(":", " to ") if state.period else "all quarters in the store"
+    quarters = view_quarters(store_path, state)
+    period = (f"figures for {period_label(quarters)} ({quarters[0]} to {quarters[-1]})"
+              if quarters else "no data in the store")
+    try:
+        scenario = get_scenario(state.scenario).title
+    except Exception:  # noqa: BLE001 - a pasted link with an unknown scenario: say which
+        scenario = state.scenario
     pages = []
     for title, spec, source in board_views():
         out = spec.build(store_path, state)
         source = source if source.lower().startswith("source") else f"Source: {source}"
         footer = (
-            f"{source} Dark Figure board pack, {today}. {area}; {period}; "
-            f"scenario {state.scenario}; "
-            f"{snapshot}. Counts below the disclosure threshold shown as [c]. "
-            "Intervals are 95% unless stated."
+            f"{source} Dark Figure board pack, {today}. {area}; {period} unless the chart "
+            f"names another; scenario: {scenario}; {snapshot}. Counts below the disclosure "
+            "threshold shown as [c]. '95%' marks sampling intervals only; ranges over "
+            "assumptions (e.g. durations of 1 to 5 years) are named as such."
         )
         pages.append(pack_page(title, out.figure, out.summary, footer))
-    return pages
+    from dashboard.report_justice import justice_pages  # the justice section (issue 16)
+
+    return pages + justice_pages(store_path, state)
 
 
 def figures_to_pdf(figures: list[go.Figure]) -> bytes:

@@ -127,3 +127,8 @@ def fmt_number(value: object, digits: int = 2) -> str:
 def fmt_interval(lower: object, upper: object, digits: int = 2, count: bool = False) -> str:
     f = fmt_count if count else (lambda v: fmt_number(v, digits))
     return f"{f(lower)} to {f(upper)}"
+
+
+def category_label(value: object) -> str:
+    """A stored category code in words, e.g. 'domestic_servitude' -> 'domestic servitude'."""
+    return str(value).replace("_", " ")

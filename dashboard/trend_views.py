@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from dashboard import data
-from dashboard.estimates import expected_for, view_quarters, without_board
+from dashboard.estimates import expected_for, group_has_expected, view_quarters, without_board
 from dashboard.state import ViewState
 
 
@@ -29,7 +29,7 @@ def _trend_view(version, state: ViewState) -> TrendView:
     from analysis.disclosure import suppress_series
 
     store_path = version[0]
-    quarters = view_quarters(store_path, state)
+    quarters = view_quarters(store_path, state, whole_history=True)
     if not quarters:
         empty = pd.DataFrame(
             columns=["quarter", "detected", "expected", "expected_lower", "expected_upper"]
@@ -43,9 +43,12 @@ def _trend_view(version, state: ViewState) -> TrendView:
         area, 1, state.scenario, state.sector, state.exploitation_type, state.age_group
     )
     protected = suppress_series(raw, "detected", time_column="quarter")
-    series = protected.assign(
-        expected=exp.value, expected_lower=exp.lower, expected_upper=exp.upper
-    )
+    if group_has_expected(state):
+        series = protected.assign(
+            expected=exp.value, expected_lower=exp.lower, expected_upper=exp.upper
+        )
+    else:  # no documented expected share for this group: no band is drawn
+        series = protected.assign(expected=None, expected_lower=None, expected_upper=None)
     return TrendView(series, raw)
 
 

@@ -3,9 +3,10 @@
 # %% [markdown]
 # # 1. From agency files to the detection gap, by area and sector
 #
-# **The question.** How many victims of modern slavery would we expect to come to light in
-# Leicester, Leicestershire and Rutland in a year, how many did the forum's agencies detect,
-# and how large is the gap, with honest intervals and every assumption in view?
+# **The question.** How many people newly enter modern slavery in Leicester, Leicestershire
+# and Rutland in a year under the national estimate, how many of those new victims did the
+# forum's agencies detect, and how large is the gap, with honestly labelled uncertainty and
+# every assumption in view?
 #
 # **The data.** The synthetic sample in `data/sample/`: ten agency extracts in their own
 # formats (CSV in three encodings, XLSX), each with a mapping file, for 2019 Q1 to 2025 Q4.
@@ -31,10 +32,13 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import assumptions, config
+from analysis.composition import composition
 from analysis.detection import detected_counts, detection_ratio
 from analysis.detection_glm import fit_detection_model
 from analysis.disclosure import format_suppressed, suppress_series, suppress_small_counts
-from analysis.expected import expected_flow, expected_grid
+from analysis.expected import expected_during_window, expected_flow, expected_grid
+from analysis.headline import headline
+from analysis.scenarios import scenario_table
 from analysis.funnel import funnel
 from analysis.periods import quarter_range
 from analysis.reference import read_areas
@@ -51,7 +55,7 @@ from dashboard.figures import trends as trend_figures
 pd.set_option("display.width", 120)
 pd.set_option("display.max_columns", 12)
 FORCE = "E23000021"              # Leicestershire police force area
-PERIOD = ("2025Q1", "2025Q4")    # the year the detection gap is reported for
+PERIOD = ("2025Q1", "2025Q4")    # the product's default: the latest four complete quarters
 SCENARIO = "gsi_2023"            # the default national scenario
 
 # %% [markdown]
@@ -79,10 +83,11 @@ referrals.drop(columns=["record_id", "person_key"]).head(3).transpose()
 # %% [markdown]
 # ### What "detected" means here
 #
-# A *detected* count is the number of **people** detected in the area and period, as the
-# dashboard shows it: records are linked by `person_key` and each person counts once, in the
-# area, sector and quarter of their first referral in the selection
-# (`analysis.tables.first_detections`); records without a key count once each. Records by
+# A *detected* count is the number of **new victims** in the area and period, as the
+# dashboard and the CLI show it: records are linked by `person_key` and each person counts
+# once, in the area, sector and quarter of their **first-ever record in the store** (any
+# agency, any date; `analysis.detection.new_victims`); records without a key count once each.
+# So counts add up: four quarters make the year, seven years the whole window. Records by
 # agency (before linking), protected:
 
 # %%
@@ -91,15 +96,16 @@ by_agency = by_agency[by_agency["records"] > 0]
 format_suppressed(suppress_small_counts(by_agency, "records"))
 
 # %% [markdown]
-# ## 2. Detected counts by district, in the reporting year
+# ## 2. Detected new victims by district, in the reporting year
 
 # %%
 districts = read_areas().query("pfa_code == @FORCE")[["lad_code", "lad_name"]]
 quarters = quarter_range(*PERIOD)
-in_period = first_detections(store.referrals(area_codes=list(districts["lad_code"]),
-                                             start=PERIOD[0], end=PERIOD[1]))
-detected = count_referrals(in_period, ["area_code", "quarter"],
-                           levels={"area_code": districts["lad_code"], "quarter": quarters})
+first_ever = first_detections(referrals)          # the whole store: first-ever records
+in_period = first_ever[first_ever["area_code"].isin(districts["lad_code"])
+                       & first_ever["quarter"].isin(quarters)]
+detected = detected_counts(referrals, by=["area_code", "quarter"], quarters=quarters,
+                           area_codes=list(districts["lad_code"]))
 by_district = count_referrals(in_period, "area_code", levels={"area_code": districts["lad_code"]})
 by_district = by_district.merge(districts, left_on="area_code", right_on="lad_code")
 format_suppressed(suppress_small_counts(by_district[["lad_name", "detected"]], "detected"))
@@ -109,25 +115,37 @@ format_suppressed(suppress_small_counts(by_district[["lad_name", "detected"]], "
 #
 # 1. **Scenario (a stock).** Walk Free's Global Slavery Index 2023 estimates 122,000 people in
 #    modern slavery in the UK *on any given day* in 2021, 1.8 per 1,000 of a population base
-#    of 67,886,000. GSI 2023 publishes no interval. The catalogue holds alternatives:
+#    of 67,886,000. GSI 2023 publishes no interval, and none is invented.
 # 2. **Scaling.** The rate times each area's Census 2021 usual residents, so areas add up.
-# 3. **Stock to flow.** Referrals are new cases in a period, not people on a day. In a steady
-#    state, stock = entry rate x mean duration (Little's law), so expected new cases a year =
-#    stock / mean duration of exploitation. No published *mean* duration was found: the
-#    default is a labelled assumption (2 years, range 1 to 5).
-# 4. **Interval.** There is no sampling error to speak of in a prevalence *scenario*; the
-#    interval is a **scenario envelope**: the lowest and highest rates across the catalogue,
-#    crossed with the shortest and longest durations.
+# 3. **Stock to new victims.** In a steady state, stock = entry rate x mean duration (Little's
+#    law), so expected new victims a year = stock / mean duration of exploitation. No
+#    published *mean* duration was found: the default is a labelled assumption (2 years).
+# 4. **Uncertainty.** The duration is the stated sensitivity (1 to 5 years): a **range over
+#    assumptions**, which carries no confidence level. The other published figures are not
+#    folded into it: each is its own row, converted by what it counts, and flagged when it is
+#    superseded, not a prevalence estimate, or contradicted by the NRM's own counts.
 
 # %%
-pd.DataFrame([{"scenario": s.name, "central": s.central, "low": s.bounds[0],
-               "high": s.bounds[1], "reference": s.reference}
-              for s in assumptions.catalogue_scenarios().values()])
+scenario_table(FORCE, period_years=len(quarters) / 4)[
+    ["label", "quantity", "status", "national_new_per_year", "expected", "expected_lower",
+     "expected_upper", "contradicted", "note"]].round(0)
 
 # %%
 print(assumptions.DEFAULT_DURATION.describe())
 force_expected = expected_flow(FORCE, scenario=SCENARIO, period_years=len(quarters) / 4)
 print(force_expected.summary())
+
+# %% [markdown]
+# ### The headline, as the dashboard, the CLI and the pack show it
+#
+# `analysis.headline.headline` is the one path to the headline: every stored referral in, the
+# period rule applied (here the explicit 2025; by default the latest four complete quarters),
+# out comes an `AreaDetectionResult` with the ratio's 95% count interval and, separately, its
+# range over durations.
+
+# %%
+result = headline(referrals, FORCE, ":".join(PERIOD), loads=store.loads())
+print(result.summary())
 
 # %%
 force_detected = suppress_small_counts(
@@ -135,7 +153,8 @@ force_detected = suppress_small_counts(
 shown = force_detected["detected"].iloc[0]
 gap_figures.gap_band(None if pd.isna(shown) else int(shown), force_expected.value,
                      force_expected.lower, force_expected.upper,
-                     label=force_expected.area_name)
+                     label=force_expected.area_name, range_label=force_expected.interval_kind,
+                     axis_title="People: new victims in 2025")
 
 # %% [markdown]
 # ## 4. Detection ratio by district: funnel plot and shrinkage
@@ -155,8 +174,8 @@ print(district_funnel.summary())
 
 # %%
 funnel_figures.funnel_plot(district_funnel.table, district_funnel.curve(),
-                           district_funnel.target, x_title="Expected new cases",
-                           y_title="Detected / expected", label_all=True)
+                           district_funnel.target, x_title="Expected new victims in 2025",
+                           y_title="Detection ratio (detected / expected)", label_all=True)
 
 # %%
 shrunk = shrink_ratios(area_quarter)
@@ -179,14 +198,14 @@ gap_figures.ratio_bars(shrunk.table.assign(ratio=shrunk.table["posterior_mean"],
 # %% [markdown]
 # ### Detection ratio and gap with intervals (`analysis.detection`)
 #
-# For the force and for each district in the reporting year: detected people (each linked
-# person once) with an exact Poisson (Garwood) interval, the detection ratio detected /
-# expected and the gap expected - detected. The intervals take the corners of the count
-# interval and the expected figure's scenario envelope: conservative bounds, not a
-# probability statement. The district table hides suppressed counts.
+# For the force and for each district in the reporting year: detected new victims with an
+# exact Poisson (Garwood) interval, the detection ratio detected / expected and the gap
+# expected - detected. Each has a 95% count interval at the stated assumption and,
+# separately, a range over durations of 1 to 5 years (no confidence level). The district
+# table hides suppressed counts.
 
 # %%
-year_detected = detected_counts(in_period, by=["area_code"],
+year_detected = detected_counts(referrals, by=["area_code"], quarters=quarters,
                                 area_codes=list(districts["lad_code"]))
 force_gap = detection_ratio(int(year_detected["detected"].sum()), force_expected)
 print(force_gap.summary())
@@ -198,8 +217,9 @@ district_gaps = {row.area_code: detection_ratio(
                  for row in year_detected.itertuples()}
 district_table = pd.DataFrame([
     {"area_code": code, "detected": r.detected, "expected": r.expected.value,
-     "ratio": r.value, "ratio_lower": r.lower, "ratio_upper": r.upper,
-     "gap": r.gap.value, "gap_lower": r.gap.lower, "gap_upper": r.gap.upper}
+     "ratio": r.value, "ratio_95_lower": r.lower, "ratio_95_upper": r.upper,
+     "ratio_duration_low": r.ratio_range.lower, "ratio_duration_high": r.ratio_range.upper,
+     "gap": r.gap.value}
     for code, r in district_gaps.items()]).merge(
     districts.rename(columns={"lad_code": "area_code", "lad_name": "area_name"}), on="area_code")
 format_suppressed(suppress_small_counts(district_table, "detected")).set_index(
@@ -232,23 +252,27 @@ print(detection_model.trend.summary())
 detection_model.rate_ratios().round(3)
 
 # %% [markdown]
-# ## 5. By sector
+# ## 5. By sector, and who the new victims are
 #
-# No published split of UK prevalence by sector exists, so the expected figure is spread
-# over the sectors in **equal shares**: a neutral placeholder, labelled as an assumption
-# wherever it is shown. Detected counts are protected before display.
+# No published split of UK prevalence by sector (or by age) exists, so there is no expected
+# figure for a sector and **no detection ratio by sector**: the sectors are counts of new
+# victims, protected before display. (The equal sector shares in the model above are an
+# offset whose sector terms absorb the split; they are not an expected figure.) Composition
+# is the honest comparison: the share of new victims who are children, UK nationals or of
+# each exploitation type, with Wilson intervals, against all UK NRM referrals.
 
 # %%
-print(sector_shares.describe())  # defined with the detection model above
-sector_grid = expected_grid([FORCE], quarters, scenario=SCENARIO, shares=sector_shares)
-sector_expected = sector_grid.groupby("sector", as_index=False)[
-    ["expected", "expected_lower", "expected_upper"]].sum()
 by_sector = count_referrals(in_period, "sector", levels={"sector": SECTORS})
-by_sector = suppress_small_counts(by_sector, "detected").merge(sector_expected, how="left")
-format_suppressed(by_sector).round(1)
+by_sector = suppress_small_counts(by_sector, "detected")
+format_suppressed(by_sector)
 
 # %%
-sector_figures.detected_vs_expected(by_sector.dropna(subset=["expected"]), "sector")
+sector_figures.detected_vs_expected(by_sector, "sector", axis_title="New victims in 2025")
+
+# %%
+mix = suppress_small_counts(composition(in_period), "count")
+format_suppressed(mix[["group", "count", "known", "share", "share_lower", "share_upper",
+                       "national_share", "difference"]]).round(3)
 
 # %% [markdown]
 # ## 6. Is detection changing? The quarterly series and an interrupted time series
@@ -288,6 +312,18 @@ trend_figures.trend_chart(
 truth = json.loads((config.SAMPLE_DIR / "truth.json").read_text())
 print(f"true expected new victims a year: {truth['flow']['expected_annual_total']:,.1f}; "
       f"our central expected figure for {len(quarters)} quarters: {force_expected.value:,.1f}")
+true_new = sum(n for area in truth["flow"]["by_area_quarter"].values()
+               for q, n in area.items() if q in quarters)
+true_first = truth["detected"]["first_detections_by_year"][PERIOD[0][:4]]
+r = result.detection
+print(f"true share of 2025's new victims who came to notice (true first detections / true "
+      f"entries): {true_first / true_new:.1%}; our ratio {r.value:.1%} (95% count interval "
+      f"{r.lower:.1%} to {r.upper:.1%}; over durations {r.ratio_range.lower:.1%} to "
+      f"{r.ratio_range.upper:.1%})")
+window = expected_during_window(FORCE, window_years=7, scenario=SCENARIO)
+print(f"people exploited during 2019-2025: true {truth['distinct_victims']['total']:,}; "
+      f"expected {window.value:,.0f} ({window.interval_kind}: {window.lower:,.0f} to "
+      f"{window.upper:,.0f}); this, not the one-day stock, is what notebook 2's MSE measures")
 print(f"true awareness rate ratio {truth['awareness_event']['rate_ratio']}: "
       f"estimated {its.level_change.value:.2f} ({its.level_change.lower:.2f} to "
       f"{its.level_change.upper:.2f})")
@@ -300,15 +336,17 @@ print(f"true share of victims detected at all in 2019-2025: "
 # %% [markdown]
 # ## 8. Reading the detection gap
 #
-# * The **expected** figure is a scenario, not a measurement. Its envelope is very wide
-#   (about 33 to 2,356 new cases a year for the force) because the catalogue includes the
-#   Home Office 2014 estimate of 10,000-13,000, about a tenth of GSI 2023, and the duration
-#   runs from 1 to 5 years. The pooled detection ratio of about 0.29 under GSI 2023 would
-#   exceed 1 under the Home Office 2014 figure: the scenarios count different things (people
-#   in slavery on a day in 2021 against victims in 2013 by multiple systems estimation), and
-#   the choice between them matters more than any sampling error here.
-# * The **detected** count is records, not people; and agencies in the forum are not all
-#   agencies that meet victims.
+# * The **expected** figure is a scenario, not a measurement: about 1,008 new victims a year
+#   for the force under GSI 2023, 403 to 2,016 over assumed durations of 1 to 5 years. The
+#   duration matters more than any sampling error here, which is why the ratio's 95% count
+#   interval and its range over durations are always given separately.
+# * The Home Office 2014 figure counts people exploited during 2013; converted to new victims
+#   it implies fewer a year nationally than the NRM now records, so the scenario table flags
+#   it as contradicted by the data rather than spanning it into an interval.
+# * The **detected** count is new victims (people at their first-ever record); unlinked
+#   records count once each; agencies in the forum are not all agencies that meet victims.
+#   In the first two years of the store, people exploited before records began inflate it
+#   (left censoring), which is why the default period is the latest complete year.
 # * Differences between districts are judged against the funnel limits and shrinkage
 #   intervals, not by rank; the equal sector shares make the sector view a description of
 #   where detections fall, not evidence that one sector is under-detected.

@@ -22,6 +22,7 @@ PAGES = (
     "/sectors",
     "/trends",
     "/hidden",
+    "/justice",
     "/data",
     "/methods",
 )
@@ -51,10 +52,12 @@ def _driver(width: int, height: int):
         "--hide-scrollbars",
     ):
         options.add_argument(arg)
-    return webdriver.Chrome(options=options)
+    driver = webdriver.Chrome(options=options)
+    driver.set_script_timeout(120)  # a cold cache on a busy machine can take a while
+    return driver
 
 
-def _wait_rendered(driver, timeout: float = 20.0) -> None:
+def _wait_rendered(driver, timeout: float = 90.0) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         busy = driver.execute_script(

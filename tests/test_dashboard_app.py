@@ -74,7 +74,7 @@ def _parse_outputs(output: str):
 
 def test_every_chart_callback_answers_for_the_default_and_a_filtered_view(client):
     client.get("/")  # the first request registers the page router
-    charts = [c for c in _callbacks(client) if c["output"].endswith("-table.children..")
+    charts = [c for c in _callbacks(client) if "-table.children..." in c["output"]
               and c["inputs"] == [{"id": "filter-state", "property": "data"}]]
     assert len(charts) >= 8
     views = (ViewState(), ViewState(area="E06000016", age_group="child", board=True))
@@ -140,3 +140,33 @@ def test_serve_builds_the_sample_store_on_first_run_then_serves(tmp_path, monkey
     assert served["port"] == 8123 and served["host"] == "127.0.0.1"
     out = capsys.readouterr().out
     assert "building it from the sample" in out and "http://127.0.0.1:8123/" in out
+
+
+def test_every_scenario_in_the_dropdown_renders_the_overview(client, store_copy):
+    from dashboard.data import filter_options
+
+    client.get("/")
+    names = [name for name, _ in filter_options(store_copy).scenarios]
+    assert names[0] == "gsi_2023" and "nca_ukhtc_2013_known" not in names
+    tiles = next(c for c in _callbacks(client) if "overview-detected-value" in c["output"])
+    for name in names:
+        view = ViewState(scenario=name)
+        response = _call(client, tiles["output"],
+                         [{"id": "filter-state", "property": "data", "value": view.to_dict()}])
+        assert response.status_code == 200, (name, response.data[:300])
+        text = json.dumps(response.get_json())
+        assert "range over durations of 1 to 5 years" in text
+
+
+def test_no_range_over_assumptions_is_labelled_with_a_confidence_level(client):
+    import re
+
+    client.get("/")
+    tiles = next(c for c in _callbacks(client) if "overview-detected-value" in c["output"])
+    response = _call(client, tiles["output"],
+                     [{"id": "filter-state", "property": "data", "value": ViewState().to_dict()}])
+    text = json.dumps(response.get_json())
+    assert "95%" in text  # sampling intervals are labelled ...
+    # ... but never a range over assumptions: no "95%" directly qualifies "range over"
+    assert not re.search(r"95%[^;\"]*range over", text)
+    assert "(95% interval)" not in text

@@ -114,7 +114,18 @@ def test_sector_chart_shows_c_for_suppressed_and_the_expected_range():
     fig = sectors.detected_vs_expected(table, "sector", board=True)
     assert "[c]" in list(fig.data[0].text)
     assert fig.data[1].error_x.array[0] == pytest.approx(18.0)
-    assert "over-represent visible sectors" in sectors.describe_sectors(table, "sector")
+    assert "no published split" in sectors.describe_sectors(table, "sector").lower()
+
+
+def test_sector_counts_only_and_never_name_a_c_or_zero_category_as_most():
+    table = pd.DataFrame({"sector": ["nail_bar", "care", "car_wash"],
+                          "detected": pd.array([0, None, 12], dtype="Int64")})
+    fig = sectors.detected_vs_expected(table, "sector")
+    assert len(fig.data) == 1  # no expected figure by sector: counts only
+    text = sectors.describe_sectors(table, "sector", "2025")
+    assert "car wash (12)" in text and "nail bar" not in text
+    zeros = table.assign(detected=pd.array([0, None, 0], dtype="Int64"))
+    assert "too small to show" in sectors.describe_sectors(zeros, "sector")
 
 
 def test_heatmap_prints_c_in_suppressed_cells():

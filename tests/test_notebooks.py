@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 DATA = REPO / "data"
 CELL_TIMEOUT = 120
-EXPECTED = ("01_detection_gap", "02_hidden_figure_mse", "03_national_context")
+EXPECTED = ("01_detection_gap", "02_hidden_figure_mse", "03_national_context", "04_justice")
 
 
 def _builder():

@@ -65,9 +65,12 @@ def _download(client, chart_id: str, view) -> pd.DataFrame:
 
 
 def _notebook_detected(store_path, area_codes: list[str]) -> pd.DataFrame:
+    """New victims: first-ever records over the whole store, then the area and period."""
     with Store(store_path, read_only=True) as store:
-        rows = store.referrals(area_codes=area_codes, start=PERIOD[0], end=PERIOD[1])
-    return count_referrals(first_detections(rows), ["area_code", "quarter"],
+        rows = store.referrals()
+    first = first_detections(rows)
+    first = first[first["area_code"].isin(area_codes) & first["quarter"].isin(quarter_range(*PERIOD))]
+    return count_referrals(first, ["area_code", "quarter"],
                            levels={"area_code": area_codes, "quarter": quarter_range(*PERIOD)})
 
 
@@ -83,12 +86,32 @@ def test_overview_download_matches_notebook_for_leicester_2025(client, store_pat
                              period_years=len(quarter_range(*PERIOD)) / 4)
     sheet = _download(client, "overview-band",
                       ViewState(area=DISTRICT, period=":".join(PERIOD), scenario=SCENARIO))
-    flow = sheet[sheet["estimate"].str.startswith("expected new cases")].iloc[0]
-    assert int(flow["detected"]) == detected
+    flow = sheet[sheet["estimate"] == "expected new victims"].iloc[0]
+    shown = sheet[sheet["estimate"] == "detected new victims"].iloc[0]
+    assert int(shown["value"]) == int(shown["detected_shown"]) == detected
     assert detected >= 5  # shown, not suppressed, so the comparison is of a real number
     assert flow["value"] == pytest.approx(expected.value, rel=1e-9)
     assert (flow["lower"], flow["upper"]) == pytest.approx((expected.lower, expected.upper))
-    assert flow["period"] == f"{PERIOD[0]} to {PERIOD[1]}"
+    assert pd.isna(flow["confidence_level"])  # a range over assumptions has no level
+    assert flow["period"] == "2025Q1:2025Q4" and str(flow["period_label"]) == "2025"
+
+
+def test_cli_headline_equals_the_overview_download(client, store_path, capsys):
+    import json
+
+    from analysis.cli import main
+    from dashboard.state import ViewState
+
+    assert main(["estimate", "--store", str(store_path), "--area", FORCE, "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    sheet = _download(client, "overview-band", ViewState()).set_index("estimate")
+    assert cli["period"] == "2025Q1:2025Q4" and sheet["period"].iloc[0] == cli["period"]
+    assert cli["detected"]["value"] == sheet.loc["detected new victims", "value"]
+    assert cli["expected"]["value"] == pytest.approx(sheet.loc["expected new victims", "value"])
+    ratio = sheet.loc["detection ratio"]
+    counted = ratio[ratio["interval_kind"] == "confidence"].iloc[0]
+    assert (cli["detection_ratio"]["lower"], cli["detection_ratio"]["upper"]) == pytest.approx(
+        (counted["lower"], counted["upper"]))
 
 
 def test_areas_funnel_download_matches_notebook_district_ratios(client, store_path):

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from analysis.cli import main
-from analysis.schema import PERSONAL_DATA_COLUMNS, Referrals
+from analysis.schema import OUTCOME_COLUMNS, PERSONAL_DATA_COLUMNS, Referrals
 from analysis.synth import (
     SAMPLE_SEED,
     SynthConfig,
@@ -47,15 +47,15 @@ def read_extract(path: Path, mapping: dict) -> pd.DataFrame:
     frame = raw.rename(columns=mapping["columns"])
     for column, codes in mapping["values"].items():
         frame[column] = frame[column].map(lambda v, c=codes: c.get(v, v) if pd.notna(v) else v)
-    if mapping["date_format"]:
-        frame["referral_date"] = pd.to_datetime(frame["referral_date"],
-                                                format=mapping["date_format"])
-    else:
-        frame["referral_date"] = pd.to_datetime(frame["referral_date"])
+    for column in ("referral_date", "outcome_date", "nrm_referral_date"):
+        if column in frame:  # the last two: police crime-outcome columns only
+            frame[column] = pd.to_datetime(frame[column], format=mapping["date_format"])
     for column in ("agency", "agency_type"):
         if column not in frame:
             frame[column] = mapping[column]
-    frame["nrm_referred"] = frame["nrm_referred"].astype("boolean")
+    for column in ("nrm_referred", "crime_recorded"):
+        if column in frame:
+            frame[column] = frame[column].astype("boolean")
     return frame
 
 
@@ -258,7 +258,10 @@ def test_mapping_files_follow_the_contract():
     for mapping in _mappings(SAMPLE):
         assert list(mapping) == keys
         assert set(mapping["columns"].values()) <= schema_columns
-        assert schema_columns - set(mapping["columns"].values()) <= {"agency", "agency_type"}
+        # Every column but the optional police crime-outcome ones; the police map those too.
+        optional = set() if mapping["agency_type"] == "police" else set(OUTCOME_COLUMNS)
+        assert schema_columns - set(mapping["columns"].values()) <= {"agency", "agency_type",
+                                                                     *optional}
 
 
 def test_no_personal_data_columns_in_any_extract():

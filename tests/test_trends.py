@@ -144,3 +144,17 @@ def test_its_level_change_interval_covers_the_truth_in_93_to_97_percent():
         covered += res.lower <= 1.3 <= res.upper
     # Measured 0.950 (Poisson) and 0.955 (auto family) with this seed.
     assert 0.93 <= covered / 200 <= 0.97
+
+
+def test_its_on_a_segment_with_no_detections_is_a_clear_error_not_a_runtime_warning():
+    import warnings
+
+    from analysis.errors import DarkFigureError
+    from analysis.trends import interrupted_time_series
+
+    q = [str(p) for p in pd.period_range("2020Q1", periods=12, freq="Q")]
+    y = pd.Series([0, 0, 0, 0, 0, 0, 1, 0, 2, 1, 0, 1], index=q)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(DarkFigureError, match="no detections before"):
+            interrupted_time_series(y, "2021Q3")

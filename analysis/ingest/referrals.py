@@ -20,7 +20,7 @@ import pandera.pandas as pa
 
 from analysis.errors import InputError, Problem
 from analysis.ingest.tabular import read_text_table
-from analysis.schema import PERSONAL_DATA_COLUMNS, Referrals
+from analysis.schema import OUTCOME_CHECKS, OUTCOME_COLUMNS, PERSONAL_DATA_COLUMNS, Referrals
 
 SCHEMA_COLUMNS = list(Referrals.to_schema().columns)
 REQUIRED_COLUMNS = ("record_id", "agency", "agency_type", "referral_date", "exploitation_type",
@@ -28,8 +28,14 @@ REQUIRED_COLUMNS = ("record_id", "agency", "agency_type", "referral_date", "expl
 # Columns an agency may not hold at all; filled as unknown/missing and documented.
 OPTIONAL_FILL: dict[str, Any] = {
     "person_key": None, "area_code": None, "sex": "unknown", "nationality_group": "unknown",
-    "nrm_referred": None,
+    "nrm_referred": None, **{column: None for column in OUTCOME_COLUMNS},
 }
+# Optional police crime-outcome columns: dates and yes/no values parsed like the others,
+# blank cells meaning "not known" (or, for outcome_code, "still open").
+DATE_COLUMNS = ("referral_date", "outcome_date", "nrm_referral_date")
+BOOLEAN_COLUMNS = ("nrm_referred", "crime_recorded")
+BLANK_MEANS_MISSING = ("person_key", "area_code", "crime_reference", "offence_group",
+                       "outcome_code")
 # Blank cells in these vocabulary columns mean the agency did not know.
 BLANK_MEANS_UNKNOWN = ("exploitation_type", "sector", "age_group", "sex", "nationality_group")
 BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False, "y": True, "n": False,
@@ -192,11 +198,13 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping, name: str) -> tuple[pd.Da
             continue
         values = renamed[column].astype(str)
         values = _map_values(values, mapping.values.get(column, {})) if column not in (
-            "referral_date", "nrm_referred") else values.str.strip()
+            *DATE_COLUMNS, *BOOLEAN_COLUMNS) else values.str.strip()
+        if column == "outcome_code":
+            values = normalise_outcome_code(values)
         if column in BLANK_MEANS_UNKNOWN:
             values = values.where(values != "", "unknown")
-        elif column in ("person_key", "area_code"):
-            values = values.where(values != "", None)
+        elif column in BLANK_MEANS_MISSING:
+            values = values.where(~values.isin(["", "nan", "None", "<NA>"]), None)
         frame[column] = values
     dates = _parse_dates(frame["referral_date"], mapping.date_format)
     bad = dates.isna()
@@ -206,22 +214,55 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping, name: str) -> tuple[pd.Da
                                                       if mapping.date_format else ""),
                                 str(frame.at[i, "referral_date"])))
     frame["referral_date"] = dates
-    frame["nrm_referred"] = _to_boolean(frame, mapping, name, header_of, problems)
+    for column in DATE_COLUMNS[1:]:
+        frame[column] = _optional_dates(frame, column, mapping, name, header_of, problems)
+    for column in BOOLEAN_COLUMNS:
+        frame[column] = _to_boolean(frame, mapping, name, header_of, problems, column)
     return frame, problems, header_of
 
 
+def normalise_outcome_code(values: pd.Series) -> pd.Series:
+    """Outcome types as the framework writes them: ``"Outcome 01"``, ``"1"``, ``"1a"`` ->
+    ``"1"``, ``"1"``, ``"1A"``; anything else is left for validation to report.
+
+    Examples
+    --------
+    >>> normalise_outcome_code(pd.Series(["Outcome 01", " 15 ", "1a", "", "OC99"])).tolist()
+    ['1', '15', '1A', '', 'OC99']
+    """
+    text = values.astype(str).str.strip().str.upper()
+    text = text.str.replace(r"^(?:OUTCOME|OUTCOME TYPE|OT)\s*", "", regex=True)
+    return text.str.replace(r"^0+(?=\d)", "", regex=True)
+
+
+def _optional_dates(frame: pd.DataFrame, column: str, mapping: Mapping, name: str,
+                    header_of: dict[str, str], problems: list[Problem]) -> pd.Series:
+    raw = frame[column]
+    if raw.isna().all():
+        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+    text = raw.astype(str).str.strip()
+    blank = text.isin(["", "nan", "None", "NaT", "<NA>"])
+    dates = _parse_dates(text.where(~blank, ""), mapping.date_format)
+    for i in frame.index[dates.isna() & ~blank]:
+        problems.append(Problem(name, int(i) + 2, _label(column, header_of),
+                                "not a valid date" + (f" in format {mapping.date_format}"
+                                                      if mapping.date_format else ""),
+                                str(raw.at[i])))
+    return dates.where(~blank)
+
+
 def _to_boolean(frame: pd.DataFrame, mapping: Mapping, name: str, header_of: dict[str, str],
-                problems: list[Problem]) -> pd.Series:
-    raw = frame["nrm_referred"]
+                problems: list[Problem], column: str = "nrm_referred") -> pd.Series:
+    raw = frame[column]
     if raw.isna().all():
         return pd.Series(pd.NA, index=frame.index, dtype="boolean")
-    table = {str(k).casefold(): v for k, v in mapping.values.get("nrm_referred", {}).items()}
+    table = {str(k).casefold(): v for k, v in mapping.values.get(column, {}).items()}
     words = {**BOOLEAN_WORDS, **table}
     text = raw.astype(str).str.strip().str.casefold()
     out = text.map(words)
     blank = text.isin(["", "nan", "none", "<na>"])
     for i in frame.index[out.isna() & ~blank]:
-        problems.append(Problem(name, int(i) + 2, _label("nrm_referred", header_of),
+        problems.append(Problem(name, int(i) + 2, _label(column, header_of),
                                 "not a yes/no value", str(raw.at[i])))
     return out.astype("boolean")
 
@@ -238,6 +279,7 @@ def _pandera_problems(exc: pa.errors.SchemaErrors, name: str, header_of: dict[st
     duplicate = "record_id_unique_within_agency"
     # A frame-level check reports every cell of a failing row; one problem per row is enough.
     cases = cases[(cases["check"].astype(str) != duplicate) | (cases["column"] == "record_id")]
+    cases = _one_case_per_outcome_check(cases)
     rows_of_id = (cases[cases["check"].astype(str) == duplicate]
                   .groupby(cases["failure_case"].astype(str))["index"]
                   .agg(lambda idx: ", ".join(str(int(i) + 2) for i in sorted(idx)[:10])))
@@ -247,9 +289,17 @@ def _pandera_problems(exc: pa.errors.SchemaErrors, name: str, header_of: dict[st
         if (row, column) in already:
             continue
         check = str(case.check)
-        if check == duplicate:
+        if check in OUTCOME_CHECKS:
+            column = OUTCOME_CHECKS[check][0]
+            if (row, column) in already:
+                continue
+            reason = OUTCOME_CHECKS[check][1]
+        elif check == duplicate:
             reason = (f"record_id appears more than once for this agency "
                       f"(rows {rows_of_id[str(case.failure_case)]})")
+        elif check.startswith("isin") and column == "outcome_code":
+            reason = ("not a Home Office crime outcome type (1 to 22, or 1A for an alternative "
+                      "offence charged; blank while the investigation is open)")
         elif check.startswith("isin"):
             reason = "not one of the allowed values (see docs/data_dictionary.md)"
         elif check.startswith("str_matches"):
@@ -259,7 +309,8 @@ def _pandera_problems(exc: pa.errors.SchemaErrors, name: str, header_of: dict[st
         elif check == "not_in_future":
             reason = "date is in the future"
         elif check.startswith("greater_than_or_equal_to"):
-            reason = "date is before the NRM began (1 April 2009)" if column == "referral_date" \
+            reason = "date is before the NRM began (1 April 2009)" if column in (
+                "referral_date", "nrm_referral_date") \
                 else f"value too small ({check})"
         elif check == "not_nullable":
             reason = "missing value"
@@ -268,6 +319,21 @@ def _pandera_problems(exc: pa.errors.SchemaErrors, name: str, header_of: dict[st
         value = None if pd.isna(case.failure_case) else str(case.failure_case)
         problems.append(Problem(name, row, _label(column, header_of) if column else None, reason, value))
     return problems
+
+
+def _one_case_per_outcome_check(cases: pd.DataFrame) -> pd.DataFrame:
+    """A frame-level outcome check reports every cell of a failing row; keep one case per
+    row, the blamed column's (its value when it has one)."""
+    checks = cases["check"].astype(str)
+    mine = checks.isin(list(OUTCOME_CHECKS))
+    if not mine.any():
+        return cases
+    picked = cases[mine].assign(_blamed=checks[mine].map(lambda c: OUTCOME_CHECKS[c][0]))
+    picked = picked.assign(_own=picked["column"] == picked["_blamed"]).sort_values(
+        "_own", ascending=False, kind="stable")
+    picked = picked.drop_duplicates(["check", "index"])
+    picked.loc[~picked["_own"], "failure_case"] = None
+    return pd.concat([cases[~mine], picked.drop(columns=["_blamed", "_own"])])
 
 
 def validate_referrals(frame: pd.DataFrame, name: str, header_of: dict[str, str] | None = None,

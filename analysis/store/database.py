@@ -22,6 +22,13 @@ CREATE TABLE IF NOT EXISTS referrals (
     exploitation_type VARCHAR NOT NULL, sector VARCHAR NOT NULL, age_group VARCHAR NOT NULL,
     sex VARCHAR NOT NULL, nationality_group VARCHAR NOT NULL, nrm_referred BOOLEAN,
     quarter VARCHAR NOT NULL, load_id INTEGER NOT NULL);
+-- Optional police crime-outcome columns (issue 16); added in place to older stores.
+ALTER TABLE referrals ADD COLUMN IF NOT EXISTS crime_recorded BOOLEAN;
+ALTER TABLE referrals ADD COLUMN IF NOT EXISTS crime_reference VARCHAR;
+ALTER TABLE referrals ADD COLUMN IF NOT EXISTS offence_group VARCHAR;
+ALTER TABLE referrals ADD COLUMN IF NOT EXISTS outcome_code VARCHAR;
+ALTER TABLE referrals ADD COLUMN IF NOT EXISTS outcome_date DATE;
+ALTER TABLE referrals ADD COLUMN IF NOT EXISTS nrm_referral_date DATE;
 CREATE TABLE IF NOT EXISTS nrm_counts (
     period VARCHAR NOT NULL, geography_level VARCHAR NOT NULL, geography_code VARCHAR,
     geography_name VARCHAR NOT NULL, first_responder_type VARCHAR NOT NULL,

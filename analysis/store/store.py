@@ -258,7 +258,9 @@ class Store:
         try:
             self._exec(f"""
                 CREATE TEMP TABLE _staged AS
-                SELECT * REPLACE (CAST(referral_date AS DATE) AS referral_date),
+                SELECT * REPLACE (CAST(referral_date AS DATE) AS referral_date,
+                                  CAST(outcome_date AS DATE) AS outcome_date,
+                                  CAST(nrm_referral_date AS DATE) AS nrm_referral_date),
                        CAST(year(referral_date) AS VARCHAR) || 'Q'
                            || CAST(quarter(referral_date) AS VARCHAR) AS quarter,
                        {int(load_id)} AS load_id
@@ -279,11 +281,11 @@ class Store:
                     WHERE r.agency = s.agency AND r.record_id = s.record_id AND NOT ({same})""")
             if updated or unchanged:
                 self._exec("""
-                    INSERT INTO referrals SELECT s.* FROM _staged s
+                    INSERT INTO referrals BY NAME SELECT s.* FROM _staged s
                     WHERE NOT EXISTS (SELECT 1 FROM referrals r
                                       WHERE r.agency = s.agency AND r.record_id = s.record_id)""")
             else:  # all new: skip the anti-join, the slowest step of a large first load
-                self._exec("INSERT INTO referrals SELECT * FROM _staged")
+                self._exec("INSERT INTO referrals BY NAME SELECT * FROM _staged")
         finally:
             self._exec("DROP TABLE IF EXISTS _staged")
         return new, updated, unchanged
@@ -318,7 +320,13 @@ class Store:
         sql = "SELECT * FROM referrals" + (" WHERE " + " AND ".join(where) if where else "")
         frame = self._con.execute(sql + " ORDER BY agency, record_id", params).df()
         frame["referral_date"] = pd.to_datetime(frame["referral_date"])
-        frame["nrm_referred"] = frame["nrm_referred"].astype("boolean")
+        # A store made before the crime-outcome columns, opened read-only, has none of them.
+        for column in ("nrm_referred", "crime_recorded"):
+            if column in frame:
+                frame[column] = frame[column].astype("boolean")
+        for column in ("outcome_date", "nrm_referral_date"):
+            if column in frame:
+                frame[column] = pd.to_datetime(frame[column])
         return frame
 
     def nrm_counts(self, *, current_only: bool = True) -> pd.DataFrame:

@@ -80,15 +80,29 @@ def _h(*pairs: str) -> tuple[tuple[str, str], ...]:
     return tuple(zip(columns, pairs, strict=True))
 
 
+# Police crime-outcome columns (issue 16), after the others so earlier columns keep their
+# bytes. Offence labels name the Modern Slavery Act 2015 section.
+_POLICE_OUTCOME_HEADERS = (
+    ("nrm_referral_date", "NRM Referral Date"), ("crime_recorded", "Crime Recorded"),
+    ("crime_reference", "Crime Number"), ("offence_group", "Offence"),
+    ("outcome_code", "Outcome Type"), ("outcome_date", "Outcome Date"))
+_POLICE_OFFENCES = {"slavery_servitude_forced_labour": "MSA s1 Slavery, servitude, forced labour",
+                    "human_trafficking": "MSA s2 Human trafficking",
+                    "offence_with_intent_to_traffic": "MSA s4 Offence with intent",
+                    "breach_of_order": "MSA s30 Breach of order",
+                    "other_offence": "Other offence", "unknown": "Not known"}
+DATE_FIELDS = ("referral_date", "outcome_date", "nrm_referral_date")
+BOOLEAN_FIELDS = ("nrm_referred", "crime_recorded")
+
 EXTRACT_FORMATS: tuple[ExtractFormat, ...] = (
     ExtractFormat(
         "leicestershire_police", "leicestershire_police_modern_slavery_2019_2025.csv",
         _h("Crime Ref", "Linkage Key", "Date Reported", "LA Code", "Exploitation", "Sector",
-           "Age Band", "Gender", "Nationality Group", "NRM Referral"),
+           "Age Band", "Gender", "Nationality Group", "NRM Referral") + _POLICE_OUTCOME_HEADERS,
         {"exploitation_type": _POLICE_TYPES, "sector": _POLICE_SECTORS,
          "age_group": {"adult": "Adult", "child": "Child", "unknown": "Not known"},
          "sex": {"female": "Female", "male": "Male", "unknown": "Not known"},
-         "nationality_group": _GROUP_LABELS},
+         "nationality_group": _GROUP_LABELS, "offence_group": _POLICE_OFFENCES},
         bools=("Y", "N"), encoding="cp1252", delimiter=";", line_terminator="\r\n"),
     ExtractFormat(
         "leicester_city_council", "leicester_city_council_ms_referrals.xlsx",
@@ -177,11 +191,15 @@ def to_agency_frame(records: pd.DataFrame, fmt: ExtractFormat) -> pd.DataFrame:
     as datetimes for XLSX, formatted text for CSV; missing as None)."""
     out = {}
     for column, header in fmt.headers:
+        if column not in records:  # outcome columns absent: written blank
+            out[header] = [None] * len(records)
+            continue
         values = records[column]
-        if column == "referral_date":
-            out[header] = (list(values.dt.date) if fmt.is_xlsx
-                           else list(values.dt.strftime(fmt.date_format)))
-        elif column == "nrm_referred":
+        if column in DATE_FIELDS:
+            text = (list(values.dt.date) if fmt.is_xlsx
+                    else list(values.dt.strftime(fmt.date_format)))
+            out[header] = [None if pd.isna(d) else t for d, t in zip(values, text, strict=True)]
+        elif column in BOOLEAN_FIELDS:
             out[header] = [None if pd.isna(v) else fmt.bools[0] if v else fmt.bools[1]
                            for v in values]
         else:
@@ -198,6 +216,8 @@ def mapping_for(fmt: ExtractFormat, agency: str, agency_type: str) -> dict[str, 
         if changed:
             values[column] = changed
     values["nrm_referred"] = {fmt.bools[0]: True, fmt.bools[1]: False}
+    if any(column == "crime_recorded" for column, _ in fmt.headers):
+        values["crime_recorded"] = {fmt.bools[0]: True, fmt.bools[1]: False}
     return {
         "agency": agency,
         "agency_type": agency_type,

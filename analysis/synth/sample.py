@@ -11,6 +11,7 @@ import pandas as pd
 from analysis.synth.config import SynthConfig
 from analysis.synth.detection import simulate_detections
 from analysis.synth.extracts import EXTRACT_FORMATS, write_extracts
+from analysis.synth.outcomes import add_police_outcomes, outcome_truth
 from analysis.synth.population import Population, simulate_population
 from analysis.synth.truth import build_truth
 
@@ -66,10 +67,13 @@ def write_sample(out_dir: str | Path, seed: int = SAMPLE_SEED, *, scale: float |
     out_dir.mkdir(parents=True, exist_ok=True)
     population = simulate_population(config, seed)
     records = simulate_detections(population)
+    # Drawn last, from a stream of their own: every earlier value stays as it was.
+    records = add_police_outcomes(records, config, seed)
     agencies = {a.slug: (a.agency, a.agency_type) for a in config.agencies}
     extracts = write_extracts(records, out_dir, agencies)
     file_of = {f.slug: f"agencies/{f.file_name}" for f in EXTRACT_FORMATS if f.slug in agencies}
     truth = build_truth(population, records, file_of)
+    truth["justice"] = outcome_truth(records, config)
     truth_path = out_dir / "truth.json"
     truth_path.write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n",
                           encoding="utf-8")
@@ -92,6 +96,7 @@ def render_readme(truth: dict) -> str:
         f"{a['rate_multiplier']:.3f} | {a['expected_stock']:.1f} | "
         f"{a['expected_annual_flow']:.1f} |" for a in truth["stock"]["by_area"])
     d = truth["detected"]
+    j = truth["justice"]["overall"] if "justice" in truth else None
     return f"""# Synthetic sample: Leicester, Leicestershire and Rutland, 2019 Q1 to 2025 Q4
 
 **Every row in this folder is synthetic.** No real person, case or referral is described.
@@ -159,6 +164,14 @@ Excel dates (city council, hospital trust, HMRC); dates as dd/mm/yyyy, ISO, dd-m
   {p['detection_trend_per_year']:g}x a year and jump {p['awareness_rate_ratio']:g}x from the
   awareness event on {p['awareness_date']}. About {p['repeat_record_share']:.0%} of persons
   an agency detects are recorded by it twice.
+* **Crime outcomes (police extract only).** Whether a crime was recorded, the crime number,
+  the offence (Modern Slavery Act 2015 section), the Home Office outcome type (1 to 22; blank
+  while the investigation is open), the outcome date and the NRM referral date, drawn last
+  from a separate random stream (`analysis/synth/outcomes.py`; every other value is as it
+  was without them). Recording {j['crime_recorded_of_police_detected']['expected_share']:.0%}
+  of police-detected people expected; {j['charged_of_recorded_by_extract']['expected_share']:.1%}
+  of those with a recorded crime expected charged or summonsed by the extract date
+  ({truth['justice']['extract_date']}); `truth.json` (`justice`) has the rest.
 * **Linkage keys.** `person_key` is the first {p['key_hex_chars']} hex characters of
   HMAC-SHA256 of a synthetic identifier under a synthetic key; some agencies leave it blank
   for a share of records (see `truth.json`).

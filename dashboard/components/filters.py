@@ -58,10 +58,12 @@ def _vocab(values: list[str], every: str) -> list[dict]:
 
 def filter_bar(options: FilterOptions, home_area: str) -> html.Section:
     """The filters shown on every analyst page, with the home force area selected."""
-    quarters = [{"label": "Earliest", "value": EARLIEST}] + [
+    # Both ends unset is the product's default period (the latest four complete quarters);
+    # one end set opens the other to the first or last stored quarter.
+    quarters = [{"label": "Default year (or earliest)", "value": EARLIEST}] + [
         {"label": q, "value": q} for q in options.quarters
     ]
-    quarters_to = [{"label": "Latest", "value": LATEST}] + [
+    quarters_to = [{"label": "Default year (or latest)", "value": LATEST}] + [
         {"label": q, "value": q} for q in options.quarters
     ]
     return html.Section(

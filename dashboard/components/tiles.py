@@ -14,6 +14,7 @@ def tile(tile_id: str, label: str) -> html.Div:
             html.P("", id=f"{tile_id}-detail", className="tile-detail"),
         ],
         className="tile",
+        id=tile_id,
         role="group",
         **{"aria-label": label},
     )

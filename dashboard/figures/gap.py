@@ -19,8 +19,11 @@ def gap_band(
     board: bool = False,
     label: str = "",
     source: str = "",
+    range_label: str = "range over assumptions",
+    axis_title: str = "People: new victims in the period",
 ) -> go.Figure:
-    """One bar: the expected range (grey band, central line) with the detected count on it.
+    """One bar: the expected figure's range over assumptions (grey band, central line) with
+    the detected count on it.
 
     ``detected=None`` means the count is suppressed: the band is drawn and the count is [c].
     """
@@ -34,9 +37,9 @@ def gap_band(
             orientation="h",
             marker=dict(color=theme.BAND_DARK),
             width=0.5,
-            name="Expected range",
+            name=f"Expected, {range_label}",
             hovertemplate=f"Expected {fmt_count(expected_lower)} to {fmt_count(expected_upper)}"
-            "<extra></extra>",
+            f" ({range_label})<extra></extra>",
         )
     )
     fig.add_trace(
@@ -70,6 +73,14 @@ def gap_band(
         yshift=-50,
         showarrow=False,
         font=dict(size=size, color=theme.GREY),
+    )
+    fig.add_annotation(
+        x=(expected_lower + expected_upper) / 2,
+        y=y[0],
+        text=f"grey band: {range_label} (not a confidence interval)",
+        yshift=-80 if board else -62,
+        showarrow=False,
+        font=dict(size=size - 2, color=theme.GREY),
     )
     fig.add_annotation(
         x=expected,
@@ -109,7 +120,7 @@ def gap_band(
             font=dict(size=size, color=theme.BLUE),
         )
     right = max(expected_upper, detected or 0) * 1.08
-    fig.update_xaxes(range=[0, right], title="People a year (new cases)", tickformat=",")
+    fig.update_xaxes(range=[0, right], title=axis_title, tickformat=",")
     fig.update_yaxes(showticklabels=False, showgrid=False)
     fig.update_layout(showlegend=not board, bargap=0.4)
     return fig
@@ -203,4 +214,40 @@ def describe_gap(
     return (
         f"{area}: agencies detected {fmt_count(detected)} people, against {expected_text}, "
         f"a detection ratio of {share} ({ratio_lower:.0%} to {ratio_upper:.0%}). " + caveat
+    )
+
+
+def describe_headline(h, *, short: bool = False) -> str:
+    """The plain-English sentence for a headline (``dashboard.estimates.Headline``): the
+    period, the unit, the ratio with its two honestly labelled ranges, or why none is given.
+    ``short`` is the one line a board member can repeat (board mode)."""
+    caveat = (
+        "The expected figure rests on a national estimate and an assumed duration of "
+        "exploitation; it is a scale, not a count of real victims."
+    )
+    e = h.expected
+    where = f"{h.area_name.removesuffix(' (force area)')}, {h.period_label}"
+    if h.detected is None:
+        return (f"{where}: the number of new victims detected is too small to show ([c]); "
+                f"{fmt_count(e.value)} are expected under the national scenario. " + caveat)
+    if not h.group_has_expected:
+        text = (f"{where}: agencies detected {fmt_count(h.detected)} new victims "
+                f"({h.group}). No expected figure exists for this group, so no detection "
+                "ratio is given")
+        return text + "; the composition table compares local shares with the national mix."
+    r = h.ratio
+    who = f"new victims ({h.group})" if h.group else "new victims of modern slavery"
+    if r is None:
+        return (f"{where}: agencies detected {fmt_count(h.detected)} {who}, against "
+                f"{fmt_count(e.value)} expected. " + caveat)
+    rr = r.ratio_range
+    if short:
+        return (f"{where}: agencies detected {fmt_count(h.detected)} {who}, about {r.value:.0%} "
+                f"of the {fmt_count(e.value)} expected ({rr.lower:.0%} to {rr.upper:.0%} over "
+                f"assumed durations of {e.duration.low:g} to {e.duration.high:g} years).")
+    return (
+        f"{where}: agencies detected {fmt_count(h.detected)} {who}, about {r.value:.0%} of the "
+        f"{fmt_count(e.value)} the national estimate implies (95% count interval {r.lower:.0%} "
+        f"to {r.upper:.0%}; {rr.lower:.0%} to {rr.upper:.0%} over assumed durations of "
+        f"{e.duration.low:g} to {e.duration.high:g} years). " + caveat
     )

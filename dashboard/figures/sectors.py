@@ -11,8 +11,12 @@ from dashboard.figures.common import base_figure, message_figure
 from dashboard.theme import fmt_count
 
 SECTOR_CAVEAT = (
-    "Referral-based sector shares over-represent visible sectors; the expected "
-    "split by sector is an assumption (equal shares), not a measurement."
+    "No published split of the expected figure by sector exists, so sectors are shown as "
+    "counts of new victims, not against an expected figure or as detection ratios."
+)
+TYPE_CAVEAT = (
+    "Expected by type uses the UK NRM 2023 referral shares (an assumption), which "
+    "over-represent the types agencies already see."
 )
 
 
@@ -21,16 +25,21 @@ def _label(value: str) -> str:
 
 
 def detected_vs_expected(
-    table: pd.DataFrame, category: str, *, board: bool = False, source: str = ""
+    table: pd.DataFrame, category: str, *, board: bool = False, source: str = "",
+    axis_title: str = "People: new victims in the period",
+    range_label: str = "range over durations of 1 to 5 years",
 ) -> go.Figure:
-    """Horizontal bars of detected per category with the expected range drawn beside them.
+    """Horizontal bars of detected new victims per category, with the expected figure and its
+    range over assumptions beside them where a documented share gives one.
 
-    ``table``: ``category`` column, ``detected`` (NA when suppressed), ``expected``,
-    ``expected_lower``, ``expected_upper``.
+    ``table``: ``category`` column, ``detected`` (NA when suppressed), and optionally
+    ``expected``, ``expected_lower``, ``expected_upper`` (absent: counts only).
     """
     if table.empty:
-        return message_figure("No referrals for this selection", board=board)
-    frame = table.sort_values("expected", ascending=True)
+        return message_figure("No new victims for this selection", board=board)
+    has_expected = "expected" in table.columns and table["expected"].notna().any()
+    order = "expected" if has_expected else "detected"
+    frame = table.assign(_order=table[order].astype("Float64").fillna(-1)).sort_values("_order")
     labels = [_label(v) for v in frame[category]]
     height = max(380, 44 * len(frame) + 170) * (1.3 if board else 1)
     fig = base_figure(board=board, height=int(height), source=source)
@@ -46,12 +55,17 @@ def detected_vs_expected(
             hovertemplate="%{y}: detected %{text}<extra></extra>",
         )
     )
+    if not has_expected:
+        fig.update_xaxes(title=axis_title, rangemode="tozero", tickformat=",")
+        fig.update_yaxes(showgrid=False, automargin=True)
+        fig.update_layout(showlegend=False)
+        return fig
     fig.add_trace(
         go.Scatter(
             x=frame["expected"],
             y=labels,
             mode="markers",
-            name="Expected (range)",
+            name=f"Expected ({range_label})",
             marker=dict(
                 symbol="line-ns",
                 size=22 if board else 16,
@@ -70,8 +84,8 @@ def detected_vs_expected(
             hovertemplate="%{y}: expected %{x:,.0f}<extra></extra>",
         )
     )
-    fig.update_xaxes(title="People a year", rangemode="tozero", tickformat=",")
-    fig.update_yaxes(showgrid=False)
+    fig.update_xaxes(title=axis_title, rangemode="tozero", tickformat=",")
+    fig.update_yaxes(showgrid=False, automargin=True)
     return fig
 
 
@@ -125,14 +139,17 @@ def heatmap(
     return fig
 
 
-def describe_sectors(table: pd.DataFrame, category: str) -> str:
+def describe_sectors(table: pd.DataFrame, category: str, period: str = "the period") -> str:
+    """One sentence on where most new victims were first recorded (never a [c] or zero one)."""
+    caveat = SECTOR_CAVEAT if category == "sector" else TYPE_CAVEAT
     if table.empty:
-        return "No referrals for this selection."
+        return f"No new victims for this selection in {period}."
     shown = table.dropna(subset=["detected"])
+    shown = shown[(shown["detected"] > 0) & ~shown[category].isin(["unknown", "other"])]
     if shown.empty:
-        return "All counts are too small to show ([c]). " + SECTOR_CAVEAT
+        return f"All counts in {period} are too small to show ([c]). " + caveat
     top = shown.sort_values("detected", ascending=False).iloc[0]
     return (
-        f"Most detected referrals are in {_label(top[category]).lower()} "
-        f"({fmt_count(top['detected'])}). " + SECTOR_CAVEAT
+        f"In {period}, the most new victims were first recorded in "
+        f"{_label(top[category]).lower()} ({fmt_count(top['detected'])}). " + caveat
     )

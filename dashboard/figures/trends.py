@@ -110,7 +110,7 @@ def trend_chart(
             showarrow=False,
             font=dict(color=theme.GREY),
         )
-    fig.update_yaxes(title="People detected per quarter", rangemode="tozero", tickformat=",")
+    fig.update_yaxes(title="New victims detected a quarter (people)", rangemode="tozero", tickformat=",")
     fig.update_xaxes(title=None, type="category", nticks=12)
     return fig
 
@@ -154,7 +154,7 @@ def control_chart(series: pd.DataFrame, *, board: bool = False, source: str = ""
             ),
         )
     )
-    fig.update_yaxes(title="People detected per quarter", rangemode="tozero")
+    fig.update_yaxes(title="New victims detected a quarter (people)", rangemode="tozero")
     fig.update_xaxes(type="category", nticks=12)
     return fig
 

@@ -8,6 +8,7 @@ from dashboard.pages import (
     areas,
     data_page,
     hidden,
+    justice,
     methods,
     national,
     overview,
@@ -15,7 +16,8 @@ from dashboard.pages import (
     trends,
 )
 
-PAGES = (overview, areas, area_profile, national, sectors, trends, hidden, data_page, methods)
+PAGES = (overview, areas, area_profile, national, sectors, trends, hidden, justice, data_page,
+         methods)
 BOARD_PAGES = tuple(
     sorted((p for p in PAGES if p.BOARD_ORDER is not None), key=lambda p: p.BOARD_ORDER)
 )

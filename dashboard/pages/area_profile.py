@@ -22,26 +22,21 @@ IN_NAV = False
 BOARD_ORDER = None
 
 
+def _period_code(h) -> str:
+    return f"{h.quarters[0]}:{h.quarters[-1]}" if h.quarters else ""
+
+
 def _band(store_path, state) -> ChartOutput:
     h = estimates.headline(store_path, state)
     e = h.expected
-    r = h.ratio
-    summary = gap_fig.describe_gap(
-        h.detected,
-        e.value,
-        e.lower,
-        e.upper,
-        getattr(r, "value", None),
-        getattr(r, "lower", None),
-        getattr(r, "upper", None),
-        h.area_name,
-    )
+    table = h.ratio.to_frame() if h.ratio is not None else e.estimate.to_frame()
     return ChartOutput(
         gap_fig.gap_band(
-            h.detected, e.value, e.lower, e.upper, board=state.board, label=h.area_name
+            h.detected, e.value, e.lower, e.upper, board=state.board, label=h.area_name,
+            range_label=e.interval_kind, axis_title=f"People: new victims in {h.period_label}",
         ),
-        summary,
-        e.to_frame(),
+        gap_fig.describe_headline(h),
+        table.assign(area=h.area_name, period=_period_code(h), period_label=h.period_label),
     )
 
 

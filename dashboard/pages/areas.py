@@ -23,7 +23,14 @@ TITLE = "Areas"
 NAV_LABEL = "Areas"
 IN_NAV = True
 BOARD_ORDER = 3
-SOURCE = "Source: forum agencies' referrals; expected from the national scenario and Census 2021."
+SOURCE = ("Source: people first recorded by forum agencies (the store); expected new victims "
+          "from the national scenario and Census 2021.")
+
+
+def _period(store_path, state) -> str:
+    from analysis.periods import period_label
+
+    return period_label(estimates.view_quarters(store_path, state))
 
 
 def _funnel(store_path, state) -> ChartOutput:
@@ -38,14 +45,14 @@ def _funnel(store_path, state) -> ChartOutput:
         result.curve(),
         result.target,
         board=state.board,
-        x_title="Expected new cases",
-        y_title="Detected / expected",
+        x_title=f"Expected new victims in {_period(store_path, state)}",
+        y_title="Detection ratio (detected / expected)",
         source=SOURCE,
         label_all=True,
     )
-    return ChartOutput(
-        figure, funnel_fig.describe_funnel(result.table, "districts", result.target), result.to_frame()
-    )
+    summary = (funnel_fig.describe_funnel(result.table, "districts", result.target) + " "
+               + result.adjustment_note)
+    return ChartOutput(figure, summary, result.to_frame(), _period(store_path, state))
 
 
 def _bars(store_path, state) -> ChartOutput:
@@ -74,6 +81,7 @@ def _bars(store_path, state) -> ChartOutput:
         gap_fig.ratio_bars(table, board=state.board, source=SOURCE),
         summary,
         result.to_frame(),
+        _period(store_path, state),
     )
 
 
@@ -90,6 +98,7 @@ def _tiles(store_path, state) -> ChartOutput:
         "Schematic map: each square is a district, shaded by its detection "
         "ratio (darker = higher). Not to scale.",
         view.table,
+        _period(store_path, state),
     )
 
 

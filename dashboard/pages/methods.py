@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Input, Output, html
 
-from dashboard import provenance
+from dashboard import context, data, estimates, provenance
 from dashboard.components.page import page_header
 from dashboard.components.table import data_table
 from dashboard.state import from_dict
@@ -20,30 +20,47 @@ CHARTS = ()
 
 METHOD_NOTES = (
     (
-        "Expected figure",
-        "A national prevalence estimate counts people in modern slavery on one day (a stock). "
-        "It is shared out to areas by resident population, then divided by an assumed mean "
-        "duration of "
-        "exploitation to give expected new cases a year (a flow), the quantity comparable with "
-        "referrals. The scenario range and the duration range both widen the interval.",
+        "The headline: new victims",
+        "Detected new victims are people whose first-ever record in the store (any agency, any "
+        "date, any area) falls in the period and area; records that cannot be linked to a "
+        "person count once each. Expected new victims are the national estimate shared out by "
+        "resident population and divided by an assumed mean duration of exploitation "
+        "(people on one day / years each person stays = people entering a year). Both add up: "
+        "four quarters make the year. The default period is the latest four complete quarters.",
     ),
     (
         "Detection ratio and gap",
-        "Detected referrals divided by the expected flow, with an exact Poisson (Garwood) interval "
-        "on the count combined with the expected interval. The gap is expected minus detected. "
-        + RATIO_COLOUR_NOTE,
+        "Detected new victims divided by expected: the share of new victims who come to any "
+        "agency's notice. Two statements, never mixed: a 95% interval from the count (exact "
+        "Poisson, Garwood), at the stated assumption; and the range over assumed durations of 1 "
+        "to 5 years, which is not a confidence interval. The gap is expected minus detected; "
+        "if the data contradict an assumption the page says so instead of showing a negative "
+        "gap. " + RATIO_COLOUR_NOTE,
+    ),
+    (
+        "Left censoring",
+        "In the first years of the store's history, people exploited before records began are "
+        "detected 'for the first time' and inflate the count of new victims. Periods that start "
+        "within one assumed mean duration of the first record are flagged.",
+    ),
+    (
+        "Groups",
+        "A detection ratio for a group needs an expected figure for that group. Only exploitation "
+        "types have one (UK NRM referral shares, an assumption). Sectors and age groups are shown "
+        "as counts and as shares of new victims beside the national NRM mix.",
     ),
     (
         "Funnel plots",
-        "Each area's observed/expected ratio against its expected count, with 95% and 99.8% "
-        "control limits (Spiegelhalter 2005). Areas are not ranked: a league table would mostly "
-        "show noise.",
+        "Each area's detected/expected ratio against its expected count, with 95% and 99.8% "
+        "control limits (Spiegelhalter 2005), widened by an additive random effect when the "
+        "areas vary more than chance explains. Areas are not ranked.",
     ),
     (
         "Hidden figure (multiple systems estimation)",
         "When the same person is known to several agencies, the overlaps between the agency lists "
-        "indicate how many are known to none (log-linear models as in Silverman 2014 and the "
-        "SparseMSE method of Chan, Silverman and Vincent).",
+        "indicate how many are known to none. A multiple systems estimate of a window counts "
+        "people exploited during that window, so it is compared with the stock at its start plus "
+        "the new victims during it, never with the one-day stock.",
     ),
     (
         "Disclosure control",
@@ -67,7 +84,14 @@ def layout(**_query) -> html.Div:
             html.Section([html.H2("Assumptions in use"), html.Div(id="methods-assumptions")]),
             html.Section(
                 [
-                    html.H2("National estimates (scenarios)"),
+                    html.H2("Scenarios: each national figure as its own row"),
+                    html.P(
+                        "The headline uses the Global Slavery Index 2023 with the mean duration "
+                        "as its stated sensitivity. The other figures are not folded into a "
+                        "range: each is converted by what it counts, and flagged when superseded, "
+                        "not a prevalence estimate, or contradicted by the NRM counts themselves."
+                    ),
+                    html.Div(id="methods-scenarios"),
                     data_table(provenance.scenario_catalogue(), "Published UK prevalence estimates"),
                 ]
             ),
@@ -100,3 +124,13 @@ def register_callbacks(app) -> None:
     @app.callback(Output("methods-assumptions", "children"), Input("filter-state", "data"))
     def show_assumptions(state):
         return data_table(provenance.assumptions_table(from_dict(state).scenario), "Assumptions in use")
+
+    @app.callback(Output("methods-scenarios", "children"), Input("filter-state", "data"))
+    def show_scenarios(state):
+        view = from_dict(state)
+        quarters = estimates.view_quarters(context.current().store_path, view)
+        from analysis.periods import period_label
+
+        return data_table(
+            provenance.scenario_rows(view.area or data.home_area(), len(quarters)),
+            f"Expected new victims in {period_label(quarters)} under each national figure")

@@ -9,9 +9,10 @@ from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
 from dashboard.components.tiles import tile
+from dashboard.figures import composition as composition_fig
 from dashboard.figures import gap as fig
 from dashboard.state import from_dict
-from dashboard.theme import RATIO_COLOUR_NOTE
+from dashboard.theme import RATIO_COLOUR_NOTE, fmt_count
 
 SLUG = "overview"
 PATH = "/"
@@ -20,54 +21,72 @@ NAV_LABEL = "Overview"
 IN_NAV = True
 BOARD_ORDER = 1
 SOURCE = (
-    "Detected: forum agencies' referrals in the store. Expected: national prevalence "
-    "scenario scaled by Census 2021 population, divided by the assumed duration."
+    "Detected: people first recorded by any forum agency in the period (the store). Expected: "
+    "national prevalence scenario x Census 2021 population share / assumed mean duration."
 )
 
 
-def _period_label(h: estimates.Headline) -> str:
-    if not h.quarters:
-        return "no data"
-    return h.quarters[0] if len(h.quarters) == 1 else f"{h.quarters[0]} to {h.quarters[-1]}"
-
-
-def _sentence(h: estimates.Headline) -> str:
-    ratio = h.ratio
-    e = h.expected
-    text = fig.describe_gap(
-        h.detected,
-        e.value,
-        e.lower,
-        e.upper,
-        getattr(ratio, "value", None),
-        getattr(ratio, "lower", None),
-        getattr(ratio, "upper", None),
-        h.area_name,
-    )
-    return " ".join([text, *[n[0].upper() + n[1:] + "." for n in h.notes]])
+def _sentence(h: estimates.Headline, board: bool = False) -> str:
+    text = fig.describe_headline(h, short=board)
+    if board:
+        return text
+    return " ".join([text, *[n[0].upper() + n[1:] + "." for n in h.notes
+                             if n.startswith(("left censoring", "no published split",
+                                              "more new victims", "at the low end"))]])
 
 
 def _scenario_note(h: estimates.Headline) -> str:
     """The scenario in one line; every assumption in full is on the Methods page."""
     e = h.expected
-    return (f"Scenario in use: {e.scenario}; mean duration of exploitation {e.duration.central:g} "
-            f"years (range {e.duration.low:g} to {e.duration.high:g}). Every assumption, with "
-            "its source, is listed on the Methods page.")
+    return (f"Scenario in use: {e.scenario_title or e.scenario}; mean duration of exploitation "
+            f"{e.duration.central:g} years (sensitivity {e.duration.low:g} to "
+            f"{e.duration.high:g} years). Other scenarios are compared, each as its own row, "
+            "on the Methods page, with every assumption and its source.")
+
+
+def _period_code(h) -> str:
+    return f"{h.quarters[0]}:{h.quarters[-1]}" if h.quarters else ""
 
 
 def _band(store_path, state) -> ChartOutput:
     h = estimates.headline(store_path, state)
     e = h.expected
+    who = f"new victims ({h.group})" if h.group else "new victims"
     figure = fig.gap_band(
-        h.detected, e.value, e.lower, e.upper, board=state.board, label=h.area_name, source=SOURCE
+        h.detected, e.value, e.lower, e.upper, board=state.board, label=h.area_name,
+        source=SOURCE, range_label=e.interval_kind,
+        axis_title=f"People: {who} in {h.period_label}",
     )
-    table = e.to_frame().assign(
-        detected=h.detected if h.detected is not None else "[c]", period=_period_label(h)
-    )
-    return ChartOutput(figure, _sentence(h), table)
+    table = (h.ratio.to_frame() if h.ratio is not None else e.estimate.to_frame())
+    table = table.assign(area=h.area_name, period=_period_code(h), period_label=h.period_label,
+                         detected_shown=fmt_count(h.detected))
+    if h.ratio is not None and h.detected is None:
+        table = e.estimate.to_frame().assign(area=h.area_name, period=_period_code(h),
+                                             period_label=h.period_label,
+                                             detected_shown="[c]")
+    return ChartOutput(figure, _sentence(h), table, h.period_label)
 
 
-CHARTS = (ChartSpec("overview-band", "Detected against expected, new cases in the period", _band),)
+def _composition(store_path, state) -> ChartOutput:
+    h = estimates.headline(store_path, state)
+    table = h.composition
+    return ChartOutput(
+        composition_fig.composition_dots(table, board=state.board, source=COMPOSITION_SOURCE),
+        composition_fig.describe_composition(table, h.period_label),
+        table.assign(period=_period_code(h), period_label=h.period_label) if not table.empty
+        else table,
+        h.period_label,
+    )
+
+
+COMPOSITION_SOURCE = ("New victims: the store (all agencies). National: Home Office NRM "
+                      "statistics, all first responders, latest year held (2023).")
+CHARTS = (
+    ChartSpec("overview-band", "New victims detected against expected", _band),
+    ChartSpec("overview-composition",
+              "Who the new victims are, against the national NRM mix (shares, 95% intervals)",
+              _composition),
+)
 BOARD_CHART = CHARTS[0]
 
 
@@ -77,21 +96,22 @@ def layout(**_query) -> html.Div:
             page_header(
                 SLUG,
                 TITLE,
-                "How many people agencies detected, how many the national "
-                "estimate implies, and what the difference does and does not mean.",
+                "How many new victims of modern slavery agencies detected, how many the "
+                "national estimate implies, and what the difference does and does not mean.",
             ),
             html.Div(
                 [
-                    tile("overview-detected", "Detected"),
-                    tile("overview-expected", "Expected"),
+                    tile("overview-detected", "Detected new victims"),
+                    tile("overview-expected", "Expected new victims"),
                     tile("overview-ratio", "Detection ratio"),
-                    tile("overview-gap", "Gap (expected minus detected)"),
-                    tile("overview-trend", "Trend"),
+                    tile("overview-gap", "Not detected (expected minus detected)"),
+                    tile("overview-trend", "Trend in detection"),
                 ],
                 className="tiles",
             ),
             html.P(RATIO_COLOUR_NOTE, className="caveat analyst-only"),
             chart_panel("overview-band", CHARTS[0].caption),
+            chart_panel("overview-composition", CHARTS[1].caption, board=False),
             html.P(id="overview-scenario", className="scenario-note"),
         ]
     )
@@ -107,14 +127,14 @@ def register_callbacks(app) -> None:
             for t in ("detected", "expected", "ratio", "gap", "trend")
             for p in ("value", "detail")
         ],
+        Output("overview-trend", "style"),
         Output("overview-scenario", "children"),
         Output("overview-message", "children"),
         Input("filter-state", "data"),
     )
     def tiles(state):
         h = estimates.headline(context.current().store_path, from_dict(state))
-        return (
-            *estimates.headline_tiles(h, _period_label(h)),
-            _scenario_note(h),
-            _sentence(h),
-        )
+        texts = estimates.headline_tiles(h)
+        # no trend estimate: the tile is not drawn rather than showing "n/a"
+        return (*texts, None if texts[-2] else {"display": "none"}, _scenario_note(h),
+                _sentence(h, from_dict(state).board))

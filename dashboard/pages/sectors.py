@@ -17,28 +17,37 @@ NAV_LABEL = "Sectors"
 IN_NAV = True
 BOARD_ORDER = 4
 SOURCE = (
-    "Detected: forum agencies' referrals. Expected split: equal shares by sector "
-    "(assumption); NRM 2023 referral shares by type."
+    "Detected: people first recorded by any forum agency (the store). Expected by type: UK NRM "
+    "2023 referral shares (assumption); no expected split by sector exists."
 )
+
+
+def _period(store_path, state) -> str:
+    from analysis.periods import period_label
+
+    return period_label(estimates.view_quarters(store_path, state))
 
 
 def _sectors(store_path, state) -> ChartOutput:
     table = estimates.category_view(store_path, state, "sector")
     area = data.area_name(state.area or data.home_area())
+    period = _period(store_path, state)
     return ChartOutput(
-        fig.detected_vs_expected(table, "sector", board=state.board, source=SOURCE),
-        f"{area}. " + fig.describe_sectors(table, "sector"),
-        table,
+        fig.detected_vs_expected(table, "sector", board=state.board, source=SOURCE,
+                                 axis_title=f"People: new victims in {period}"),
+        f"{area}. " + fig.describe_sectors(table, "sector", period),
+        table, period,
     )
 
 
 def _types(store_path, state) -> ChartOutput:
     table = estimates.category_view(store_path, state, "exploitation_type")
+    period = _period(store_path, state)
     return ChartOutput(
-        fig.detected_vs_expected(table, "exploitation_type", board=state.board, source=SOURCE),
-        "Expected by type uses the UK NRM 2023 referral shares, which over-represent the types "
-        "agencies already see.",
-        table,
+        fig.detected_vs_expected(table, "exploitation_type", board=state.board, source=SOURCE,
+                                 axis_title=f"People: new victims in {period}"),
+        fig.describe_sectors(table, "exploitation_type", period),
+        table, period,
     )
 
 
@@ -46,15 +55,15 @@ def _heatmap(store_path, state) -> ChartOutput:
     table = estimates.area_by_category(store_path, state, "sector")
     return ChartOutput(
         fig.heatmap(table, "area", "sector", board=state.board),
-        "Referrals by district and sector; [c] marks counts too small to show.",
-        table,
+        "New victims by district and sector; [c] marks counts too small to show.",
+        table, _period(store_path, state),
     )
 
 
 CHARTS = (
-    ChartSpec("sectors-sector", "Detected against expected by sector", _sectors),
-    ChartSpec("sectors-type", "Detected against expected by exploitation type", _types),
-    ChartSpec("sectors-heatmap", "Referrals by district and sector", _heatmap),
+    ChartSpec("sectors-sector", "New victims by sector", _sectors),
+    ChartSpec("sectors-type", "New victims against expected by exploitation type", _types),
+    ChartSpec("sectors-heatmap", "New victims by district and sector", _heatmap),
 )
 BOARD_CHART = CHARTS[0]
 
@@ -65,8 +74,8 @@ def layout(**_query) -> html.Div:
             page_header(
                 SLUG,
                 TITLE,
-                "Where the detected cases are, and where the expected figure "
-                "would put them if every sector carried an equal share.",
+                "In which sectors and types of exploitation new victims were first recorded; "
+                "against an expected figure only where a documented share exists.",
             ),
             html.P(fig.SECTOR_CAVEAT, className="caveat"),
             chart_panel("sectors-sector", CHARTS[0].caption),

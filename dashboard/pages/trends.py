@@ -17,7 +17,8 @@ TITLE = "Trends"
 NAV_LABEL = "Trends"
 IN_NAV = True
 BOARD_ORDER = 5
-SOURCE = "Source: forum agencies' referrals in the store; expected from the national scenario."
+SOURCE = ("Source: people first recorded by forum agencies (the store); expected from the "
+          "national scenario.")
 
 
 def _its_sentence(its) -> str:
@@ -63,7 +64,13 @@ def _series(store_path, state) -> ChartOutput:
             ignore_index=True,
         )
     )
-    return ChartOutput(figure, summary, table)
+    return ChartOutput(figure, summary, table, _period(view.series))
+
+
+def _period(series: pd.DataFrame) -> str:
+    from analysis.periods import period_label
+
+    return period_label(list(series["quarter"])) if len(series) else ""
 
 
 def _control(store_path, state) -> ChartOutput:
@@ -78,11 +85,13 @@ def _control(store_path, state) -> ChartOutput:
         if len(control)
         else ""
     )
-    return ChartOutput(fig.control_chart(control, board=state.board), summary, control)
+    view = trend_views.trend_view(store_path, state)
+    return ChartOutput(fig.control_chart(control, board=state.board), summary, control,
+                       _period(view.series))
 
 
 CHARTS = (
-    ChartSpec("trends-series", "People detected per quarter against the expected range", _series),
+    ChartSpec("trends-series", "New victims detected a quarter against the expected range", _series),
     ChartSpec("trends-control", "Process-control view of the quarterly counts", _control),
 )
 BOARD_CHART = CHARTS[0]
@@ -101,7 +110,8 @@ def layout(**_query) -> html.Div:
             chart_panel(
                 "trends-series",
                 CHARTS[0].caption,
-                caption="Grey band: expected new cases a quarter under the scenario. Orange: "
+                caption="Grey band: expected new victims a quarter under the scenario, over "
+                "assumed durations of 1 to 5 years (not a confidence interval). Orange: "
                 "forecast with its 95% prediction interval.",
             ),
             chart_panel(

@@ -15,7 +15,7 @@ AXE_JS = Path(__file__).resolve().parents[1] / "assets" / "axe.min.js"
 
 pytestmark = pytest.mark.browser
 
-PAGES = ("/", "/national", "/areas", "/area/E06000016", "/sectors", "/trends", "/hidden", "/data",
+PAGES = ("/", "/national", "/areas", "/area/E06000016", "/sectors", "/trends", "/hidden", "/justice", "/data",
          "/methods")
 
 
@@ -200,4 +200,7 @@ def test_the_board_pack_button_downloads_a_pdf_with_one_page_per_board_view(duo)
     while time.time() < deadline and not (target.exists() and target.stat().st_size > 0):
         time.sleep(0.5)
     time.sleep(0.5)
-    assert len(PdfReader(target).pages) == len(BOARD_PAGES)
+    from dashboard.report_justice import justice_section
+
+    # One page per board view, then the justice section's pages.
+    assert len(PdfReader(target).pages) == len(BOARD_PAGES) + len(justice_section())

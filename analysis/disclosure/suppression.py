@@ -1,5 +1,10 @@
 """Small-number suppression with primary and secondary (complementary) cell suppression.
 
+The earlier, per-table layer. Counts of people from stored referrals go through the
+cell-key layer instead (:mod:`analysis.disclosure.cellkey`): per-table suppression cannot
+stay consistent across the free filters of a table builder. This one remains for tables not
+counted from records in one query.
+
 Method
 ------
 Counts derived from record-level referrals can identify a person when they are small, so

@@ -1,0 +1,216 @@
+"""Justice charts: the victim-to-charge funnel, stage rates by cohort against national
+figures, cases still open, outcome groups and times to each stage. Tables in, figures out
+(already protected by ``analysis.justice``); no statistics here."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard import theme
+from dashboard.figures.common import add_source, base_figure, message_figure
+
+JUSTICE_SOURCE = (
+    "Source: forum agencies' referrals and police crime outcomes in the store (Home Office "
+    "crime outcomes framework);<br>national charge rates from news reports of Home Office "
+    "outcomes data (SECONDARY)."
+)
+GROUP_LABELS = {"charged_summonsed": "Charged or summonsed", "open": "Open (no outcome yet)",
+                "fraud_nfib_filed": "NFIB filed (fraud only)"}
+LABELS = {"detected": "Detected (people)", "nrm_referred": "Referred to the NRM",
+          "crime_recorded": "Crime recorded", "charged": "Charged or summonsed"}
+OF = {"nrm_referred": "of detected", "crime_recorded": "of detected",
+      "charged": "of recorded crimes"}
+
+
+def _pct(value: object) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    value = float(value)
+    return f"{value:.0%}" if value >= 0.1 or value == 0 else f"{value:.1%}"
+
+
+def _count(value: object) -> str:
+    return "[c]" if value is None or pd.isna(value) else f"{int(value):,}"
+
+
+def _overall(stages: pd.DataFrame) -> pd.DataFrame:
+    return stages[stages["cohort"] == "all"].set_index("stage").reindex(list(LABELS))
+
+
+def short_period(period: str) -> str:
+    """A published period label short enough for a chart: "latest year (c.2022-23)" ->
+    "c.2022-23", "2021 (calendar/financial year as reported)" -> "2021"."""
+    head, _, rest = period.partition(" (")
+    inside = rest.rstrip(")")
+    return inside if inside.startswith("c.") else head
+
+
+def national_note(national: pd.DataFrame) -> str:
+    """England and Wales charge rates in one line, each marked secondary where it is."""
+    parts = [f"{short_period(ref['period'])}: {'under ' if ref['upper_bound_only'] else ''}"
+             f"{ref['share']:.1%}" for _, ref in national.iterrows()]
+    kind = " (secondary sources)" if national["secondary"].any() else ""
+    return (f"England and Wales, modern slavery offences charged{kind}:<br>"
+            + "<br>".join(parts))
+
+
+def funnel_chart(stages: pd.DataFrame, national: pd.DataFrame | None = None, *,
+                   board: bool = False, source: str = JUSTICE_SOURCE) -> go.Figure:
+    """Horizontal funnel of the whole period: people at each stage with the stage rate and
+    its interval; suppressed counts as [c]; national charge rates noted below."""
+    overall = _overall(stages)
+    if overall["count"].isna().all():
+        return message_figure("No referrals in this view", board=board)
+    counts = pd.to_numeric(overall["count"], errors="coerce")
+    text = []
+    for stage, row in overall.iterrows():
+        label = _count(row["count"])
+        if stage != "detected" and pd.notna(row["rate"]):
+            label += (f"  ({_pct(row['rate'])} {OF[stage]}, "
+                      f"{_pct(row['lower'])} to {_pct(row['upper'])})")
+        text.append(label)
+    colours = [theme.GREY, theme.SKY, theme.BLUE, theme.ORANGE]
+    fig = base_figure(board=board, height=600 if board else 400, source=source)
+    fig.add_trace(go.Bar(
+        x=counts.fillna(0), y=[LABELS[s] for s in overall.index], orientation="h",
+        marker=dict(color=colours), text=text, textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False))
+    fig.update_yaxes(autorange="reversed", title=None)
+    fig.update_xaxes(title="People (whole period)", range=[0, float(counts.max()) * 1.9])
+    if national is not None and len(national):
+        fig.add_annotation(text=national_note(national), xref="paper", yref="paper", x=1,
+                           y=0.04, xanchor="right", yanchor="bottom", showarrow=False,
+                           align="right",
+                           font=dict(size=theme.font_size(board) - 4, color=theme.GREY))
+    return fig
+
+
+def describe_funnel(stages: pd.DataFrame, area: str, period: str, as_of: str) -> str:
+    """One sentence for the board and screen readers."""
+    o = _overall(stages)
+    if o["count"].isna().all():
+        return f"{area}: no referrals in this view."
+    charged = o.loc["charged"]
+    rate = (f"{_pct(charged['rate'])} ({_pct(charged['lower'])} to "
+            f"{_pct(charged['upper'])}, 95% interval)") if pd.notna(charged["rate"]) else "[c]"
+    return (f"{area}, people detected {period}: {_count(o.loc['detected', 'count'])} "
+            f"detected, {_count(o.loc['nrm_referred', 'count'])} referred to the NRM, "
+            f"{_count(o.loc['crime_recorded', 'count'])} with a crime recorded and "
+            f"{_count(charged['count'])} charged or summonsed: {rate} of recorded crimes, "
+            f"as known on {as_of} (recent cases are still open).")
+
+
+def stage_rates(stages: pd.DataFrame, national: pd.DataFrame, *, board: bool = False,
+                source: str = JUSTICE_SOURCE) -> go.Figure:
+    """Rates by cohort with Wilson intervals: NRM referral and recording (left), charge
+    (right, with England and Wales figures marked secondary)."""
+    cohorts = stages[stages["cohort"] != "all"]
+    if cohorts.empty:
+        return message_figure("No referrals in this view", board=board)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
+        "Of detected people", "Charged or summonsed, of recorded crimes"))
+    fig.update_layout(template=theme.template(board), height=620 if board else 440)
+    colours = {"nrm_referred": theme.SKY, "crime_recorded": theme.BLUE, "charged": theme.ORANGE}
+    for stage, col in (("nrm_referred", 1), ("crime_recorded", 1), ("charged", 2)):
+        rows = cohorts[cohorts["stage"] == stage]
+        fig.add_trace(go.Scatter(
+            x=rows["cohort"], y=rows["rate"], mode="markers+lines", name=LABELS[stage],
+            marker=dict(color=colours[stage], size=12 if board else 9),
+            line=dict(color=colours[stage]),
+            error_y=dict(type="data", symmetric=False, array=rows["upper"] - rows["rate"],
+                         arrayminus=rows["rate"] - rows["lower"], color=colours[stage]),
+            hovertemplate="%{x}: %{y:.1%}<extra>" + LABELS[stage] + "</extra>"), row=1, col=col)
+    hidden = cohorts[(cohorts["stage"] == "charged") & cohorts["rate"].isna()]
+    if len(hidden):
+        fig.add_trace(go.Scatter(x=hidden["cohort"], y=[0] * len(hidden), mode="text",
+                                 text=["[c]"] * len(hidden), textposition="top center",
+                                 showlegend=False, hoverinfo="skip"), row=1, col=2)
+    for share, refs in national.groupby("share", sort=False):
+        label = "; ".join(f"{short_period(r['period'])}: "
+                          f"{'under ' if r['upper_bound_only'] else ''}"
+                          f"{share:.1%}" + (" (secondary)" if r["secondary"] else "")
+                          for _, r in refs.iterrows())
+        fig.add_hline(y=share, row=1, col=2, line=dict(color=theme.GREY, dash="dot"),
+                      annotation_text="E&W " + label,
+                      annotation_font=dict(size=theme.font_size(board) - 5, color=theme.GREY),
+                      annotation_position="top left")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(type="category", title="Year of detection")
+    fig.update_layout(legend=dict(orientation="h", y=1.18), margin=dict(t=110))
+    return add_source(fig, source, board=board)
+
+
+def open_and_follow_up(open_: pd.DataFrame, equal: pd.DataFrame, follow_up_days: int, *,
+                       board: bool = False, source: str = JUSTICE_SOURCE) -> go.Figure:
+    """Share of recorded crimes still open, and the share charged within the same follow-up
+    time, by cohort (Wilson intervals)."""
+    fig = base_figure(board=board, height=560 if board else 400, source=source)
+    for frame, name, colour, count in (
+            (open_, "Still open", theme.GREY, "open_count"),
+            (equal, f"Charged within {follow_up_days} days", theme.ORANGE, "charged_count")):
+        rows = frame[frame["cohort"] != "all"]
+        if rows.empty:
+            continue
+        cohorts = sorted(set(open_["cohort"]) - {"all"})
+        recent = [c not in set(rows["cohort"]) for c in cohorts]  # not followed that long
+        rows = rows.set_index("cohort").reindex(cohorts).reset_index()
+        fig.add_trace(go.Bar(
+            x=rows["cohort"], y=rows["share"].fillna(0), name=name, marker_color=colour,
+            error_y=dict(type="data", symmetric=False, array=rows["upper"] - rows["share"],
+                         arrayminus=rows["share"] - rows["lower"], color=theme.INK),
+            text=["too recent" if r else _count(c) if pd.isna(s) else _pct(s)
+                  for c, s, r in zip(rows[count], rows["share"], recent, strict=True)],
+            textposition="outside", hovertemplate="%{x}: %{y:.1%}<extra>" + name + "</extra>"))
+    if not fig.data:
+        return message_figure("No recorded crimes in this view", board=board)
+    fig.update_layout(barmode="group", legend=dict(orientation="h", x=0.01, y=0.99,
+                                                   yanchor="top", bgcolor="rgba(255,255,255,0.8)"))
+    fig.update_yaxes(tickformat=".0%", title="Share of recorded crimes", rangemode="tozero")
+    fig.update_xaxes(type="category", title="Year of detection")
+    return fig
+
+
+def outcome_groups(outcomes: pd.DataFrame, *, board: bool = False,
+                   source: str = JUSTICE_SOURCE) -> go.Figure:
+    """People with a recorded crime by Home Office outcome group (whole period)."""
+    if outcomes.empty:
+        return message_figure("No recorded crimes in this view", board=board)
+    rows = outcomes.iloc[::-1]
+    names = [GROUP_LABELS.get(g, g.replace("_", " ").capitalize()) + (f" ({c})" if c else "")
+             for g, c in zip(rows["outcome_group"], rows["outcome_codes"], strict=True)]
+    fig = base_figure(board=board, height=max(380, 34 * len(rows) + 120), source=source)
+    fig.add_trace(go.Bar(
+        x=pd.to_numeric(rows["count"], errors="coerce").fillna(0), y=names, orientation="h",
+        marker_color=[theme.ORANGE if g == "charged_summonsed" else theme.GREY
+                      if g == "open" else theme.BLUE for g in rows["outcome_group"]],
+        text=[_count(c) for c in rows["count"]], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False))
+    fig.update_xaxes(title="People with a recorded crime")
+    fig.update_layout(margin=dict(l=20))
+    return fig
+
+
+def stage_times(times: pd.DataFrame, *, board: bool = False,
+                source: str = JUSTICE_SOURCE) -> go.Figure:
+    """Days from detection to each stage: quartile bar with the median (Kaplan-Meier)."""
+    rows = times.dropna(subset=["median_days"])
+    if rows.empty:
+        return message_figure("Too few people reached any stage to show times", board=board)
+    fig = base_figure(board=board, height=460 if board else 380, source=source)
+    q3 = rows["q3_days"].fillna(rows["median_days"])
+    fig.add_trace(go.Bar(
+        x=q3 - rows["q1_days"], base=rows["q1_days"], y=[LABELS[s] for s in rows["stage"]],
+        orientation="h", marker_color=theme.BAND_DARK, name="Quartiles",
+        hovertemplate="%{y}: quartiles %{base:.0f} to %{x:.0f} days<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=rows["median_days"], y=[LABELS[s] for s in rows["stage"]], mode="markers+text",
+        marker=dict(color=theme.BLUE, size=14 if board else 10), name="Median",
+        text=[f"{m:,.0f} days" + ("" if pd.notna(q) else " (upper quartile not reached)")
+              for m, q in zip(rows["median_days"], rows["q3_days"], strict=True)],
+        textposition="middle right"))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="Days from first detection", rangemode="tozero")
+    fig.update_layout(legend=dict(orientation="h", y=1.15))
+    return fig
