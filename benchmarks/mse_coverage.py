@@ -59,7 +59,7 @@ def main() -> None:
         scenarios = DEFAULT_SCENARIOS[:4]
         for interval in ("bca", "parametric"):
             start = time.perf_counter()
-            estimator = MultipleSystemsEstimator(bootstrap=args.bootstrap, interval=interval,
+            estimator = MultipleSystemsEstimator(bootstrap=args.bootstrap, interval=interval, goodness_of_fit=0,
                                                  random_state=1)
             boot = coverage_study(scenarios, n_populations=args.bootstrap_populations,
                                   estimator=estimator)

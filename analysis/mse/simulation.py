@@ -98,7 +98,7 @@ def coverage_study(scenarios: Sequence[Scenario] = DEFAULT_SCENARIOS, *,
     """
     from analysis.mse import MultipleSystemsEstimator
 
-    estimator = estimator or MultipleSystemsEstimator()
+    estimator = estimator or MultipleSystemsEstimator(goodness_of_fit=0)
     rng = np.random.default_rng(seed)
     rows = []
     for scenario in scenarios:
