@@ -68,8 +68,8 @@ def _hidden_view(version, state: ViewState) -> HiddenView:
     from analysis.mse import AGENCY_TYPE_MERGE
 
     store_path = version[0]
-    # an annual window by default (MSE assumes a closed population): the latest four quarters
-    quarters = view_quarters(store_path, state, default_last=4)
+    # an annual window by default (MSE assumes a closed population)
+    quarters = view_quarters(store_path, state)  # default: the latest four complete quarters
     window = replace(state, period=f"{quarters[0]}:{quarters[-1]}") if quarters else state
     rows = data.referrals(store_path, window)
     if len(rows):
