@@ -63,8 +63,24 @@ def hidden_view(store_path: Path | str, state: ViewState) -> HiddenView:
 
 @lru_cache(maxsize=32)
 def _hidden_view(version, state: ViewState) -> HiddenView:
-    from analysis.disclosure import protected_total, suppress_small_counts
     from analysis.expected import expected_during_window
+
+    patterns, raw, lists, quarters, observed = _window_patterns(version, state)
+    area = state.area or data.home_area()
+    years = max(len(quarters), 1) / 4
+    expected = expected_during_window(area, window_years=years, scenario=state.scenario)
+    result, note = _fit(raw, lists, years)
+    return HiddenView(patterns, lists, result, expected, note, tuple(quarters), observed)
+
+
+def window_patterns(store_path: Path | str, state: ViewState) -> pd.DataFrame:
+    """The protected capture patterns of the view's window (no estimation: fast)."""
+    return _window_patterns(data.store_version(store_path), without_board(state))[0]
+
+
+@lru_cache(maxsize=32)
+def _window_patterns(version, state: ViewState):
+    from analysis.disclosure import protected_total, suppress_small_counts
     from analysis.mse import AGENCY_TYPE_MERGE
 
     store_path = version[0]
@@ -84,11 +100,7 @@ def _hidden_view(version, state: ViewState) -> HiddenView:
     raw.attrs["merged_lists"] = {new: sorted(old) for new, old in merged.items()}
     protected = suppress_small_counts(raw, "count") if len(raw) else raw
     observed = protected_total(raw, "count") if len(raw) else 0
-    area = state.area or data.home_area()
-    years = max(len(quarters), 1) / 4
-    expected = expected_during_window(area, window_years=years, scenario=state.scenario)
-    result, note = _fit(raw, lists, years)
-    return HiddenView(protected, lists, result, expected, note, tuple(quarters), observed)
+    return protected, raw, lists, quarters, observed
 
 
 def _fit(patterns: pd.DataFrame, lists: tuple[str, ...], years: float):
@@ -106,4 +118,4 @@ def _fit(patterns: pd.DataFrame, lists: tuple[str, ...], years: float):
 
 # Shorter chains than the CLI's default keep the page responsive; the result says when they
 # have not converged (and a non-converged latent-class model is never headlined).
-LATENT_CLASS = {"burn_in": 10_000, "draws": 20_000}
+LATENT_CLASS = {"burn_in": 4_000, "draws": 8_000}

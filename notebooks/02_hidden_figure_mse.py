@@ -52,7 +52,7 @@ FORCE = "E23000021"                      # Leicestershire police force area
 WINDOW = ("2025Q1", "2025Q4")            # one year: the closed-population assumption holds best
 BOOTSTRAP = 1000                         # replicates behind every bootstrap interval shown
 CHAINS = {"burn_in": 5_000, "draws": 15_000}  # latent-class chains (short: see their checks)
-REFERENCE_TABLE = config.SAMPLE_DIR / "capture_patterns_example.csv"  # UK 2013, five lists
+REFERENCE_TABLE = config.REPO_ROOT / "data" / "examples" / "capture_patterns_example.csv"  # UK 2013
 
 # %% [markdown]
 # ## 1. Capture patterns for one year
@@ -168,7 +168,7 @@ print(f"\nTruth: {seven_target['true_distinct_victims']:,} people exploited in 2
 #
 # Five lists: local authorities (LA), NGOs (NG), police and the National Crime Agency
 # (PFNCA), government organisations (GO) and the general public (GP); 2,744 people (published
-# aggregates; `data/sample/capture_patterns_example.csv`). Published: stepwise 11,313
+# aggregates; `data/examples/capture_patterns_example.csv`). Published: stepwise 11,313
 # (SparseMSE; Home Office range 10,000-13,000) and BIC with bootstrap 25,311, 95% 11,168 to
 # 56,052 (Silverman, Chan and Vincent 2024). The BIC limits here differ from the published
 # ones by the Monte Carlo error of 1,000 replicates (numpy's random numbers, not R's), which

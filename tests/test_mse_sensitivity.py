@@ -14,7 +14,7 @@ from analysis.mse import all_patterns, compare_methods, read_capture_table
 
 DATA = Path(__file__).parent / "data" / "mse"
 UK = DATA / "uk_2013_5list.csv"
-EXAMPLE = Path(__file__).parents[1] / "data" / "sample" / "capture_patterns_example.csv"
+EXAMPLE = Path(__file__).parents[1] / "data" / "examples" / "capture_patterns_example.csv"
 QUICK = ["--bootstrap", "100", "--draws", "1500", "--burn-in", "500"]
 
 

@@ -98,15 +98,13 @@ def _estimates(store_path, state) -> ChartOutput:
 
 
 def _overlaps(store_path, state) -> ChartOutput:
-    view = hidden_views.hidden_view(store_path, state)
-    n = len(view.patterns)
+    patterns = hidden_views.window_patterns(store_path, state)
+    lists = [c for c in patterns.columns if c != "count" and not str(c).endswith("_suppressed")]
     summary = (
-        f"{n} combinations of lists hold linked people in {_window_text(view)}; bars show "
+        f"{len(patterns)} combinations of lists hold linked people in the window; bars show "
         "how many people each combination holds ([c] where too few to show)."
     )
-    return ChartOutput(
-        fig.upset_chart(view.patterns, list(view.lists), board=state.board), summary, view.patterns
-    )
+    return ChartOutput(fig.upset_chart(patterns, lists, board=state.board), summary, patterns)
 
 
 CHARTS = (
