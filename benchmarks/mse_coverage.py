@@ -1,12 +1,17 @@
 """Simulation study of multiple systems estimation: coverage and bias on synthetic populations.
 
 Populations of known size (2,000; four lists, capture probabilities 0.15-0.25) with capture
-heterogeneity and direct list dependence at several strengths (``analysis.mse_simulation``).
+heterogeneity and direct list dependence at several strengths (``analysis.mse.simulation``).
 Part 1: 200 populations per scenario, stepwise selection, model-conditional and profile-
 likelihood intervals. Part 2 (``--bootstrap N``): fewer populations with BCa and parametric
 bootstrap intervals, which rerun the selection on each replicate.
 
-Run: ``python benchmarks/mse_coverage.py [--populations 200] [--bootstrap 200]``.
+Part 3 (``--methods N``): every estimator (stepwise with BCa, BIC over hierarchical models
+with BCa reselection, model averaging over decomposable graphs, latent classes) on the same
+N populations per scenario of five lists (capture probabilities 0.15-0.25), the figures in
+docs/methods/multiple_systems_estimation.md.
+
+Run: ``python benchmarks/mse_coverage.py [--populations 200] [--bootstrap 200] [--methods 20]``.
 """
 
 from __future__ import annotations
@@ -16,8 +21,13 @@ import time
 
 import pandas as pd
 
-from analysis.mse import MultipleSystemsEstimator
-from analysis.mse_simulation import DEFAULT_SCENARIOS, coverage_study
+from analysis.mse import (
+    BICEstimator,
+    LatentClassEstimator,
+    ModelAveragingEstimator,
+    MultipleSystemsEstimator,
+)
+from analysis.mse.simulation import DEFAULT_SCENARIOS, Scenario, coverage_study, method_study
 
 COLUMNS = ["scenario", "interval_method", "coverage", "mean_estimate", "relative_bias",
            "median_relative_width", "failed"]
@@ -29,7 +39,16 @@ def main() -> None:
     parser.add_argument("--bootstrap", type=int, default=0,
                         help="also run BCa and parametric bootstrap with N replicates")
     parser.add_argument("--bootstrap-populations", type=int, default=40)
+    parser.add_argument("--methods", type=int, default=0, metavar="N",
+                        help="also compare every method on N populations per scenario")
+    parser.add_argument("--skip-stepwise", action="store_true",
+                        help="skip parts 1 and 2 (the stepwise-only studies)")
     args = parser.parse_args()
+    pd.set_option("display.width", 200)
+    if args.methods:
+        compare_every_method(args.methods)
+    if args.skip_stepwise:
+        return
     pd.set_option("display.width", 200)
     start = time.perf_counter()
     study = coverage_study(n_populations=args.populations)
@@ -40,7 +59,7 @@ def main() -> None:
         scenarios = DEFAULT_SCENARIOS[:4]
         for interval in ("bca", "parametric"):
             start = time.perf_counter()
-            estimator = MultipleSystemsEstimator(bootstrap=args.bootstrap, interval=interval,
+            estimator = MultipleSystemsEstimator(bootstrap=args.bootstrap, interval=interval, goodness_of_fit=0,
                                                  random_state=1)
             boot = coverage_study(scenarios, n_populations=args.bootstrap_populations,
                                   estimator=estimator)
@@ -48,6 +67,33 @@ def main() -> None:
             print(f"\n{interval}: {args.bootstrap_populations} populations per scenario, "
                   f"{args.bootstrap} replicates ({time.perf_counter() - start:.0f} s)")
             print(boot[COLUMNS].round(3).to_string(index=False))
+
+
+METHOD_SCENARIOS = (
+    Scenario("independent", 0.0, 0.0),
+    Scenario("dependence 1.0", 0.0, 1.0),
+    Scenario("heterogeneity 0.5", 0.5, 0.0),
+    Scenario("heterogeneity 1.0", 1.0, 0.0),
+    Scenario("heterogeneity 0.5 + dependence 1.0", 0.5, 1.0),
+)
+
+
+def compare_every_method(n: int, replicates: int = 200) -> pd.DataFrame:
+    """Every estimator on the same ``n`` five-list populations per scenario."""
+    estimators = {
+        "stepwise (BCa)": MultipleSystemsEstimator(bootstrap=replicates, random_state=1,
+                                                   goodness_of_fit=0),
+        "BIC, hierarchical (BCa)": BICEstimator(bootstrap=replicates, random_state=1),
+        "model averaging": ModelAveragingEstimator(random_state=1),
+        "latent classes": LatentClassEstimator(burn_in=5000, draws=15000, random_state=1),
+    }
+    start = time.perf_counter()
+    study = method_study(estimators, METHOD_SCENARIOS, n_populations=n,
+                         capture_probs=(0.15, 0.2, 0.25, 0.2, 0.15))
+    print(f"every method: {n} populations per scenario, size 2,000, five lists, 95% intervals "
+          f"({replicates} bootstrap replicates; {time.perf_counter() - start:.0f} s)")
+    print(study.round(3).to_string(index=False))
+    return study
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""The hidden-figure view: overlaps between agency lists (protected) and the multiple
-systems estimate from ``analysis.mse``, beside the expected stock for the same area."""
+"""The hidden-figure view: overlaps between agency lists (protected) and every multiple
+systems estimate from ``analysis.mse`` (the method-sensitivity table), beside the expected
+number of people exploited during the same window and area
+(``analysis.expected.expected_during_window``), never the one-day stock."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import data
-from dashboard.estimates import expected_for, view_quarters, without_board
+from dashboard.estimates import view_quarters, without_board
 from dashboard.state import ViewState
 
 
@@ -19,9 +21,11 @@ from dashboard.state import ViewState
 class HiddenView:
     patterns: pd.DataFrame  # one 0/1 column per list + count (protected)
     lists: tuple[str, ...]
-    result: object | None  # MSEResult from analysis.mse, when it has landed and fits
-    expected: object  # ExpectedResult for the same area and period (stock)
+    result: object | None  # SensitivityResult from analysis.mse (every method), when it fits
+    expected: object  # analysis.results.Estimate: people exploited during the same window
     note: str
+    window: tuple[str, ...] = ()  # the quarters the estimates cover
+    observed: object = None  # linked people, through the protection layer (int or pd.NA)
 
 
 def overlap_patterns(frame: pd.DataFrame, list_column: str = "agency_type") -> pd.DataFrame:
@@ -57,48 +61,61 @@ def hidden_view(store_path: Path | str, state: ViewState) -> HiddenView:
     return _hidden_view(data.store_version(store_path), without_board(state))
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=32)
 def _hidden_view(version, state: ViewState) -> HiddenView:
-    from analysis.disclosure import suppress_small_counts
+    from analysis.expected import expected_during_window
+
+    patterns, raw, lists, quarters, observed = _window_patterns(version, state)
+    area = state.area or data.home_area()
+    years = max(len(quarters), 1) / 4
+    expected = expected_during_window(area, window_years=years, scenario=state.scenario)
+    result, note = _fit(raw, lists, years)
+    return HiddenView(patterns, lists, result, expected, note, tuple(quarters), observed)
+
+
+def window_patterns(store_path: Path | str, state: ViewState) -> pd.DataFrame:
+    """The protected capture patterns of the view's window (no estimation: fast)."""
+    return _window_patterns(data.store_version(store_path), without_board(state))[0]
+
+
+@lru_cache(maxsize=32)
+def _window_patterns(version, state: ViewState):
+    from analysis.disclosure import protected_total, suppress_small_counts
+    from analysis.mse import AGENCY_TYPE_MERGE
 
     store_path = version[0]
-    quarters = view_quarters(store_path, state)
-    rows = data.referrals(store_path, state)
+    # an annual window by default (MSE assumes a closed population)
+    quarters = view_quarters(store_path, state)  # default: the latest four complete quarters
+    window = replace(state, period=f"{quarters[0]}:{quarters[-1]}") if quarters else state
+    rows = data.referrals(store_path, window)
+    if len(rows):
+        rows = rows.assign(agency_type=rows["agency_type"].astype(str).replace(AGENCY_TYPE_MERGE))
     raw = overlap_patterns(rows)
     lists = tuple(c for c in raw.columns if c != "count")
+    present = set(rows["agency_type"].unique()) if len(rows) else set()
+    merged = {}
+    for old, new in AGENCY_TYPE_MERGE.items():
+        if new in present and old != new:
+            merged.setdefault(new, []).append(old)
+    raw.attrs["merged_lists"] = {new: sorted(old) for new, old in merged.items()}
     protected = suppress_small_counts(raw, "count") if len(raw) else raw
-    area = state.area or data.home_area()
-    expected = expected_for(
-        area,
-        max(len(quarters), 1),
-        state.scenario,
-        state.sector,
-        state.exploitation_type,
-        state.age_group,
-    )
-    result, note = None, ""
-    try:
-        from analysis import mse
-    except ImportError:
-        note = "The multiple systems estimate is not available in this version."
-    else:
-        result, note = _fit_mse(mse, raw, lists)
-    return HiddenView(protected, lists, result, expected, note)
+    observed = protected_total(raw, "count") if len(raw) else 0
+    return protected, raw, lists, quarters, observed
 
 
-def _fit_mse(mse, patterns: pd.DataFrame, lists: tuple[str, ...]):
-    """Fit ``analysis.mse`` on the capture-pattern table; a failure is reported, not raised."""
+def _fit(patterns: pd.DataFrame, lists: tuple[str, ...], years: float):
+    """Every MSE method on the table; a failure is reported, not raised."""
     from analysis.errors import DarkFigureError
+    from analysis.mse import compare_methods
 
     if len(lists) < 2:
         return None, "Multiple systems estimation needs at least two lists."
-    estimator = getattr(mse, "MultipleSystemsEstimator", None)
-    if estimator is None:
-        return None, "The multiple systems estimate is not available in this version."
     try:
-        result = estimator().fit(patterns)
+        return compare_methods(patterns, window_years=years, latent_class=LATENT_CLASS), ""
     except DarkFigureError as exc:
         return None, f"No multiple systems estimate: {exc}"
-    if not all(hasattr(result, a) for a in ("estimate", "lower", "upper", "observed")):
-        return None, "The multiple systems estimate could not be read (unexpected result)."
-    return result, ""
+
+
+# Shorter chains than the CLI's default keep the page responsive; the result says when they
+# have not converged (and a non-converged latent-class model is never headlined).
+LATENT_CLASS = {"burn_in": 4_000, "draws": 8_000}

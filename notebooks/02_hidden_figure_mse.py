@@ -3,21 +3,29 @@
 # %% [markdown]
 # # 2. The hidden figure from linked agency lists (multiple systems estimation)
 #
-# **The question.** Of the people exploited in Leicester, Leicestershire and Rutland over
-# 2019-2025, how many were known to none of the forum's agencies?
+# **The question.** Of the people exploited in Leicester, Leicestershire and Rutland during
+# 2025, how many were known to none of the forum's agencies?
 #
 # **The idea.** When the same person appears on several agencies' lists, the pattern of
-# overlaps tells how catchable people are. Log-linear Poisson models of the 2^k - 1 observed
-# capture patterns (main effects plus selected two-way interactions for list dependence)
-# extrapolate to the one unobservable cell: people on no list. This is the method behind the
-# Home Office's 10,000-13,000 estimate for the UK in 2013 (Silverman 2014) and the R package
-# SparseMSE (Chan, Silverman and Vincent 2021), which `analysis.mse` follows.
+# overlaps tells how catchable people are, and so how many were caught by no list. This is
+# the method behind the Home Office's 10,000-13,000 estimate for the UK in 2013 (Silverman
+# 2014). Published answers for the same lists differ two- to three-fold by *method*, so
+# `analysis.mse` runs four and shows them side by side:
 #
-# **Assumptions to keep in view.** A closed population over the period; linkage without
-# error (records are linked by a pseudonymised `person_key`; records without one are left
-# out); dependence between lists and heterogeneity of catchability captured by the two-way
-# interactions chosen. Unmodelled heterogeneity and positive dependence between lists bias
-# the estimate *downwards*.
+# * **stepwise** log-linear selection (SparseMSE; Chan, Silverman and Vincent 2021), BCa
+#   bootstrap rerunning the selection;
+# * **BIC over all hierarchical models** up to three-way interactions, BCa bootstrap
+#   rerunning the choice (Silverman, Chan and Vincent 2024);
+# * **Bayesian model averaging over decomposable graphical models** (Madigan and York 1997;
+#   R `dga`), hyper-Dirichlet prior with `2**-k` prior people per cell, `p(N) ~ 1/N`;
+# * **Bayesian latent classes** (Manrique-Vallier 2016; R `LCMCR`), which let people differ
+#   in how catchable they are, four Gibbs chains with R-hat and effective sample size.
+#
+# **Assumptions to keep in view.** A closed population over the window (hence an annual
+# window: people enter and leave exploitation over years); linkage without error (records are
+# linked by a pseudonymised `person_key`; records without one are left out); and, for the
+# log-linear methods, dependence and heterogeneity captured by the interactions chosen.
+# Heterogeneity of catchability shared by every list biases the log-linear estimates *down*.
 #
 # **Data and privacy.** The synthetic sample in `data/sample/` (every row synthetic), loaded
 # into a store in a temporary folder; nothing is written under `data/`. Capture-pattern
@@ -33,168 +41,150 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config, mse
-from analysis.disclosure import format_suppressed, suppress_small_counts
-from analysis.expected import expected_flow, expected_stock
+from analysis.disclosure import format_suppressed, protected_total, suppress_small_counts
+from analysis.expected import expected_during_window, expected_stock
 from analysis.store import Store, build_sample_store
 
-pd.set_option("display.width", 120)
+pd.set_option("display.width", 140)
 pd.set_option("display.max_columns", 12)
-pd.set_option("display.max_colwidth", 80)
+pd.set_option("display.max_colwidth", 70)
 FORCE = "E23000021"                      # Leicestershire police force area
-YEARS = 7                                # 2019Q1 to 2025Q4
-BOOTSTRAP = 100                          # small, so the notebook runs in well under a minute
-REFERENCE_TABLE = config.REPO_ROOT / "tests" / "data" / "mse" / "uk_2013_5list.csv"
+WINDOW = ("2025Q1", "2025Q4")            # one year: the closed-population assumption holds best
+BOOTSTRAP = 1000                         # replicates behind every bootstrap interval shown
+CHAINS = {"burn_in": 5_000, "draws": 15_000}  # latent-class chains (short: see their checks)
+REFERENCE_TABLE = config.REPO_ROOT / "data" / "examples" / "capture_patterns_example.csv"  # UK 2013
 
 # %% [markdown]
-# ## 1. Capture patterns from the sample
+# ## 1. Capture patterns for one year
 #
-# A *list* is a kind of agency (`agency_type`). The three labour-market lists (GLAA, HMRC's
-# minimum wage team and the supply-chain auditor) see the same sectors and are small, so they
-# are merged into one list `labour_inspection`, as the Home Office analysis merged police
-# forces with the National Crime Agency. `capture_patterns` links records by `person_key`
-# (each person once per list) and counts people per pattern; records without a key cannot be
-# linked and are left out.
+# A *list* is a kind of agency (`agency_type`). `mse.AGENCY_TYPE_MERGE` merges the three
+# labour-market inspectors (GLAA, HMRC's minimum wage team, the supply-chain auditor), which
+# see the same sectors and are small, into `labour_inspection`, and police with Home Office
+# Immigration Enforcement into `enforcement`, as the Home Office analysis merged police forces
+# with the National Crime Agency. Five lists keep every method in reach.
 
 # %%
 workdir = tempfile.TemporaryDirectory()
 store = Store(build_sample_store(Path(workdir.name) / "sample.duckdb"), read_only=True)
-referrals = store.referrals()
-LABOUR = {"glaa": "labour_inspection", "hmrc": "labour_inspection",
-          "business": "labour_inspection"}
-patterns = mse.capture_patterns(referrals, "agency_type", merge=LABOUR)
-print(f"{int(patterns['count'].sum()):,} linked people on {len(patterns.columns) - 1} lists; "
-      f"{patterns.attrs['unlinked_records']} records without a key left out; "
+from analysis.detection import districts_of  # noqa: E402  (the force's nine districts)
+
+referrals = store.referrals(area_codes=districts_of(FORCE), start=WINDOW[0], end=WINDOW[1])
+patterns = mse.capture_patterns(referrals, "agency_type", merge=mse.AGENCY_TYPE_MERGE)
+linked = protected_total(patterns, "count")
+print(f"{linked:,} linked people on {len(patterns.columns) - 1} lists in {WINDOW[0]}-"
+      f"{WINDOW[1]}; {patterns.attrs['unlinked_records']} records without a key left out; "
       f"merged: {patterns.attrs['merged_lists']}")
-observed_patterns = patterns[patterns["count"] > 0]
-format_suppressed(suppress_small_counts(observed_patterns, "count"))
+format_suppressed(suppress_small_counts(patterns[patterns["count"] > 0], "count"))
 
 # %% [markdown]
-# ## 2. The estimate and the model chosen
+# ## 2. The method-sensitivity table
 #
-# SparseMSE's stepwise rule adds the two-way interaction with the smallest one-sided
-# p-value while it is below 0.02, after checking by linear programming that the model's
-# maximum likelihood estimate exists and is identifiable. The interval reported is a BCa
-# bootstrap that reruns the whole selection on each of `BOOTSTRAP` replicates; the
-# model-conditional and profile-likelihood intervals (which ignore model choice) are listed
-# beside it.
+# `compare_methods` runs the four methods on the same table. The headline is chosen by a
+# fixed rule (BIC with bootstrap reselection first; the latent-class model only when its
+# chains converged), the spread is stated in a sentence, and the warnings say what the data
+# cannot support. Confidence intervals are bootstrap sampling intervals; posterior intervals
+# are Bayesian.
 
 # %%
-estimator = mse.MultipleSystemsEstimator(criterion="stepwise", bootstrap=BOOTSTRAP,
-                                         random_state=2024)
-result = estimator.fit(patterns)
+result = mse.compare_methods(patterns, bootstrap=BOOTSTRAP, window_years=1,
+                             latent_class=CHAINS)
 print(result.summary())
 
 # %%
-result.intervals.round(0)
+result.table()[["method", "estimate", "lower", "upper", "interval_kind", "headline",
+                "checks"]].round(0)
 
 # %% [markdown]
-# The models considered, step by step (`models`): each row is a candidate model with its
-# linear-programming check code, entry p-value, AIC, BIC and the estimate it would give. The
-# estimates of the candidates show how much the answer depends on which interactions enter.
+# Goodness of fit and convergence are in the `checks` column: for the log-linear methods the
+# deviance and its parametric-bootstrap p-value, and the Monte Carlo error of the bootstrap
+# limits; for the Bayesian ones a posterior predictive p-value (Freeman-Tukey distance), and
+# for the latent classes R-hat and the effective sample size. The BIC ranking shows how
+# close the competing models are, and how far apart their estimates:
 
 # %%
-result.models.round({"p_value": 4, "loglik": 1, "aic": 1, "bic": 1, "estimate": 0})
+result.results["bic"].models.head(8).round(1)
 
 # %% [markdown]
-# ## 3. Sensitivity: the criterion and the definition of the lists
+# ## 3. Beside the top-down expected figure, and against the truth
 #
-# The same data under forward selection by AIC and by BIC, and with lists defined
-# differently: the eight agency types unmerged, and the individual agencies (lists with fewer
-# than 100 people pooled into `other`). Model-conditional intervals here, to keep the
-# notebook fast.
+# The multiple systems estimate of one window counts **people exploited at some time during
+# that window**. The top-down figure to set beside it is therefore
+# `expected_during_window` for the same area and window (the stock at its start plus new
+# victims during it; a range over assumed durations of 1 to 5 years, not a sampling interval),
+# never the one-day stock, which counts something smaller. The synthetic sample also knows
+# the truth (`truth.json`, `mse_targets`).
 
 # %%
-by_agency = mse.capture_patterns(referrals, "agency", min_list_size=100)
-variants = {
-    ("agency types, labour merged", "stepwise"): patterns,
-    ("agency types, labour merged", "aic"): patterns,
-    ("agency types, labour merged", "bic"): patterns,
-    ("agency types (8 lists)", "stepwise"): mse.capture_patterns(referrals, "agency_type"),
-    ("agencies, small ones pooled", "stepwise"): by_agency,
-}
-fits = {key: mse.MultipleSystemsEstimator(criterion=key[1]).fit(table)
-        for key, table in variants.items()}
-pd.DataFrame([{"lists": lists, "criterion": criterion, "number of lists": len(r.lists),
-               "observed": r.observed, "estimate": round(r.estimate),
-               "lower": round(r.lower), "upper": round(r.upper),
-               "interactions": len(r.terms)}
-              for (lists, criterion), r in fits.items()])
-
-# %%
-print("pooled into 'other':", by_agency.attrs["merged_lists"].get("other"))
-
-# %% [markdown]
-# Forward selection by AIC (with the 2014 Home Office rule of stopping when the entering
-# interaction's Wald p-value exceeds 0.05) admits one more interaction than the stepwise rule
-# or BIC and gives a somewhat larger estimate; splitting the lists differently moves the
-# estimate too. The intervals of one model do not cover the
-# spread across reasonable choices: the spread is part of the uncertainty, and is why the
-# Home Office published a range (10,000-13,000) rather than one model's interval.
-
-# %% [markdown]
-# ## 4. Reference: the UK 2013 five-list table (Silverman 2014; SparseMSE `UKdat_5`)
-#
-# Five lists: local authorities (LA), NGOs (NG), police and the National Crime Agency
-# (PFNCA), government organisations (GO) and the general public (GP). Published:
-# 10,000-13,000; SparseMSE's stepwise central estimate is 11,313 with interactions LA:NG,
-# NG:GP, PFNCA:GP, LA:PFNCA, GO:GP and NG:GO. The counts are published aggregates.
-
-# %%
-uk = mse.read_capture_table(REFERENCE_TABLE)
-uk_result = mse.MultipleSystemsEstimator(bootstrap=BOOTSTRAP, random_state=2024).fit(uk)
-print(uk_result.summary())
-print(f"\nSparseMSE: 11,313; ours: {uk_result.estimate:,.0f}")
-
-# %% [markdown]
-# ## 5. Beside the top-down expected figure, and against the truth
-#
-# The three numbers count different things:
-#
-# * MSE estimates **distinct people exploited at some time in 2019-2025** in the force area;
-# * the expected **stock** (`expected_stock`) is people in modern slavery **on one day**;
-# * the expected **flow** over seven years (`expected_flow`) is **new cases** in the period,
-#   stock / mean duration x years, which with people already exploited at the start is the
-#   closest top-down analogue of the MSE figure.
-
-# %%
-stock = expected_stock(FORCE, "gsi_2023")
-flow = expected_flow(FORCE, scenario="gsi_2023", period_years=YEARS)
+during = expected_during_window(FORCE, window_years=1)
+stock = expected_stock(FORCE)
 truth = json.loads((config.SAMPLE_DIR / "truth.json").read_text())
-target = next(t for t in truth["mse_targets"]["targets"] if t["area_code"] == FORCE)
+target = next(t for t in truth["mse_targets"]["targets"]
+              if t["area_code"] == FORCE and t["period"] == f"{WINDOW[0]}:{WINDOW[1]}")
+best = result.best
 pd.DataFrame([
-    {"figure": "MSE, stepwise (BCa bootstrap)", "counts": "distinct people 2019-2025",
-     "value": result.estimate, "lower": result.lower, "upper": result.upper},
-    {"figure": "expected stock (GSI 2023)", "counts": "people on one day",
-     "value": stock.value, "lower": stock.lower, "upper": stock.upper},
-    {"figure": "expected flow, 7 years (GSI 2023)", "counts": "new cases 2019-2025",
-     "value": flow.value, "lower": flow.lower, "upper": flow.upper},
-    {"figure": "truth.json mse_targets", "counts": "distinct people 2019-2025",
-     "value": target["true_distinct_victims"], "lower": None, "upper": None},
+    {"figure": f"MSE headline ({result.headline})", "counts": "people exploited during 2025",
+     "value": best.estimate, "lower": best.lower, "upper": best.upper,
+     "interval": "95% " + ("posterior" if best.interval_kind == "credible" else "confidence")},
+    {"figure": "expected during the window", "counts": "people exploited during 2025",
+     "value": during.value, "lower": during.lower, "upper": during.upper,
+     "interval": during.interval_kind},
+    {"figure": "expected stock (not comparable)", "counts": "people on one day",
+     "value": stock.value, "lower": stock.lower, "upper": stock.upper,
+     "interval": stock.interval_kind},
+    {"figure": "truth.json mse_targets", "counts": "people exploited during 2025",
+     "value": target["true_distinct_victims"], "lower": None, "upper": None, "interval": ""},
 ]).round(0)
 
 # %% [markdown]
-# **Why the MSE falls below the truth here.** The sample's truth is
-# 8,915 distinct victims in the force area over 2019-2025; every MSE above gives roughly 40%
-# to 60% of that, and no interval reaches it. That is expected, and the sample was built to
-# show it (`data/sample/README.md`, `truth.json` `mse_targets.definition`): the two
-# assumptions MSE leans on hardest fail, in the direction that biases it down.
+# **Why the estimates fall short of the truth here.** The sample was built so that the two
+# assumptions MSE leans on hardest fail in the direction that biases it down
+# (`data/sample/README.md`, `truth.json` `mse_targets.definition`): each person has a
+# log-normal frailty shared by every agency, GLAA and HMRC see labour sectors only, councils
+# see only their own districts, and police records lead to NGO records. With about 240 linked
+# people a year the overlaps are sparse too (see the warnings), so the methods disagree
+# widely and every interval is wide. Read the numbers as what these lists can support, and the
+# spread between methods as part of the uncertainty.
 #
-# * **Heterogeneity of catchability.** Each person has a log-normal frailty shared across
-#   agencies (some people are much easier for *every* agency to find); GLAA and HMRC see
-#   labour sectors only; councils see only their own districts; people exploited for a short
-#   time within the seven years have less chance to be caught. People caught by one list are
-#   then more likely to be on others, overlaps look large, and the hidden number looks small.
-#   Two-way interactions absorb only part of this.
-# * **List dependence.** Police records lead to NGO records (30%), and children known to the
-#   police, health or the NGO are recorded by their council (40%): positive dependence that
-#   also inflates overlaps. The stepwise models pick up police:NGO and police:local authority,
-#   but not all of it.
+# ## 4. A seven-year window: more people, but an open population
 #
-# So read the MSE figure as a **lower bound** on people exploited in the period, not an
-# estimate of it. Stratifying (by sector, district or period) so that catchability is more
-# alike within strata is the usual remedy and a next step. That the MSE sits between the
-# one-day stock and the seven-year flow says little on its own: all three rest on different
-# assumptions, and the top-down figures on a national scenario, not on these data.
+# Pooling 2019-2025 gives more overlaps, but people enter and leave exploitation over seven
+# years, which the closed-population model does not allow (a warning says so). The target is
+# then people exploited at some time in the seven years.
+
+# %%
+seven = store.referrals(area_codes=districts_of(FORCE), start="2019Q1", end="2025Q4")
+seven_patterns = mse.capture_patterns(seven, "agency_type", merge=mse.AGENCY_TYPE_MERGE)
+seven_result = mse.compare_methods(seven_patterns, bootstrap=BOOTSTRAP, window_years=7,
+                                   latent_class=CHAINS)
+seven_target = next(t for t in truth["mse_targets"]["targets"]
+                    if t["area_code"] == FORCE and t["period"] == "2019Q1:2025Q4")
+print(seven_result.summary())
+print(f"\nTruth: {seven_target['true_distinct_victims']:,} people exploited in 2019-2025; "
+      f"expected during the window: "
+      f"{expected_during_window(FORCE, window_years=7).value:,.0f}")
+
+# %% [markdown]
+# ## 5. Reference: the UK 2013 five-list table
+#
+# Five lists: local authorities (LA), NGOs (NG), police and the National Crime Agency
+# (PFNCA), government organisations (GO) and the general public (GP); 2,744 people (published
+# aggregates; `data/examples/capture_patterns_example.csv`). Published: stepwise 11,313
+# (SparseMSE; Home Office range 10,000-13,000) and BIC with bootstrap 25,311, 95% 11,168 to
+# 56,052 (Silverman, Chan and Vincent 2024). The BIC limits here differ from the published
+# ones by the Monte Carlo error of 1,000 replicates (numpy's random numbers, not R's), which
+# the result reports.
+
+# %%
+uk = mse.read_capture_table(REFERENCE_TABLE)
+uk_result = mse.compare_methods(uk, bootstrap=BOOTSTRAP, latent_class=CHAINS)
+print(uk_result.summary())
+
+# %% [markdown]
+# On the UK table the three methods that allow richer dependence or heterogeneity agree with
+# each other (about 22,000-25,000) and sit well above stepwise selection's 11,313: the
+# published range rests on one method's choice of model. The simulation study in
+# `docs/methods/multiple_systems_estimation.md` shows the same direction on synthetic
+# populations with shared heterogeneity of capture.
 
 # %%
 store.close()

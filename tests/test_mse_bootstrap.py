@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from analysis.mse_bootstrap import bca_interval
+from analysis.mse.bootstrap import bca_interval
 
 
 def petersen_total(counts: np.ndarray) -> float:

@@ -10,9 +10,9 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from analysis.mse_intervals import parametric_interval, profile_interval
-from analysis.mse_model import ModelCache, all_patterns, design, split_empty
-from analysis.mse_tables import read_capture_table
+from analysis.mse.intervals import parametric_interval, profile_interval
+from analysis.mse.model import ModelCache, all_patterns, design, split_empty
+from analysis.mse.tables import read_capture_table
 
 UK = Path(__file__).parent / "data" / "mse" / "uk_2013_5list.csv"
 UK_PAIRS = ((0, 1), (0, 2), (1, 3), (1, 4), (2, 4), (3, 4))

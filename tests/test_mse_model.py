@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from analysis.mse_model import (
+from analysis.mse.model import (
     ModelCache,
     all_pairs,
     all_patterns,
@@ -20,7 +20,7 @@ from analysis.mse_model import (
     split_empty,
     stepwise,
 )
-from analysis.mse_tables import read_capture_table
+from analysis.mse.tables import read_capture_table
 
 DATA = Path(__file__).parent / "data" / "mse"
 
@@ -114,7 +114,7 @@ def test_stepwise_pthresh_one_adds_every_pair_the_check_allows(uk):
 
 
 def test_aic_search_stops_at_an_entering_pair_that_fails_the_wald_test(uk):
-    from analysis.mse_model import criterion_search
+    from analysis.mse.model import criterion_search
 
     counts = uk["count"].to_numpy(float)
     free, steps = criterion_search(ModelCache(all_patterns(5), counts), "aic", wald_p=1.0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.mse_simulation import Scenario, coverage_study, simulate_table
+from analysis.mse.simulation import Scenario, coverage_study, simulate_table
 
 
 def test_simulated_table_has_known_capture_rates():

@@ -7,7 +7,7 @@ import pytest
 
 from analysis.errors import DarkFigureError, InputError
 from analysis.mse import MultipleSystemsEstimator
-from analysis.mse_tables import capture_patterns, read_capture_table, validate_table
+from analysis.mse.tables import capture_patterns, read_capture_table, validate_table
 
 
 def test_capture_patterns_links_people_and_reports_unlinked():

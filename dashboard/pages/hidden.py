@@ -1,7 +1,9 @@
-"""Hidden figure: overlaps between agencies' lists and the multiple systems estimate beside the
-prevalence-scaled expected figure."""
+"""Hidden figure: overlaps between agencies' lists, every multiple systems estimate side by side
+(the method-sensitivity table) and the expected number exploited during the same window."""
 
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 from dash import html
@@ -20,48 +22,70 @@ NAV_LABEL = "Hidden figure"
 IN_NAV = True
 BOARD_ORDER = 6
 SOURCE = (
-    "Linked, pseudonymised referrals of forum agencies (lists = agency types). Expected: "
-    "national scenario scaled by population (people in exploitation on one day)."
+    "Linked, pseudonymised referrals of forum agencies (lists = agency types, labour "
+    "inspectors and enforcement merged). Expected: national scenario scaled by population, "
+    "people exploited at some time during the same window."
 )
 
 
+def _window_text(view: hidden_views.HiddenView) -> str:
+    if not view.window:
+        return "the selected period"
+    return f"{view.window[0]} to {view.window[-1]}"
+
+
 def _estimates_table(view: hidden_views.HiddenView) -> pd.DataFrame:
+    """One row per method (95% intervals labelled by kind) and the expected figure."""
     rows = []
     r = view.result
+    observed = None if view.observed is None or pd.isna(view.observed) else int(view.observed)
     if r is not None:
-        rows.append(
-            {
-                "label": "Multiple systems estimate",
-                "value": r.estimate,
-                "lower": r.lower,
-                "upper": r.upper,
-                "observed": r.observed,
-            }
-        )
-    stock = view.expected.stock
-    rows.append(
-        {
-            "label": "Expected from the national<br>estimate (on one day)",
-            "value": stock.value,
-            "lower": stock.lower,
-            "upper": stock.upper,
-            "observed": None,
-        }
-    )
+        for row in r.table().itertuples(index=False):
+            if not math.isfinite(row.estimate):
+                continue
+            kind = "posterior" if row.interval_kind == "credible" else "confidence"
+            star = " (headline)" if row.headline else ""
+            rows.append({
+                "label": f"{row.label}{star}<br>{1 - r.alpha:.0%} {kind} interval",
+                "method": row.method, "value": row.estimate, "lower": row.lower,
+                "upper": row.upper, "interval": f"{1 - r.alpha:.0%} {kind} interval",
+                "interval_method": row.interval_method, "observed": observed,
+                "checks": row.checks, "notes": row.notes})
+    e = view.expected
+    rows.append({
+        "label": "Expected from the national estimate<br>(people exploited during the window)",
+        "method": "expected_during_window", "value": e.value, "lower": e.lower,
+        "upper": e.upper, "interval": e.interval_kind, "interval_method": e.method,
+        "observed": None, "checks": "", "notes": "; ".join(e.assumptions)})
     return pd.DataFrame(rows)
 
 
 def _summary(view: hidden_views.HiddenView, area: str) -> str:
     r = view.result
+    window = _window_text(view)
     if r is None:
-        return f"{area}: {view.note}"
-    return (
-        f"{area}: {fmt_count(r.observed)} people are known to at least one agency; the "
-        f"overlaps between agencies suggest about {fmt_count(r.estimate)} in all "
-        f"({fmt_count(r.lower)} to {fmt_count(r.upper)}), so roughly "
-        f"{fmt_count(r.estimate - r.observed)} not known to any agency. The estimate "
-        "assumes the lists' overlaps are not driven by hidden dependence between agencies."
+        return f"{area}, {window}: {view.note}"
+    best = r.best
+    known = "" if view.observed is None or pd.isna(view.observed) else \
+        f"{fmt_count(view.observed)} people are known to at least one agency; "
+    e = view.expected
+    text = (
+        f"{area}, {window}: {known}the headline multiple systems estimate "
+        f"({_label(r)}) is about {fmt_count(best.estimate)} people exploited at "
+        f"some time in the window ({fmt_count(best.lower)} to {fmt_count(best.upper)}), "
+        f"chosen because {r.reason}. {r.spread} The national scenario expects "
+        f"{fmt_count(e.value)} ({e.interval_kind}: {fmt_count(e.lower)} to "
+        f"{fmt_count(e.upper)}) over the same window."
     )
+    if r.notes:
+        text += " Warnings: " + " ".join(f"({i}) {n}." for i, n in enumerate(r.notes, 1))
+    return text
+
+
+def _label(result) -> str:
+    from analysis.mse.sensitivity import LABELS
+
+    return LABELS[result.headline]
 
 
 def _estimates(store_path, state) -> ChartOutput:
@@ -74,22 +98,22 @@ def _estimates(store_path, state) -> ChartOutput:
 
 
 def _overlaps(store_path, state) -> ChartOutput:
-    view = hidden_views.hidden_view(store_path, state)
-    n = len(view.patterns)
+    patterns = hidden_views.window_patterns(store_path, state)
+    lists = [c for c in patterns.columns if c != "count" and not str(c).endswith("_suppressed")]
     summary = (
-        f"{n} combinations of agency types hold linked people; bars show how many "
-        "people each combination holds ([c] where too few to show)."
+        f"{len(patterns)} combinations of lists hold linked people in the window; bars show "
+        "how many people each combination holds ([c] where too few to show)."
     )
-    return ChartOutput(
-        fig.upset_chart(view.patterns, list(view.lists), board=state.board), summary, view.patterns
-    )
+    return ChartOutput(fig.upset_chart(patterns, lists, board=state.board), summary, patterns)
 
 
 CHARTS = (
     ChartSpec(
-        "hidden-estimates", "Multiple systems estimate beside the expected figure", _estimates
+        "hidden-estimates",
+        "Multiple systems estimates by method beside the expected figure",
+        _estimates,
     ),
-    ChartSpec("hidden-overlaps", "People known to each combination of agency types", _overlaps),
+    ChartSpec("hidden-overlaps", "People known to each combination of lists", _overlaps),
 )
 BOARD_CHART = CHARTS[0]
 
@@ -100,18 +124,29 @@ def layout(**_query) -> html.Div:
             page_header(
                 SLUG,
                 TITLE,
-                "Two independent views of the hidden figure: from the top, a "
-                "national prevalence estimate scaled to the area; from the bottom, the "
-                "overlaps between agencies' own lists (multiple systems estimation, the "
-                "method behind the Home Office's 2014 estimate).",
+                "Two independent views of the hidden figure over one window (the latest "
+                "year unless a period is chosen): from the top, a national prevalence "
+                "estimate scaled to the area; from the bottom, the overlaps between "
+                "agencies' own lists (multiple systems estimation, the method behind the "
+                "Home Office's 2014 estimate), by four methods whose spread is part of the "
+                "uncertainty.",
             ),
-            chart_panel("hidden-estimates", CHARTS[0].caption),
+            chart_panel(
+                "hidden-estimates",
+                CHARTS[0].caption,
+                caption="Each row is a method: stepwise selection (SparseMSE), BIC over all "
+                "hierarchical models with bootstrap reselection, Bayesian model averaging "
+                "over decomposable graphs, and Bayesian latent classes (which allow people to "
+                "differ in how catchable they are). Confidence intervals are bootstrap "
+                "sampling intervals; posterior intervals are Bayesian; the expected figure's "
+                "range is over assumed durations, not a sampling interval.",
+            ),
             chart_panel(
                 "hidden-overlaps",
                 CHARTS[1].caption,
                 board=False,
-                caption="Each bar is a combination of agency types (dots below); only "
-                "records with a linkage key are counted.",
+                caption="Each bar is a combination of lists (dots below); only records with a "
+                "linkage key are counted.",
             ),
         ]
     )

@@ -98,7 +98,7 @@ def coverage_study(scenarios: Sequence[Scenario] = DEFAULT_SCENARIOS, *,
     """
     from analysis.mse import MultipleSystemsEstimator
 
-    estimator = estimator or MultipleSystemsEstimator()
+    estimator = estimator or MultipleSystemsEstimator(goodness_of_fit=0)
     rng = np.random.default_rng(seed)
     rows = []
     for scenario in scenarios:
@@ -132,4 +132,53 @@ def coverage_study(scenarios: Sequence[Scenario] = DEFAULT_SCENARIOS, *,
                 "median_relative_width": float(np.median((upper - lower) / size)),
                 "failed": failed, "confidence_level": 1 - estimator.alpha,
             })
+    return pd.DataFrame(rows)
+
+
+def method_study(estimators: dict, scenarios: Sequence[Scenario] = DEFAULT_SCENARIOS, *,
+                 n_populations: int = 50, size: int = 2000,
+                 capture_probs: Sequence[float] = (0.15, 0.2, 0.25, 0.2),
+                 seed: int = 20240101) -> pd.DataFrame:
+    """Coverage and bias of several estimators, each run on the same populations.
+
+    ``estimators`` maps a label to an object with ``fit(table)`` returning a result with
+    ``estimate``, ``lower`` and ``upper`` (every estimator of :mod:`analysis.mse`). Returns
+    one row per scenario and method: ``coverage``, ``mean_estimate``, ``relative_bias``,
+    ``median_relative_width`` and ``failed`` (populations where the method raised).
+
+    Examples
+    --------
+    >>> from analysis.mse import MultipleSystemsEstimator
+    >>> study = method_study({"stepwise": MultipleSystemsEstimator()},
+    ...                      [Scenario("independent")], n_populations=4, size=500)
+    >>> study[["scenario", "method", "populations"]].to_dict("records")
+    [{'scenario': 'independent', 'method': 'stepwise', 'populations': 4}]
+    """
+    rng = np.random.default_rng(seed)
+    rows = []
+    for scenario in scenarios:
+        found: dict[str, list] = {name: [] for name in estimators}
+        failed = dict.fromkeys(estimators, 0)
+        for _ in range(n_populations):
+            table = simulate_table(size, capture_probs, heterogeneity=scenario.heterogeneity,
+                                   dependence=scenario.dependence, rng=rng)
+            for name, estimator in estimators.items():
+                try:
+                    r = estimator.fit(table)
+                except DarkFigureError:
+                    failed[name] += 1
+                    continue
+                found[name].append((r.estimate, r.lower, r.upper))
+        for name, values in found.items():
+            row = {"scenario": scenario.name, "method": name, "populations": n_populations,
+                   "failed": failed[name]}
+            if values:
+                est, lower, upper = np.asarray(values, dtype=float).T
+                row.update({
+                    "coverage": float(np.mean((lower <= size) & (size <= upper))),
+                    "mean_estimate": float(est.mean()),
+                    "relative_bias": float(est.mean() / size - 1),
+                    "median_relative_width": float(np.median((upper - lower) / size)),
+                })
+            rows.append(row)
     return pd.DataFrame(rows)

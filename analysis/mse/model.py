@@ -18,12 +18,14 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
+
+from analysis.mse.existence import NO_MLE, NOT_IDENTIFIABLE, OK, design_basis, existence_code
 
 Pair = tuple[int, int]
-
-# Codes of the existence/identifiability check (Chan et al. 2021): they add up.
-OK, NO_MLE, NOT_IDENTIFIABLE = 0, 1, 2
+__all__ = ["NO_MLE", "NOT_IDENTIFIABLE", "OK", "ModelCache", "ModelFit", "all_pairs",
+           "all_patterns", "criterion_search", "design", "design_basis", "existence_code",
+           "fit_poisson", "overlap_counts", "split_empty", "stepwise"]
 
 
 def all_patterns(k: int) -> np.ndarray:
@@ -108,71 +110,19 @@ def split_empty(patterns: np.ndarray, counts: np.ndarray, pairs,
     return finite, infinite, keep
 
 
-def existence_code(x: np.ndarray, y: np.ndarray, tol: float = 1e-7, *,
-                   shortcut: bool = True) -> int:
-    """Existence (code 1) and identifiability (code 2) check of one design on retained cells.
-
-    Solves the linear programme of Fienberg and Rinaldo (2012), as corrected by Chan et al.
-    (2021): maximise ``s`` subject to ``A x = A y``, ``x_w >= s``, ``x, s >= 0``, where ``A``
-    is the transposed design. The MLE exists iff the optimum ``s`` is positive. Codes add up
-    (3 = neither exists nor identifiable).
-
-    With ``shortcut`` (the default) a sufficient condition is tried first: if some vector
-    ``d`` in the null space of ``A`` is positive on every zero cell, ``y + eps * d`` is a
-    strictly positive preimage of ``A y``, so the optimum is positive without solving the LP.
-    Only when that fails does the LP decide (tests check both paths agree).
-
-    Examples
-    --------
-    >>> x = design(all_patterns(2), [])
-    >>> existence_code(x, np.array([5.0, 4.0, 2.0])), existence_code(x, np.array([5.0, 4.0, 0.0]))
-    (0, 1)
-    """
-    n, p = x.shape
-    left, sv, _ = np.linalg.svd(x, full_matrices=True)
-    # same rank tolerance as numpy.linalg.matrix_rank
-    rank = int(np.sum(sv > sv.max(initial=0.0) * max(n, p) * np.finfo(float).eps))
-    code = NOT_IDENTIFIABLE if rank < p else OK
-    zero = y <= 0
-    if not zero.any():
-        return code  # x = y is itself a strictly positive preimage
-    if shortcut and rank < n:
-        null = left[zero][:, rank:]  # orthonormal null space of A, seen on the zero cells
-        # project the all-ones vector on the span of those rows; singular values are <= 1,
-        # so an absolute cut-off drops directions that are rounding noise (a zero cell the
-        # null space does not reach would otherwise look reachable)
-        basis, sv_zero, _ = np.linalg.svd(null, full_matrices=False)
-        basis = basis[:, sv_zero > 1e-8]
-        d = basis @ basis.sum(axis=0)
-        if basis.shape[1] and d.min() > 1e-8:
-            return code
-    a = x.T
-    t = a @ y
-    # variables (x_1..x_n, s); minimise -s
-    c = np.zeros(n + 1)
-    c[-1] = -1.0
-    a_eq = np.hstack([a, np.zeros((p, 1))])
-    a_ub = np.hstack([-np.eye(n), np.ones((n, 1))])
-    res = optimize.linprog(c, A_ub=a_ub, b_ub=np.zeros(n), A_eq=a_eq, b_eq=t,
-                           bounds=(0, None), method="highs")
-    scale = max(1.0, float(np.max(np.abs(t))))
-    if res.status == 3:  # unbounded s means x can grow freely: interior certainly reached
-        return code
-    if res.status != 0 or -res.fun <= tol * scale:
-        code += NO_MLE
-    return code
-
-
 def fit_poisson(x: np.ndarray, y: np.ndarray, max_iter: int = 100,
-                tol: float = 1e-8, offset: float | np.ndarray = 0.0
-                ) -> tuple[np.ndarray, np.ndarray]:
+                tol: float = 1e-8, offset: float | np.ndarray = 0.0,
+                start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Poisson log-linear maximum likelihood by Newton's method (IRLS).
 
     Starts, like R's ``glm`` and statsmodels, from ``mu = y + 0.5`` (one weighted least
     squares step), then takes Newton steps (``offset`` is added to the linear predictor; the
     profile likelihood uses it to fix the intercept), halved while the log-likelihood falls, until the
     largest step is below ``tol``. Returns the coefficients and their covariance (inverse
-    Fisher information, dispersion 1). Written out rather than calling statsmodels because
+    Fisher information, dispersion 1). ``start`` (coefficients, e.g. the same model's fit
+    to the original table when fitting a bootstrap replicate) replaces the first step and
+    saves most Newton iterations; the maximum is the same. Written out rather than calling
+    statsmodels because
     the bootstrap fits thousands of these tiny models; a test checks it against
     ``statsmodels.GLM``.
 
@@ -183,8 +133,11 @@ def fit_poisson(x: np.ndarray, y: np.ndarray, max_iter: int = 100,
     60.0
     """
     xt = x.T
-    mu = y + 0.5
-    beta = np.linalg.solve((xt * mu) @ x, xt @ (mu * (np.log(mu) - offset) + y - mu))
+    if start is None:
+        mu = y + 0.5
+        beta = np.linalg.solve((xt * mu) @ x, xt @ (mu * (np.log(mu) - offset) + y - mu))
+    else:
+        beta = np.asarray(start, dtype=float)
     eta = offset + x @ beta
     mu = np.exp(np.minimum(eta, 700))
     ll = float(y @ eta - mu.sum())
@@ -240,8 +193,17 @@ class ModelCache:
         self.k = patterns.shape[1]
         self.n_obs = float(self.counts.sum())
         self.overlaps = overlap_counts(patterns, self.counts)
+        # shared across the replicates of one table: check codes by zero pattern, design
+        # bases by model and retained cells, and starting coefficients (first fit wins)
         self.checks = {} if checks is None else checks
+        self.bases = self.checks.setdefault("__bases__", {})
+        self.starts = self.checks.setdefault("__starts__", {})
         self.fits: dict[tuple, ModelFit] = {}
+
+    def _design(self, finite, keep: np.ndarray) -> tuple[np.ndarray, tuple]:
+        key = (tuple(finite), keep.tobytes())
+        x = design(self.patterns[keep], finite)
+        return x, key
 
     def check(self, pairs) -> int:
         """Existence/identifiability code of the model with these pairs (0 = usable)."""
@@ -250,8 +212,11 @@ class ModelCache:
         zeros = self.counts[keep] == 0
         key = (pairs, keep.tobytes(), zeros.tobytes())
         if key not in self.checks:
-            x = design(self.patterns[keep], finite)
-            self.checks[key] = existence_code(x, self.counts[keep])
+            x, model_key = self._design(finite, keep)
+            if model_key not in self.bases:
+                self.bases[model_key] = design_basis(x)
+            self.checks[key] = existence_code(x, self.counts[keep],
+                                              basis=self.bases[model_key])
         return self.checks[key]
 
     def fit(self, pairs) -> ModelFit:
@@ -264,9 +229,10 @@ class ModelCache:
         if code != OK:
             result = ModelFit(pairs, tuple(infinite), code)
         else:
-            x = design(self.patterns[keep], finite)
+            x, model_key = self._design(finite, keep)
             y = self.counts[keep]
-            beta, cov = fit_poisson(x, y)
+            beta, cov = fit_poisson(x, y, start=self.starts.get(model_key))
+            self.starts.setdefault(model_key, beta)
             mu = np.exp(x @ beta)
             loglik = float(np.sum(y * np.log(np.where(y > 0, mu, 1.0)) - mu
                                   - special.gammaln(y + 1)))

@@ -23,9 +23,9 @@ Home Office 2014):
   reruns the selection on every replicate (SparseMSE ``estimatepopulation``), or a parametric
   bootstrap from the fitted model.
 
-The pieces live in :mod:`analysis.mse_model` (fit, check, selection), :mod:`analysis.mse_tables`
-(capture-pattern tables), :mod:`analysis.mse_bootstrap` (BCa), :mod:`analysis.mse_intervals`
-(profile likelihood, parametric bootstrap) and :mod:`analysis.mse_simulation` (coverage).
+The pieces live in :mod:`analysis.mse.model` (fit, check, selection), :mod:`analysis.mse.tables`
+(capture-pattern tables), :mod:`analysis.mse.bootstrap` (BCa), :mod:`analysis.mse.intervals`
+(profile likelihood, parametric bootstrap) and :mod:`analysis.mse.simulation` (coverage).
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ import pandas as pd
 from scipy import stats
 
 from analysis.errors import DarkFigureError
-from analysis.mse_bootstrap import bca_interval
-from analysis.mse_intervals import parametric_interval, profile_interval
-from analysis.mse_model import ModelCache, all_patterns, criterion_search, design, split_empty, stepwise
-from analysis.mse_tables import capture_patterns, read_capture_table, validate_table
+from analysis.mse.bootstrap import bca_interval, quantile_mc_error
+from analysis.mse.intervals import parametric_interval, profile_interval
+from analysis.mse.model import ModelCache, all_patterns, criterion_search, design, split_empty, stepwise
+from analysis.mse.tables import validate_table
 
-__all__ = ["MSEResult", "MultipleSystemsEstimator", "capture_patterns", "read_capture_table"]
+__all__ = ["MSEResult", "MultipleSystemsEstimator"]
 
 CRITERIA = ("stepwise", "aic", "bic")
 INTERVALS = ("conditional", "profile", "bca", "parametric")
@@ -81,6 +81,8 @@ class MSEResult:
     models: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False)
     notes: tuple[str, ...] = ()
     intervals: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False)
+    checks: tuple[tuple[str, float], ...] = ()
+    interval_kind: str = "confidence"
 
     @property
     def hidden(self) -> float:
@@ -126,6 +128,7 @@ class MSEResult:
             lines.append(f"{self.confidence_level:.0%} intervals:")
         for row in self.intervals.itertuples(index=False):
             lines.append(f"  {row.interval_method}: {row.lower:,.0f} to {row.upper:,.0f}")
+        lines += [f"Check: {name} = {value:.4g}" for name, value in self.checks]
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -135,7 +138,8 @@ class MSEResult:
                 "upper": self.upper, "hidden": self.hidden, "alpha": self.alpha,
                 "model": [list(t) for t in self.terms], "lists": list(self.lists),
                 "method": self.method, "interval_method": self.interval_method,
-                "intervals": self.intervals.to_dict("records"), "notes": list(self.notes)}
+                "intervals": self.intervals.to_dict("records"), "checks": dict(self.checks),
+                "notes": list(self.notes)}
 
 
 class MultipleSystemsEstimator:
@@ -161,6 +165,9 @@ class MultipleSystemsEstimator:
         and profile-likelihood intervals are always computed and listed in ``intervals``.
     random_state : int, numpy Generator or None
         Seed of the bootstrap.
+    goodness_of_fit : int
+        Parametric-bootstrap replicates of the chosen model's deviance test
+        (:func:`analysis.mse.goodness.deviance_test`); 0 skips it.
 
     Examples
     --------
@@ -172,7 +179,7 @@ class MultipleSystemsEstimator:
 
     def __init__(self, criterion: str = "stepwise", pthresh: float = 0.02, alpha: float = 0.05,
                  bootstrap: int = 0, interval: str | None = None, random_state=None,
-                 wald_p: float = 0.05):
+                 wald_p: float = 0.05, goodness_of_fit: int = 1000):
         self.criterion = criterion
         self.pthresh = pthresh
         self.wald_p = wald_p
@@ -180,6 +187,7 @@ class MultipleSystemsEstimator:
         self.bootstrap = bootstrap
         self.interval = interval
         self.random_state = random_state
+        self.goodness_of_fit = goodness_of_fit
 
     def _check_params(self) -> str:
         if self.criterion not in CRITERIA:
@@ -235,12 +243,26 @@ class MultipleSystemsEstimator:
         rows = [("model-conditional", n_obs + math.exp(log_dark - z * se),
                  n_obs + math.exp(log_dark + z * se))]
         finite, _, keep = split_empty(patterns, counts, fit.pairs)
+        x_fit = design(patterns[keep], finite)
         rows.append(("profile likelihood",
-                     *profile_interval(design(patterns[keep], finite), counts[keep], n_obs,
-                                       self.alpha)))
+                     *profile_interval(x_fit, counts[keep], n_obs, self.alpha)))
+        rng = np.random.default_rng(self.random_state)
+        fit_checks = []
+        if self.goodness_of_fit:
+            from analysis.mse.goodness import deviance_test
+            from analysis.mse.model import fit_poisson
+
+            beta, _ = fit_poisson(x_fit, counts[keep])
+            dev, p_fit = deviance_test(x_fit, counts[keep], beta, int(self.goodness_of_fit),
+                                       np.random.default_rng(self.random_state))
+            fit_checks += [("deviance", dev), ("residual degrees of freedom",
+                                           float(keep.sum() - x_fit.shape[1])),
+                       ("goodness-of-fit p (parametric bootstrap)", p_fit)]
+            if p_fit < 0.05:
+                notes.append(f"the chosen log-linear model fits poorly (deviance {dev:.1f}, "
+                             f"parametric-bootstrap p = {p_fit:.3f})")
         boot = int(self.bootstrap)
         if boot:
-            rng = np.random.default_rng(self.random_state)
 
             def refit(sample: np.ndarray) -> float:
                 if (sample > 0).sum() < 2:
@@ -257,6 +279,10 @@ class MultipleSystemsEstimator:
                                                         refit, boot, self.alpha, rng)
                 name = f"BCa bootstrap ({len(reps):,} replicates)"
             rows.append((name, lower, upper))
+            fit_checks += [("Monte Carlo standard error of the lower limit",
+                        quantile_mc_error(reps, lower)),
+                       ("Monte Carlo standard error of the upper limit",
+                        quantile_mc_error(reps, upper))]
             if len(reps) < boot:
                 notes.append(f"{boot - len(reps)} bootstrap replicates had no usable model "
                              "and were dropped")
@@ -277,7 +303,7 @@ class MultipleSystemsEstimator:
             observed=n_obs, estimate=float(estimate), lower=float(lower), upper=float(upper),
             alpha=self.alpha, terms=tuple((lists[i], lists[j]) for i, j in fit.pairs),
             lists=lists, method=method, interval_method=name, models=models,
-            notes=tuple(notes), intervals=intervals)
+            notes=tuple(notes), intervals=intervals, checks=tuple(fit_checks))
         return self.result_
 
 

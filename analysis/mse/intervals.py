@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import optimize, stats
 
-from analysis.mse_model import fit_poisson
+from analysis.mse.model import fit_poisson
 
 
 def _loglik(x: np.ndarray, y: np.ndarray, offset: float | np.ndarray = 0.0) -> float:
@@ -35,13 +35,13 @@ def profile_interval(x: np.ndarray, y: np.ndarray, n_obs: float,
     """Profile-likelihood interval of the population ``n_obs + exp(a0)`` for one model.
 
     ``x`` is the design on the retained cells with the intercept in column 0 (as
-    :func:`analysis.mse_model.design` builds it) and ``y`` their counts. A limit whose
+    :func:`analysis.mse.model.design` builds it) and ``y`` their counts. A limit whose
     likelihood ratio never reaches the quantile (a flat likelihood) is ``n_obs`` below and
     ``inf`` above.
 
     Examples
     --------
-    >>> from analysis.mse_model import all_patterns, design
+    >>> from analysis.mse.model import all_patterns, design
     >>> lo, hi = profile_interval(design(all_patterns(2), []), np.array([70., 30., 20.]), 120)
     >>> round(lo), round(hi)  # Petersen 225; the Wald interval is 177 to 313
     (177, 316)
@@ -93,7 +93,11 @@ def parametric_interval(fitted: np.ndarray, estimate: float,
     size = int(round(estimate))
     observed_n = rng.binomial(size, min(total / estimate, 1.0), size=n_boot)
     probs = fitted / total
-    replicates = np.array([refit(rng.multinomial(n, probs)) for n in observed_n], dtype=float)
+    from analysis.mse.bootstrap import single_threaded
+
+    with single_threaded():
+        replicates = np.array([refit(rng.multinomial(n, probs)) for n in observed_n],
+                              dtype=float)
     replicates = replicates[np.isfinite(replicates)]
     if len(replicates) == 0:
         return math.nan, math.nan, replicates

@@ -1,0 +1,123 @@
+"""The method-sensitivity table: every MSE method side by side, the headline, the spread, the
+warnings, and the `darkfigure mse` contract (CSV and store routes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.mse import all_patterns, compare_methods, read_capture_table
+
+DATA = Path(__file__).parent / "data" / "mse"
+UK = DATA / "uk_2013_5list.csv"
+EXAMPLE = Path(__file__).parents[1] / "data" / "examples" / "capture_patterns_example.csv"
+QUICK = ["--bootstrap", "100", "--draws", "1500", "--burn-in", "500"]
+
+
+@pytest.fixture(scope="module")
+def uk_methods():
+    return compare_methods(read_capture_table(UK), bootstrap=100,
+                           latent_class={"burn_in": 500, "draws": 1500})
+
+
+@pytest.mark.slow
+def test_uk_table_headlines_bic_and_states_the_spread(uk_methods):
+    r = uk_methods
+    assert r.headline == "bic" and "Silverman, Chan and Vincent 2024" in r.reason
+    table = r.table().set_index("method")
+    assert table.loc["stepwise", "estimate"] == pytest.approx(11313, abs=1)
+    assert table.loc["bic", "estimate"] == pytest.approx(25311, abs=1)
+    assert list(table.index) == ["stepwise", "bic", "dga", "latent-class"]
+    assert set(table["interval_kind"]) == {"confidence", "credible"}
+    assert "11,313" in r.spread and "25,311" in r.spread and "factor of 2.2" in r.spread
+
+
+@pytest.mark.slow
+def test_uk_table_warns_of_empty_and_sparse_overlaps_and_heterogeneity(uk_methods):
+    notes = " ".join(uk_methods.notes)
+    assert "never overlap: LA:GP" in notes
+    assert "NG:GP (1)" in notes
+    assert "evidence of heterogeneity" in notes
+
+
+def test_two_lists_warn_and_skip_the_latent_class_model():
+    table = pd.DataFrame({"A": [1, 0, 1], "B": [0, 1, 1], "count": [300, 200, 100]})
+    r = compare_methods(table, ["stepwise", "latent-class"], bootstrap=0)
+    assert r.headline == "stepwise"
+    assert any("only 2 lists" in n for n in r.notes)
+    assert dict(r.failed)["latent-class"].startswith("needs 3")
+    assert round(r.best.estimate) == 1200  # Petersen
+
+
+def test_multi_year_window_and_merged_lists_are_noted():
+    table = pd.DataFrame(all_patterns(3), columns=["a", "b", "c"])
+    table["count"] = [210, 140, 140, 90, 90, 60, 60]
+    table.attrs["merged_lists"] = {"c": ["c1", "c2"]}
+    r = compare_methods(table, ["stepwise"], bootstrap=0, window_years=7)
+    notes = " ".join(r.notes)
+    assert "spans 7 years" in notes and "prefer annual windows" in notes
+    assert "lists merged: c = c1 + c2" in notes
+    assert "Only one method" in r.spread
+
+
+def test_unknown_method_is_a_clear_error(capsys):
+    from analysis.errors import DarkFigureError
+
+    with pytest.raises(DarkFigureError, match="unknown method"):
+        compare_methods(read_capture_table(UK), ["magic"])
+
+
+@pytest.mark.slow
+def test_cli_default_is_the_sensitivity_table_with_the_json_contract(capsys):
+    assert main(["mse", str(UK), "--json", *QUICK]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {"observed", "estimate", "lower", "upper", "model", "method", "methods",
+            "headline", "spread", "notes"} <= set(out)
+    assert out["headline"] == "bic" and out["estimate"] == pytest.approx(25311, abs=1)
+    assert ["LA", "NG", "PFNCA"] in out["model"]
+    assert [m["method"] for m in out["methods"]] == ["stepwise", "bic", "dga", "latent-class"]
+    for m in out["methods"]:
+        assert {"method", "estimate", "lower", "upper", "interval_method", "notes"} <= set(m)
+    assert main(["mse", str(UK), "--method", "dga"]) == 0
+    text = capsys.readouterr().out
+    assert "Model averaging" in text and "posterior" in text
+
+
+def test_cli_single_method_json(capsys):
+    assert main(["mse", str(UK), "--json", "--method", "dga"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["headline"] == "dga" and len(out["methods"]) == 1
+    assert out["interval_kind"] == "credible" and "Madigan and York" in out["method"]
+
+
+def test_example_capture_pattern_file_is_the_uk_2013_table():
+    example = read_capture_table(EXAMPLE)
+    assert example.equals(read_capture_table(UK))
+
+
+def test_store_route_compares_with_expected_during_the_same_annual_window(capsys, request):
+    from analysis.expected import expected_during_window
+
+    sample_store = request.getfixturevalue("sample_store")
+    assert main(["mse", "--store", str(sample_store), "--area", "E23000021", "--json",
+                 "--method", "stepwise", "--bootstrap", "0"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    window = out["window"]
+    assert window["years"] == 1.0 and window["to"] == "2025Q4"  # the latest four quarters
+    expected = expected_during_window("E23000021", window_years=1.0)
+    assert out["expected_during_window"]["value"] == pytest.approx(expected.value)
+    assert out["expected_during_window"]["confidence_level"] is None
+    assert out["expected_during_window"]["interval_kind"].startswith("range over")
+    assert any("lists merged" in n for n in out["notes"])
+
+
+def test_bare_command_uses_the_configured_store(capsys, request, monkeypatch):
+    sample_store = request.getfixturevalue("sample_store")
+    monkeypatch.setenv("DARKFIGURE_STORE", str(sample_store))
+    assert main(["mse", "--method", "stepwise", "--bootstrap", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["observed"] > 0 and out["window"]["years"] == 1.0
