@@ -80,7 +80,7 @@ def window_patterns(store_path: Path | str, state: ViewState) -> pd.DataFrame:
 
 @lru_cache(maxsize=32)
 def _window_patterns(version, state: ViewState):
-    from analysis.disclosure import protected_total, suppress_small_counts
+    from analysis.disclosure import protect_count
     from analysis.mse import AGENCY_TYPE_MERGE
 
     store_path = version[0]
@@ -98,9 +98,29 @@ def _window_patterns(version, state: ViewState):
         if new in present and old != new:
             merged.setdefault(new, []).append(old)
     raw.attrs["merged_lists"] = {new: sorted(old) for new, old in merged.items()}
-    protected = suppress_small_counts(raw, "count") if len(raw) else raw
-    observed = protected_total(raw, "count") if len(raw) else 0
+    protected = _protect_patterns(rows, raw, lists) if len(raw) else raw
+    linked = rows[rows["person_id"] >= 0] if len(rows) else rows
+    observed = protect_count(linked).value if len(linked) else 0  # one cell: people on a list
     return protected, raw, lists, quarters, observed
+
+
+def _protect_patterns(rows: pd.DataFrame, raw: pd.DataFrame,
+                      lists: tuple[str, ...]) -> pd.DataFrame:
+    """The capture-pattern counts as shown: each pattern a cell of the people in it
+    (``analysis.disclosure.protect_table``), so its count is perturbed like any other."""
+    from analysis.disclosure import protect_table
+
+    linked = rows[rows["person_id"] >= 0]
+    present = linked.groupby("person_id")["agency_type"].agg(lambda t: frozenset(map(str, t)))
+    pattern = present.map(lambda kinds: "".join("1" if n in kinds else "0" for n in lists))
+    people = (linked.drop_duplicates("person_id").set_index("person_id")
+              .assign(pattern=pattern).reset_index())
+    keys = ["".join(str(int(v)) for v in row) for row in raw[list(lists)].to_numpy()]
+    shown = protect_table(people, "pattern", levels={"pattern": keys}).to_frame()
+    out = raw.copy()
+    out["count"] = shown["count"].to_numpy()
+    out["count_suppressed"] = shown["count_suppressed"].to_numpy()
+    return out
 
 
 def _fit(patterns: pd.DataFrame, lists: tuple[str, ...], years: float):
