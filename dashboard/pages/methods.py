@@ -64,8 +64,12 @@ METHOD_NOTES = (
     ),
     (
         "Disclosure control",
-        "Counts from record-level data below the threshold are shown as [c] in charts, tables and "
-        "downloads, with secondary suppression so a hidden cell cannot be worked out from totals.",
+        "Every count from record-level data goes through the cell-key method (as ONS protected "
+        "the Census 2021 table builder): each count is changed by at most 2, the same group of "
+        "people always the same way, and a shown count below 5 (including none) is [c]. Totals "
+        "are counted on their own, so tables need not add up exactly, and subtracting one "
+        "published figure from another does not give back a hidden count. Ratios and rates are "
+        "computed from the shown count.",
     ),
 )
 
