@@ -152,7 +152,7 @@ def test_repeated_runs_print_identical_tables(sample_store, capsys):
 
 def test_the_mse_observed_count_is_the_capture_tables_people_protected(referrals):
     from analysis.disclosure import protected_observed
-    from analysis.mse_tables import capture_patterns
+    from analysis.mse.tables import capture_patterns
 
     table = capture_patterns(referrals)
     exact = protected_observed(referrals, mode=EXACT)

@@ -113,7 +113,7 @@ def protected_observed(referrals: pd.DataFrame, list_column: str = "agency_type"
                        mode: str = PROTECTED, threshold: int | None = None) -> ProtectedCount:
     """The MSE observed count (people on at least one list), protected as one cell.
 
-    The people :func:`analysis.mse_tables.capture_patterns` counts: linked records (a
+    The people :func:`analysis.mse.capture_patterns` counts: linked records (a
     ``person_key``) with a value of ``list_column``, each person once.
 
     Examples

@@ -76,10 +76,13 @@ def _map(store_path, state) -> ChartOutput:
         return ChartOutput(message_figure(NO_POLICE, board=state.board), NO_POLICE,
                            pd.DataFrame())
     result = shown.funnel
+    figure = maps.force_map(result.table, board=state.board, highlight=home,
+                            source=fig.nrm_source(shown.period, str(
+                                national_views.forces(store_path)["releases"].iloc[0])))
+    figure.update_layout(title=dict(text=f"Forces against the England and Wales rate, "
+                                         f"{shown.period}"))
     return ChartOutput(
-        maps.force_map(result.table, board=state.board, highlight=home,
-                       source=fig.nrm_source(shown.period, str(
-                           national_views.forces(store_path)["releases"].iloc[0]))),
+        figure,
         funnel_fig.describe_funnel(result.table, "forces") + " " + shown.note,
         shown.to_frame(), shown.period)
 
