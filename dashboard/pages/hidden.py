@@ -93,8 +93,20 @@ def _estimates(store_path, state) -> ChartOutput:
     table = _estimates_table(view)
     area = data.area_name(state.area or data.home_area())
     return ChartOutput(
-        fig.estimates_chart(table, board=state.board, source=SOURCE), _summary(view, area), table
+        fig.estimates_chart(table, board=state.board, source=SOURCE), _summary(view, area), table,
+        _window_text(view), message=_message(view, area),
     )
+
+
+def _message(view: hidden_views.HiddenView, area: str) -> str:
+    """The one line a board member can repeat (board mode)."""
+    r, e = view.result, view.expected
+    if r is None:
+        return f"{area}, {_window_text(view)}: no multiple systems estimate for this window."
+    best = r.best
+    return (f"{area}, {_window_text(view)}: about {fmt_count(best.estimate)} people exploited "
+            f"({fmt_count(best.lower)} to {fmt_count(best.upper)}); the national scenario "
+            f"expects {fmt_count(e.value)}.")
 
 
 def _overlaps(store_path, state) -> ChartOutput:
