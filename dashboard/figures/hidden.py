@@ -97,7 +97,9 @@ def estimates_chart(table: pd.DataFrame, *, board: bool = False, source: str = "
             go.Scatter(
                 x=[row["value"]],
                 y=[row["label"]],
-                mode="markers+text",
+                # with many rows on a projected screen the labels would sit on the next row:
+                # the board message states the headline figure, hover gives each row's
+                mode="markers" if board and len(table) > 3 else "markers+text",
                 marker=dict(
                     size=22 if board else 15, color=colours[i % len(colours)], symbol="diamond"
                 ),

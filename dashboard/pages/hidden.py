@@ -92,8 +92,11 @@ def _estimates(store_path, state) -> ChartOutput:
     view = hidden_views.hidden_view(store_path, state)
     table = _estimates_table(view)
     area = data.area_name(state.area or data.home_area())
+    shown = table
+    if state.board and len(table):  # one line a row on a projected screen; the kind is in the source
+        shown = table.assign(label=table["label"].str.split("<br>").str[0])
     return ChartOutput(
-        fig.estimates_chart(table, board=state.board, source=SOURCE), _summary(view, area), table,
+        fig.estimates_chart(shown, board=state.board, source=SOURCE), _summary(view, area), table,
         _window_text(view), message=_message(view, area),
     )
 
