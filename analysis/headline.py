@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.detection import AreaDetectionResult, area_detection
+from analysis.area_detection import AreaDetectionResult, area_detection
 from analysis.errors import DarkFigureError
 from analysis.periods import default_period, parse_period_range, quarter_of, quarter_range
 
@@ -68,7 +68,7 @@ def headline(referrals: pd.DataFrame, area_code: str, period: str | Sequence[str
 
     ``referrals`` are every stored referral (:meth:`analysis.store.Store.referrals`), so that
     each person counts at their first-ever record. ``group`` passes ``where``, ``shares`` and
-    ``category`` to :func:`analysis.detection.area_detection`.
+    ``category`` to :func:`analysis.area_detection.area_detection`.
     """
     quarters = resolve_period(period, stored_quarters(referrals), latest_load_date(loads))
     return area_detection(referrals, area_code, quarters, scenario=scenario,

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         raise DarkFigureError(f"--alpha must be between 0 and 1, got {args.alpha}")
     duration = make_duration(args.duration) if args.duration is not None else None
     if args.national:
-        from analysis.detection import national_detection
+        from analysis.area_detection import national_detection
         from analysis.periods import parse_period_range, quarter_range
 
         start, end = parse_period_range(args.period)
