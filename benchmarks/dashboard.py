@@ -74,9 +74,9 @@ KEEP_CACHES = ("_all_referrals", "_loads", "_areas", "_summary", "_filter_option
 
 def clear_view_caches() -> None:
     """Forget per-view results but keep the loaded store, as a long-running app would."""
-    from dashboard import data, estimates, hidden_views, trend_views
+    from dashboard import data, estimates, headline_view, hidden_views, trend_views
 
-    for module in (data, estimates, hidden_views, trend_views):
+    for module in (data, estimates, headline_view, hidden_views, trend_views):
         for name in dir(module):
             fn = getattr(module, name)
             if hasattr(fn, "cache_clear") and name not in KEEP_CACHES:
@@ -91,7 +91,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def time_callbacks(store_path: Path, n_views: int) -> list[tuple[str, float, float, float]]:
-    from dashboard import data, estimates
+    from dashboard import data, headline_view
     from dashboard.pages import PAGES
 
     t0 = time.perf_counter()
@@ -116,7 +116,7 @@ def time_callbacks(store_path: Path, n_views: int) -> list[tuple[str, float, flo
     for view in sample:
         clear_view_caches()
         t = time.perf_counter()
-        estimates.headline_tiles(estimates.headline(store_path, view))
+        headline_view.headline_tiles(headline_view.headline(store_path, view))
         times.append((time.perf_counter() - t) * 1000)
     rows.append(("overview-tiles", percentile(times, 0.5), percentile(times, 0.95), max(times)))
     times = []

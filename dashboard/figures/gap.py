@@ -257,7 +257,7 @@ def describe_gap(
 
 
 def describe_headline(h, *, short: bool = False) -> str:
-    """The plain-English sentence for a headline (``dashboard.estimates.Headline``): the
+    """The plain-English sentence for a headline (``dashboard.headline_view.Headline``): the
     period, the unit, the ratio with its two honestly labelled ranges, or why none is given.
     ``short`` is the one line a board member can repeat (board mode)."""
     caveat = (

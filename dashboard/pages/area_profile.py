@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Input, Output, html
 
-from dashboard import data, estimates
+from dashboard import data, estimates, headline_view
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
 from dashboard.components.code import headline_code
@@ -27,7 +27,7 @@ def _period_code(h) -> str:
 
 
 def _band(store_path, state) -> ChartOutput:
-    h = estimates.headline(store_path, state)
+    h = headline_view.headline(store_path, state)
     e = h.expected
     table = h.ratio.to_frame() if h.ratio is not None else e.estimate.to_frame()
     return ChartOutput(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Input, Output, html
 
-from dashboard import context, data, estimates
+from dashboard import context, data, headline_view
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
 from dashboard.components.code import headline_code
@@ -28,7 +28,7 @@ SOURCE = (
 )
 
 
-def _sentence(h: estimates.Headline, board: bool = False) -> str:
+def _sentence(h: headline_view.Headline, board: bool = False) -> str:
     text = fig.describe_headline(h, short=board)
     if board:
         return text
@@ -37,7 +37,7 @@ def _sentence(h: estimates.Headline, board: bool = False) -> str:
                                               "more new victims", "at the low end"))]])
 
 
-def _scenario_note(h: estimates.Headline) -> str:
+def _scenario_note(h: headline_view.Headline) -> str:
     """The scenario in one line; every assumption in full is on the Methods page."""
     e = h.expected
     return (f"Scenario in use: {e.scenario_title or e.scenario}; mean duration of exploitation "
@@ -51,7 +51,7 @@ def _period_code(h) -> str:
 
 
 def _band(store_path, state) -> ChartOutput:
-    h = estimates.headline(store_path, state)
+    h = headline_view.headline(store_path, state)
     e = h.expected
     who = f"new victims ({h.group})" if h.group else "new victims"
     figure = fig.gap_band(
@@ -71,7 +71,7 @@ def _band(store_path, state) -> ChartOutput:
 
 
 def _composition(store_path, state) -> ChartOutput:
-    h = estimates.headline(store_path, state)
+    h = headline_view.headline(store_path, state)
     table = h.composition
     return ChartOutput(
         composition_fig.composition_dots(table, board=state.board, source=COMPOSITION_SOURCE),
@@ -136,8 +136,8 @@ def register_callbacks(app) -> None:
         Input("filter-state", "data"),
     )
     def tiles(state):
-        h = estimates.headline(context.current().store_path, from_dict(state))
-        texts = estimates.headline_tiles(h)
+        h = headline_view.headline(context.current().store_path, from_dict(state))
+        texts = headline_view.headline_tiles(h)
         # no trend estimate: the tile is not drawn rather than showing "n/a"
         return (*texts, None if texts[-2] else {"display": "none"}, _scenario_note(h),
                 _sentence(h, from_dict(state).board))
