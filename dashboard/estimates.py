@@ -40,6 +40,13 @@ def view_quarters(
     ]
 
 
+def view_period(store_path: Path | str, state: ViewState) -> str:
+    """The view's period in words (e.g. '2025'), for titles, axes and sentences."""
+    from analysis.periods import period_label
+
+    return period_label(view_quarters(store_path, state))
+
+
 def group_label(state: ViewState) -> str | None:
     """The sub-group the view's filters select, in words (None for everyone)."""
     from dashboard.theme import category_label

@@ -50,6 +50,11 @@ class Headline:
         return self.result.detection
 
     @property
+    def period_code(self) -> str:
+        """The period as FROM:TO quarters (downloads carry it beside the words)."""
+        return f"{self.quarters[0]}:{self.quarters[-1]}" if self.quarters else ""
+
+    @property
     def period_label(self) -> str:
         from analysis.periods import period_label
 

@@ -22,10 +22,6 @@ IN_NAV = False
 BOARD_ORDER = None
 
 
-def _period_code(h) -> str:
-    return f"{h.quarters[0]}:{h.quarters[-1]}" if h.quarters else ""
-
-
 def _band(store_path, state) -> ChartOutput:
     h = headline_view.headline(store_path, state)
     e = h.expected
@@ -36,7 +32,7 @@ def _band(store_path, state) -> ChartOutput:
             range_label=e.interval_kind, axis_title=f"People: new victims in {h.period_label}",
         ),
         gap_fig.describe_headline(h),
-        table.assign(area=h.area_name, period=_period_code(h), period_label=h.period_label),
+        table.assign(area=h.area_name, period=h.period_code, period_label=h.period_label),
         h.period_label,
         code=headline_code(store_path, state, state.area or data.home_area(), list(h.quarters)),
     )

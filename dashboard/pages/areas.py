@@ -31,12 +31,6 @@ SOURCE = ("Source: people first recorded by forum agencies (the store); expected
           "from the national scenario and Census 2021.")
 
 
-def _period(store_path, state) -> str:
-    from analysis.periods import period_label
-
-    return period_label(estimates.view_quarters(store_path, state))
-
-
 def _funnel(store_path, state) -> ChartOutput:
     view = estimates.area_view(store_path, state)
     result = estimates.area_funnel(store_path, state)
@@ -49,14 +43,14 @@ def _funnel(store_path, state) -> ChartOutput:
         result.curve(),
         result.target,
         board=state.board,
-        x_title=f"Expected new victims in {_period(store_path, state)}",
+        x_title=f"Expected new victims in {estimates.view_period(store_path, state)}",
         y_title="Detection ratio (detected / expected)",
         source=SOURCE,
         label_all=True,
     )
     summary = (funnel_fig.describe_funnel(result.table, "districts", result.target) + " "
                + result.adjustment_note)
-    return ChartOutput(figure, summary, result.to_frame(), _period(store_path, state))
+    return ChartOutput(figure, summary, result.to_frame(), estimates.view_period(store_path, state))
 
 
 def _bars(store_path, state) -> ChartOutput:
@@ -89,7 +83,7 @@ def _bars(store_path, state) -> ChartOutput:
         gap_fig.ratio_bars(table, board=state.board, source=SOURCE),
         summary,
         result.to_frame(),
-        _period(store_path, state),
+        estimates.view_period(store_path, state),
     )
 
 
@@ -118,7 +112,7 @@ def _map(store_path, state) -> ChartOutput:
         + benchmark.legend_note(result.target),
         t[["area_code", "area_name", "ratio", "classification"]].assign(
             benchmark=classes.to_numpy()),
-        _period(store_path, state),
+        estimates.view_period(store_path, state),
     )
 
 

@@ -46,10 +46,6 @@ def _scenario_note(h: headline_view.Headline) -> str:
             "on the Methods page, with every assumption and its source.")
 
 
-def _period_code(h) -> str:
-    return f"{h.quarters[0]}:{h.quarters[-1]}" if h.quarters else ""
-
-
 def _band(store_path, state) -> ChartOutput:
     h = headline_view.headline(store_path, state)
     e = h.expected
@@ -60,10 +56,10 @@ def _band(store_path, state) -> ChartOutput:
         axis_title=f"People: {who} in {h.period_label}",
     )
     table = (h.ratio.to_frame() if h.ratio is not None else e.estimate.to_frame())
-    table = table.assign(area=h.area_name, period=_period_code(h), period_label=h.period_label,
+    table = table.assign(area=h.area_name, period=h.period_code, period_label=h.period_label,
                          detected_shown=fmt_count(h.detected))
     if h.ratio is not None and h.detected is None:
-        table = e.estimate.to_frame().assign(area=h.area_name, period=_period_code(h),
+        table = e.estimate.to_frame().assign(area=h.area_name, period=h.period_code,
                                              period_label=h.period_label,
                                              detected_shown="[c]")
     code = headline_code(store_path, state, state.area or data.home_area(), list(h.quarters))
@@ -76,7 +72,7 @@ def _composition(store_path, state) -> ChartOutput:
     return ChartOutput(
         composition_fig.composition_dots(table, board=state.board, source=COMPOSITION_SOURCE),
         composition_fig.describe_composition(table, h.period_label),
-        table.assign(period=_period_code(h), period_label=h.period_label) if not table.empty
+        table.assign(period=h.period_code, period_label=h.period_label) if not table.empty
         else table,
         h.period_label,
     )

@@ -22,16 +22,10 @@ SOURCE = (
 )
 
 
-def _period(store_path, state) -> str:
-    from analysis.periods import period_label
-
-    return period_label(estimates.view_quarters(store_path, state))
-
-
 def _sectors(store_path, state) -> ChartOutput:
     table = estimates.category_view(store_path, state, "sector")
     area = data.area_name(state.area or data.home_area())
-    period = _period(store_path, state)
+    period = estimates.view_period(store_path, state)
     text = fig.describe_sectors(table, "sector", period)
     first = text.split(". ")[0].rstrip(".") + "."
     message = (first.replace(f"In {period},", f"In {area}, {period},", 1)
@@ -45,7 +39,7 @@ def _sectors(store_path, state) -> ChartOutput:
 
 def _types(store_path, state) -> ChartOutput:
     table = estimates.category_view(store_path, state, "exploitation_type")
-    period = _period(store_path, state)
+    period = estimates.view_period(store_path, state)
     return ChartOutput(
         fig.detected_vs_expected(table, "exploitation_type", board=state.board, source=SOURCE,
                                  axis_title=f"People: new victims in {period}"),
@@ -59,7 +53,7 @@ def _heatmap(store_path, state) -> ChartOutput:
     return ChartOutput(
         fig.heatmap(table, "area", "sector", board=state.board),
         "New victims by district and sector; [c] marks counts too small to show.",
-        table, _period(store_path, state),
+        table, estimates.view_period(store_path, state),
     )
 
 
