@@ -319,10 +319,12 @@ def justice_funnel(referrals: pd.DataFrame, *, area_code: str = "", period: str 
 def area_justice_funnel(referrals: pd.DataFrame, area_code: str, *, start: str | None = None,
                 end: str | None = None, police_only: bool = False, by: str = "year",
                 follow_up_days: int = FOLLOW_UP_DAYS, alpha: float = 0.05,
-                threshold: int | None = None) -> JusticeFunnelResult:
+                threshold: int | None = None,
+                as_of: pd.Timestamp | None = None) -> JusticeFunnelResult:
     """The funnel for people detected in an area (district or police force area) between two
     quarters, from *every* stored referral: the extract date is the latest date in them all,
-    so a period's outcomes are read as of the same day whatever the filter.
+    so a period's outcomes are read as of the same day whatever the filter. A caller holding
+    only the area's referrals passes ``as_of`` (the latest date in the whole store) instead.
 
     Examples
     --------
@@ -340,8 +342,10 @@ def area_justice_funnel(referrals: pd.DataFrame, area_code: str, *, start: str |
         raise DarkFigureError("the follow-up time must be a positive number of days")
     if referrals.empty:
         raise DarkFigureError("no referrals stored")
-    dates = [c for c in ("referral_date", "outcome_date", "nrm_referral_date") if c in referrals]
-    as_of = pd.to_datetime(referrals[dates].stack()).max()
+    if as_of is None:
+        dates = [c for c in ("referral_date", "outcome_date", "nrm_referral_date")
+                 if c in referrals]
+        as_of = pd.to_datetime(referrals[dates].stack()).max()
     keep = referrals["area_code"].isin(districts_of(area_code))
     if start:
         keep &= referrals["referral_date"] >= quarter_start(start)

@@ -40,6 +40,16 @@ INDEX_STRING = """<!DOCTYPE html>
 </html>"""
 
 
+def single_threaded_maths() -> None:
+    """One BLAS thread per request thread. The server runs requests in parallel already; the
+    small fits behind a chart (a 2 x 2 optimisation, a GLM over 36 quarters) gain nothing
+    from BLAS threads, and on a busy 2-core server their spin-waiting made a 7 ms
+    optimisation take 50 to 300 ms (benchmarks/dashboard.py)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+
+
 def create_app(store_path: str | Path | None = None, board: bool = False) -> Dash:
     """Build the dashboard over a store file.
 
@@ -52,6 +62,7 @@ def create_app(store_path: str | Path | None = None, board: bool = False) -> Das
         Open in board mode unless the URL says otherwise (for a boardroom screen).
     """
     register_templates()
+    single_threaded_maths()
     app = Dash(
         __name__,
         use_pages=True,

@@ -12,7 +12,7 @@ where it would become a 500 and a traceback in the log.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import flask
 
@@ -113,14 +113,15 @@ def is_valid_view_state(data: object) -> bool:
     """
     if data is None:
         return True
-    if not isinstance(data, dict) or len(data) > len(URL_KEYS):
+    if not isinstance(data, dict) or len(data) > len(URL_KEYS) + 1:  # + exact
         return False
     try:
         state = from_dict(data)
-        if not isinstance(state.board, bool) or (state.snapshot is not None and (
+        if not isinstance(state.board, bool) or not isinstance(state.exact, bool) or (
+                state.snapshot is not None and (
                 isinstance(state.snapshot, bool) or not isinstance(state.snapshot, int))):
             return False
-        return from_query(to_query(state)) == state
+        return from_query(to_query(state)) == replace(state, exact=False)
     except (TypeError, ValueError, AttributeError):
         return False
 

@@ -11,8 +11,6 @@ so an upload invalidates the caches without any global state being mutated.
 from __future__ import annotations
 
 import os
-import threading
-from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,35 +21,15 @@ from analysis import config, reference
 from analysis.schema import AGE_GROUPS, EXPLOITATION_TYPES, SECTORS
 from dashboard.components.filters import FilterOptions
 from dashboard.state import ALL, ViewState
+from dashboard.store_reader import (  # noqa: F401 (re-exported for pages and uploads)
+    STORE_LOCK,
+    StoreVersion,
+    open_store,
+    release_store,
+    store_version,
+)
 
-StoreVersion = tuple[str, int]
-
-
-def store_version(store_path: Path | str) -> StoreVersion:
-    """Identity of the store's current contents: path and modification time (0 if absent)."""
-    path = Path(store_path)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        stamp = 0
-    wal = path.with_name(path.name + ".wal")
-    if wal.exists():
-        stamp = max(stamp, wal.stat().st_mtime_ns)
-    return (str(path), stamp)
-
-
-# DuckDB refuses a read-only and a read-write connection to the same file in one process,
-# so every store connection the dashboard opens (reads here, uploads in dashboard.uploads)
-# takes this lock. Reads are cached per store version, so it is rarely contended.
-STORE_LOCK = threading.RLock()
-
-
-@contextmanager
-def _open(version: StoreVersion):
-    from analysis.store import Store
-
-    with STORE_LOCK, Store(version[0], read_only=True) as store:
-        yield store
+_open = open_store  # every query of this module reads through the shared reader
 
 
 CATEGORY_COLUMNS = (
@@ -80,9 +58,13 @@ def prepare_referrals(frame: pd.DataFrame) -> pd.DataFrame:
         if column in frame.columns:
             out[column] = pd.Categorical(frame[column].to_numpy(dtype=object))
     out["referral_date"] = frame["referral_date"].to_numpy()
+    if "record_id" in frame.columns:
+        out["record_id"] = frame["record_id"].to_numpy(dtype=object)
     codes, _ = pd.factorize(frame["person_key"], use_na_sentinel=True)
     out["person_id"] = codes  # -1 where the agency could not link the person
-    if {"person_key", "agency", "record_id"} <= set(frame.columns):
+    if "record_key" in frame.columns:  # derived in the database (RECORD_KEY_SQL)
+        out["record_key"] = frame["record_key"].to_numpy(dtype=np.uint64)
+    elif {"person_key", "agency", "record_id"} <= set(frame.columns):
         from analysis.disclosure import record_keys
 
         # the person's record key, so these compact rows protect exactly as the full ones
@@ -90,14 +72,6 @@ def prepare_referrals(frame: pd.DataFrame) -> pd.DataFrame:
     if "load_id" in frame.columns:
         out["load_id"] = pd.to_numeric(frame["load_id"], errors="coerce").to_numpy()
     return out
-
-
-@lru_cache(maxsize=4)
-def _all_referrals(version: StoreVersion) -> pd.DataFrame:
-    if version[1] == 0:
-        return pd.DataFrame()
-    with _open(version) as store:
-        return prepare_referrals(store.referrals())
 
 
 @lru_cache(maxsize=4)
@@ -182,74 +156,146 @@ def snapshot_label(store_path: Path | str, snapshot: int | None) -> str:
     return f"Snapshot {snapshot}{when}"
 
 
-def referrals(
-    store_path: Path | str, state: ViewState, *, use_area: bool = True, use_period: bool = True
-) -> pd.DataFrame:
-    """Referrals selected by the view's filters (and frozen to its snapshot, if any)."""
-    return _referrals(store_version(store_path), state, use_area, use_period).copy()
+def selection(state: ViewState, *, use_area: bool = True, use_period: bool = True):
+    """The view's filters as an :class:`analysis.victim_counts.Selection` (districts of its
+    area, quarters of its period, sector, exploitation type, age group, snapshot)."""
+    from analysis.periods import quarter_range
+    from analysis.victim_counts import Selection
+
+    where = tuple((column, (value,)) for column, value in (
+        ("sector", state.sector), ("exploitation_type", state.exploitation_type),
+        ("age_group", state.age_group)) if value != ALL)
+    quarters = None
+    if use_period and (state.start or state.end):
+        quarters = (tuple(quarter_range(state.start, state.end)) if state.start and state.end
+                    else _open_quarters(state.start, state.end))
+    return Selection(area_codes=tuple(lads_in(state.area or home_area())) if use_area else None,
+                     quarters=quarters, where=where, snapshot=state.snapshot)
+
+
+def _open_quarters(start: str | None, end: str | None) -> tuple[str, ...]:
+    """Quarters from ``start`` or to ``end`` (one side open), over 1990 to 2100."""
+    from analysis.periods import quarter_range
+
+    return tuple(quarter_range(start or "1990Q1", end or "2100Q4"))
+
+
+def counts(store_path: Path | str, state: ViewState, by: str | tuple[str, ...], *,
+           levels: dict | None = None, margins: bool = False, use_area: bool = True,
+           use_period: bool = True):
+    """New victims of the view counted by ``by`` in the database and protected
+    (:class:`analysis.disclosure.ProtectedTable`): what a chart, table or download shows."""
+    from analysis.victim_counts import protect
+
+    by = (by,) if isinstance(by, str) else tuple(by)
+    cells = _cells(store_version(store_path), selection(state, use_area=use_area,
+                                                        use_period=use_period), by)
+    return protect(cells, list(by), levels=levels, margins=margins, mode=disclosure_mode(state))
+
+
+def true_counts(store_path: Path | str, state: ViewState, by: str | tuple[str, ...], *,
+                use_area: bool = True, use_period: bool = True) -> pd.DataFrame:
+    """The view's true counts by ``by`` (non-empty cells only): for estimators whose output is
+    itself protected or withheld, never for display."""
+    by = (by,) if isinstance(by, str) else tuple(by)
+    cells = _cells(store_version(store_path), selection(state, use_area=use_area,
+                                                        use_period=use_period), by)
+    return cells.drop(columns="cell_key")
+
+
+@lru_cache(maxsize=1024)
+def _cells(version: StoreVersion, chosen, by: tuple[str, ...]) -> pd.DataFrame:
+    from analysis.victim_counts import count_cells
+
+    if version[1] == 0:
+        return pd.DataFrame(columns=[*by, "count", "cell_key"])
+    with _open(version) as store:
+        return count_cells(store.connection, chosen, list(by))
+
+
+PEOPLE_COLUMNS = ("area_code", "quarter", "sector", "exploitation_type", "age_group", "sex",
+                  "nationality_group", "agency_type", "person_key", "referral_date",
+                  "record_key")
 
 
 def people(
     store_path: Path | str, state: ViewState, *, use_area: bool = True, use_period: bool = True
 ) -> pd.DataFrame:
-    """The view's detected new victims: each linked person once, at their first-ever record in
-    the store (any agency, area or date; ``analysis.detection.new_victims``), kept when that
-    record falls in the view. What every detected count on screen counts."""
-    return _people(store_version(store_path), state, use_area, use_period).copy()
-
-
-@lru_cache(maxsize=8)
-def _first_records(version: StoreVersion, snapshot: int | None) -> np.ndarray:
-    """Boolean mask over all stored referrals: the record is its person's first-ever one."""
-    from analysis.tables import first_detections
-
-    frame = _all_referrals(version)
-    if frame.empty:
-        return np.zeros(0, dtype=bool)
-    rows = frame
-    if snapshot is not None and "load_id" in frame.columns:
-        rows = frame.loc[frame["load_id"].to_numpy() <= snapshot]
-    keyed = rows[["referral_date"]].assign(person_id=rows["person_id"].where(rows["person_id"] >= 0))
-    mask = np.zeros(len(frame), dtype=bool)
-    mask[first_detections(keyed, key="person_id").index.to_numpy()] = True
-    return mask
+    """The view's detected new victims, one row each: each linked person at their first-ever
+    record in the store (any agency, area or date; ``analysis.detection.new_victims``), kept
+    when that record falls in the view. Record-level: for the few estimators that need rows
+    (composition shares); counts come from :func:`counts`."""
+    return _people(store_version(store_path), selection(state, use_area=use_area,
+                                                        use_period=use_period)).copy()
 
 
 @lru_cache(maxsize=64)
-def _people(version: StoreVersion, state: ViewState, use_area: bool, use_period: bool) -> pd.DataFrame:
-    rows = _referrals(version, state, use_area, use_period)
-    if rows.empty:
-        return rows
-    first = _first_records(version, state.snapshot)
-    return rows.loc[first[rows.index.to_numpy()]]
+def _people(version: StoreVersion, chosen) -> pd.DataFrame:
+    from analysis.victim_counts import new_victim_rows
+
+    if version[1] == 0:
+        return pd.DataFrame(columns=list(PEOPLE_COLUMNS))
+    with _open(version) as store:
+        return new_victim_rows(store.connection, chosen, PEOPLE_COLUMNS)
+
+
+def referrals(
+    store_path: Path | str, state: ViewState, *, use_area: bool = True, use_period: bool = True
+) -> pd.DataFrame:
+    """Every referral the view's filters select (not only first records), with ``person_id``
+    (-1 when unlinked) and ``record_key``: for the overlap of agencies' lists."""
+    return _referrals(store_version(store_path), selection(state, use_area=use_area,
+                                                           use_period=use_period)).copy()
+
+
+@lru_cache(maxsize=32)
+def _referrals(version: StoreVersion, chosen) -> pd.DataFrame:
+    from analysis.disclosure.keys import RECORD_KEY_SQL
+
+    columns = ["record_id", "person_key", "agency", "agency_type", "referral_date",
+               "area_code", "exploitation_type", "sector", "age_group", "nationality_group",
+               "quarter", "load_id"]
+    if version[1] == 0:
+        return prepare_referrals(pd.DataFrame(columns=columns))
+    where, params = chosen.clauses()
+    if chosen.snapshot is not None:
+        where += f" AND load_id <= {int(chosen.snapshot)}"
+    with _open(version) as store:
+        frame = store.connection.execute(
+            f"SELECT {', '.join(columns)}, {RECORD_KEY_SQL} AS record_key FROM referrals "
+            f"WHERE {where} ORDER BY agency, record_id", params).df()
+    return prepare_referrals(frame)
 
 
 def headline_referrals(store_path: Path | str, snapshot: int | None = None,
                        area_codes: tuple[str, ...] | None = None) -> pd.DataFrame:
-    """New victims (first-ever records, to the snapshot) in the districts given, in the columns
-    ``analysis.headline`` reads. First records are found over the whole store first, so this
-    small frame gives ``analysis`` exactly what the whole store would."""
-    return _headline_referrals(store_version(store_path), snapshot, area_codes)
+    """New victims (first-ever records, to the snapshot) in the districts given, every
+    quarter, in the columns ``analysis.headline`` reads. First records are found over the
+    whole store (``analysis.store.new_victims``), so this small frame gives ``analysis``
+    exactly what the whole store would."""
+    from analysis.victim_counts import Selection
+
+    return _headline_referrals(store_version(store_path),
+                               Selection(area_codes=area_codes, snapshot=snapshot))
 
 
 @lru_cache(maxsize=32)
-def _headline_referrals(version: StoreVersion, snapshot: int | None,
-                        area_codes: tuple[str, ...] | None) -> pd.DataFrame:
-    frame = _all_referrals(version)
-    if frame.empty:
-        return pd.DataFrame(columns=["area_code", "quarter", "sector", "exploitation_type",
-                                     "age_group", "person_key", "referral_date"])
-    keep = _first_records(version, snapshot)
-    if area_codes is not None:
-        keep = keep & _category_mask(frame["area_code"], list(area_codes))
-    rows = frame.loc[keep]
-    out = pd.DataFrame({c: rows[c].astype(str) for c in
-                        ("area_code", "quarter", "sector", "exploitation_type", "age_group")})
-    out["person_key"] = rows["person_id"].where(rows["person_id"] >= 0).astype("Int64")
-    out["referral_date"] = rows["referral_date"].to_numpy()
-    if "record_key" in rows.columns:
-        out["record_key"] = rows["record_key"].to_numpy()
-    return out.reset_index(drop=True)
+def _headline_referrals(version: StoreVersion, chosen) -> pd.DataFrame:
+    from analysis.victim_counts import new_victim_rows
+
+    columns = ["area_code", "quarter", "sector", "exploitation_type", "age_group",
+               "person_key", "referral_date", "record_key"]
+    if version[1] == 0:
+        return pd.DataFrame(columns=columns)
+    with _open(version) as store:
+        return new_victim_rows(store.connection, chosen, columns)
+
+
+def disclosure_mode(state: ViewState) -> str:
+    """``exact`` only for an analyst who switched exact counts on (dashboard.state)."""
+    from dashboard.state import disclosure_mode as mode
+
+    return mode(state)
 
 
 def history_start(store_path: Path | str) -> str | None:
@@ -272,43 +318,6 @@ def _default_quarters(version: StoreVersion) -> list[str]:
     return default_period(quarters, latest_load_date(_loads(version)))
 
 
-@lru_cache(maxsize=64)
-def _referrals(
-    version: StoreVersion, state: ViewState, use_area: bool, use_period: bool
-) -> pd.DataFrame:
-    frame = _all_referrals(version)
-    if frame.empty:
-        return frame
-    keep = np.ones(len(frame), dtype=bool)
-    if state.snapshot is not None and "load_id" in frame.columns:
-        keep &= frame["load_id"].to_numpy() <= state.snapshot
-    if use_area:
-        keep &= _category_mask(frame["area_code"], lads_in(state.area or home_area()))
-    if use_period and (state.start or state.end):
-        quarters = [
-            q
-            for q in frame["quarter"].cat.categories
-            if (not state.start or q >= state.start) and (not state.end or q <= state.end)
-        ]
-        keep &= _category_mask(frame["quarter"], quarters)
-    for column, value in (
-        ("sector", state.sector),
-        ("exploitation_type", state.exploitation_type),
-        ("age_group", state.age_group),
-    ):
-        if value != ALL:
-            keep &= _category_mask(frame[column], [value])
-    return frame.loc[keep]
-
-
-def _category_mask(column: pd.Series, values: list[str]) -> np.ndarray:
-    """Rows whose category is one of ``values``, compared on the integer codes."""
-    wanted = np.zeros(len(column.cat.categories) + 1, dtype=bool)  # last slot: missing (-1)
-    positions = column.cat.categories.get_indexer(values)
-    wanted[positions[positions >= 0]] = True
-    return wanted[column.cat.codes.to_numpy()]
-
-
 @lru_cache(maxsize=1)
 def _scenarios() -> list[tuple[str, str]]:
     """The scenarios that give an expected figure, by name (every one works when chosen)."""
@@ -326,15 +335,16 @@ def filter_options(store_path: Path | str) -> FilterOptions:
 def _filter_options(version: StoreVersion) -> FilterOptions:
     home = home_area()
     areas = [(home, area_name(home))] + [(c, area_name(c)) for c in lads_in(home) if c != home]
-    frame = _all_referrals(version)
     quarters: list[str] = []
-    if not frame.empty:
+    if version[1]:
+        with _open(version) as store:
+            present = [r[0] for r in store.connection.execute(
+                "SELECT DISTINCT area_code FROM referrals WHERE area_code IS NOT NULL "
+                "ORDER BY area_code").fetchall()]
+            quarters = [r[0] for r in store.connection.execute(
+                "SELECT DISTINCT quarter FROM referrals ORDER BY quarter").fetchall()]
         seen = {c for c, _ in areas}
-        present = frame["area_code"].cat.categories[
-            np.unique(frame["area_code"].cat.codes[frame["area_code"].cat.codes >= 0])
-        ]
-        areas += [(c, area_name(c)) for c in sorted(set(present) - seen)]
-        quarters = sorted(frame["quarter"].cat.categories)
+        areas += [(c, area_name(c)) for c in present if c not in seen]
     return FilterOptions(
         areas=areas,
         quarters=quarters,
@@ -381,19 +391,14 @@ def loads_for_display(store_path: Path | str) -> pd.DataFrame:
 def counts_by_area_quarter(store_path: Path | str, state: ViewState) -> pd.DataFrame:
     """New victims by district and quarter for the view, every cell and margin protected
     (``analysis.disclosure.protect_table``, cell-key method)."""
-    from analysis.disclosure import protect_table
-
-    frame = people(store_path, state)
-    if frame.empty:
+    districts = lads_in(state.area or home_area())
+    quarters = sorted(true_counts(store_path, state, "quarter")["quarter"])
+    if not quarters:
         return pd.DataFrame(columns=["area_code", "area_name", "quarter", "referral_count",
                                      "referral_count_suppressed"])
-    districts = lads_in(state.area or home_area())
-    quarters = sorted(set(frame["quarter"].astype(str)))
-    table = protect_table(frame.assign(area_code=frame["area_code"].astype(str),
-                                       quarter=frame["quarter"].astype(str)),
-                          ["area_code", "quarter"],
-                          levels={"area_code": districts, "quarter": quarters},
-                          margins=True).to_frame()
+    table = counts(store_path, state, ("area_code", "quarter"),
+                   levels={"area_code": districts, "quarter": quarters},
+                   margins=True).to_frame()
     table = table.rename(columns={"count": "referral_count",
                                   "count_suppressed": "referral_count_suppressed"})
     table.insert(1, "area_name", table["area_code"].map(

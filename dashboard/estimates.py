@@ -157,16 +157,13 @@ def _area_view(version, state: ViewState) -> AreaView:
     their shown counts, so a funnel point or a shrunken ratio (derived figures) cannot give
     a true count back (``analysis.disclosure`` rule).
     """
-    from analysis.disclosure import protect_table
-
     store_path = version[0]
     quarters = view_quarters(store_path, state)
     force = data.home_force(state)
     districts = data.lads_in(force)
     view = replace(state, area=force, period=f"{quarters[0]}:{quarters[-1]}" if quarters else "")
-    rows = data.people(store_path, view)
-    shown = protect_table(rows.assign(area_code=rows["area_code"].astype(str)), "area_code",
-                          levels={"area_code": districts}).to_frame()
+    shown = data.counts(store_path, view, "area_code", levels={"area_code": districts}
+                        ).to_frame()
     raw = pd.DataFrame(
         {
             "area_code": districts,
@@ -259,7 +256,6 @@ def category_view(store_path: Path | str, state: ViewState, category: str) -> pd
 @lru_cache(maxsize=128)
 def _category_view(version, state: ViewState, category: str) -> pd.DataFrame:
     from analysis import assumptions
-    from analysis.disclosure import protect_table
     from analysis.schema import EXPLOITATION_TYPES
 
     store_path = version[0]
@@ -271,15 +267,15 @@ def _category_view(version, state: ViewState, category: str) -> pd.DataFrame:
         else replace(state, exploitation_type=ALL)
     )
     view = replace(lifted, period=f"{quarters[0]}:{quarters[-1]}" if quarters else "")
-    rows = data.people(store_path, view)
     if category == "sector":
         # no published split by sector exists: counts only, never an equal-share "expected"
         known, names = {}, list(SECTORS)
     else:
         shares, names = assumptions.exploitation_type_shares(), list(EXPLOITATION_TYPES)
         known = dict(shares.shares)
-    shown = protect_table(rows.assign(**{category: rows[category].astype(str)}), category,
-                          levels={category: names}).to_frame().set_index(category)
+    shown = data.counts(store_path, view, category, levels={category: names}
+                        ).to_frame().set_index(category)
+    present = set(data.true_counts(store_path, view, category)[category])
     area = state.area or data.home_area()
     out = []
     for name in names:
@@ -292,7 +288,7 @@ def _category_view(version, state: ViewState, category: str) -> pd.DataFrame:
     table = pd.DataFrame(out)
     table["detected"] = table["detected"].astype("Int64")
     # categories with nobody and no expected figure are left out (a [c] may still be empty)
-    keep = ~table["detected_suppressed"] | table[category].isin(set(rows[category].astype(str)))
+    keep = ~table["detected_suppressed"] | table[category].isin(present)
     if "expected" in table.columns:
         keep |= table["expected"].notna()
     return table[keep].reset_index(drop=True)
@@ -326,8 +322,6 @@ def area_by_category(store_path: Path | str, state: ViewState, category: str) ->
 
 @lru_cache(maxsize=128)
 def _area_by_category(version, state: ViewState, category: str) -> pd.DataFrame:
-    from analysis.disclosure import protect_table
-
     store_path = version[0]
     quarters = view_quarters(store_path, state)
     force = data.home_force(state)
@@ -337,19 +331,16 @@ def _area_by_category(version, state: ViewState, category: str) -> pd.DataFrame:
         else replace(state, exploitation_type=ALL)
     )
     view = replace(lifted, area=force, period=f"{quarters[0]}:{quarters[-1]}" if quarters else "")
-    rows = data.people(store_path, view)
-    if rows.empty:
+    present = sorted(set(data.true_counts(store_path, view, category)[category]))
+    if not present:
         return pd.DataFrame(columns=["area", category, "referral_count",
                                      "referral_count_suppressed"])
-    present = sorted(set(rows[category].astype(str)))
     districts = data.lads_in(force)
     # every cell and margin is its own protected cell (cell-key method): totals shown here
     # and on other pages are counted from the records, so no subtraction pins a hidden cell
-    shown = protect_table(
-        rows.assign(area_code=rows["area_code"].astype(str),
-                    **{category: rows[category].astype(str)}),
-        ["area_code", category], levels={"area_code": districts, category: present},
-        margins=True).to_frame()
+    shown = data.counts(store_path, view, ("area_code", category),
+                        levels={"area_code": districts, category: present},
+                        margins=True).to_frame()
     shown["area"] = shown["area_code"].map(lambda c: "Total" if c == "Total" else
                                            data.area_name(c))
     shown = shown.rename(columns={"count": "referral_count",

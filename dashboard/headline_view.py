@@ -76,8 +76,9 @@ def _headline(version, state: ViewState) -> Headline:
     quarters = view_quarters(store_path, state)
     area = state.area or data.home_area()
     view = replace(state, period=f"{quarters[0]}:{quarters[-1]}") if quarters else state
+    mode = data.disclosure_mode(state)
     rows = data.people(store_path, view)
-    shown = protect_count(rows) if len(rows) else protect_count(rows.assign(record_key=[]))
+    shown = protect_count(rows, mode=mode)
     shares, category, notes = _share_args(state)
     has_share = group_has_expected(state)
     result = None
@@ -89,7 +90,7 @@ def _headline(version, state: ViewState) -> Headline:
             area, quarters, scenario=_scenario(state.scenario), where=where, shares=shares,
             category=category, history_start=data.history_start(store_path))
         # the ratio and gap are recomputed from the shown count (analysis.disclosure rule)
-        result = protect_headline(exact, rows)
+        result = protect_headline(exact, rows, mode=mode)
         notes = [*notes, *exact.notes, *(result.detection.notes if result.detection else ())]
     elif quarters:
         notes.append("no published split of the expected figure by sector or age exists, so "
@@ -100,7 +101,7 @@ def _headline(version, state: ViewState) -> Headline:
                             state.exploitation_type if has_share else ALL, ALL)
     everyone = data.people(store_path, replace(view, sector=ALL, exploitation_type=ALL,
                                                age_group=ALL))
-    comp = protected_composition(everyone) if len(everyone) else pd.DataFrame()
+    comp = protected_composition(everyone, mode=mode) if len(everyone) else pd.DataFrame()
     return Headline(area, data.area_name(area), tuple(quarters), shown.value, expected, result,
                     group_label(state), has_share, comp, tuple(dict.fromkeys(notes)))
 

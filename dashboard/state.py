@@ -48,6 +48,9 @@ class ViewState:
     event: str = ""  # quarter of an intervention to test on the Trends page ("" = none)
     board: bool = False
     snapshot: int | None = None
+    # Exact counts for an analyst under the data-sharing agreement: never a URL key, so a
+    # copied link never carries it; the server grants it only to the analyst role.
+    exact: bool = False
 
     @property
     def start(self) -> str | None:
@@ -137,3 +140,15 @@ def to_query(state: ViewState) -> str:
             continue
         pairs.append((key, "1" if value is True else str(value)))
     return "?" + urlencode(pairs, safe=":") if pairs else ""
+
+
+def disclosure_mode(state: ViewState) -> str:
+    """The disclosure mode of a view: ``"exact"`` when an analyst switched exact counts on,
+    else ``"protected"`` (``analysis.disclosure``).
+
+    >>> disclosure_mode(ViewState())
+    'protected'
+    """
+    from analysis.disclosure import EXACT, PROTECTED
+
+    return EXACT if state.exact and not state.board else PROTECTED

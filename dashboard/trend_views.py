@@ -26,8 +26,6 @@ def trend_view(store_path: Path | str, state: ViewState) -> TrendView:
 
 @lru_cache(maxsize=128)
 def _trend_view(version, state: ViewState) -> TrendView:
-    from analysis.disclosure import protect_table
-
     store_path = version[0]
     quarters = view_quarters(store_path, state, whole_history=True)
     if not quarters:
@@ -35,15 +33,14 @@ def _trend_view(version, state: ViewState) -> TrendView:
             columns=["quarter", "detected", "expected", "expected_lower", "expected_upper"]
         )
         return TrendView(empty, empty[["quarter", "detected"]])
-    rows = data.people(store_path, state)
-    counts = rows.groupby("quarter", observed=False).size().reindex(quarters, fill_value=0)
-    raw = pd.DataFrame({"quarter": quarters, "detected": counts.to_numpy()})
+    counted = data.true_counts(store_path, state, "quarter").set_index("quarter")["count"]
+    raw = pd.DataFrame({"quarter": quarters,
+                        "detected": counted.reindex(quarters, fill_value=0).to_numpy()})
     area = state.area or data.home_area()
     exp = expected_for(
         area, 1, state.scenario, state.sector, state.exploitation_type, state.age_group
     )
-    shown = protect_table(rows.assign(quarter=rows["quarter"].astype(str)), "quarter",
-                          levels={"quarter": quarters}).to_frame()
+    shown = data.counts(store_path, state, "quarter", levels={"quarter": quarters}).to_frame()
     protected = pd.DataFrame({"quarter": quarters, "detected": shown["count"].to_numpy(),
                               "detected_suppressed": shown["count_suppressed"].to_numpy()})
     if group_has_expected(state):

@@ -23,6 +23,7 @@ from analysis.disclosure.cellkey import (
     check_mode,
     format_count,
     format_counts,
+    protect_cell_table,
     protect_cells,
     protect_count,
     protect_table,
@@ -52,7 +53,7 @@ __all__ = [
     "EXACT", "MODES", "NOT_AVAILABLE_MARKER", "PROTECTED", "SUFFIX", "SUPPRESSED_MARKER",
     "DisclosureError", "PerturbationTable", "ProtectedCount", "ProtectedTable", "cell_keys",
     "check_mode", "derive", "format_count", "format_counts", "format_suppressed",
-    "perturbation_table", "protect_cells", "protect_count", "protect_table",
+    "perturbation_table", "protect_cell_table", "protect_cells", "protect_count", "protect_table",
     "protected_interval", "protected_observed", "protected_rate", "protected_ratio", "protected_share",
     "protected_total", "record_keys", "suppress_series", "suppress_small_counts",
 ]

@@ -222,16 +222,15 @@ def count_cells(referrals, view: TableView, quarters: Sequence[str],
     select = ", ".join(f"{DIMENSIONS[d]} AS {d}" for d in dims)
     grouping = "(" + ", ".join(dims) + ")"
     sets = [grouping] + [f"({d})" for d in dims if len(dims) > 1] + ["()"]
+    with _connection(referrals) as con:
+        firsts = _first_records_sql(con)
     sql = f"""
-        WITH firsts AS (
-            SELECT {select}, _key FROM referrals WHERE {where}
-            QUALIFY row_number() OVER (PARTITION BY _identity
-                                       ORDER BY referral_date, agency, record_id) = 1)
+        WITH firsts AS ({firsts})
         SELECT {", ".join(dims)},
                {", ".join(f"grouping({d}) AS _g_{d}" for d in dims)},
                count(*) AS {COUNT},
                (sum(_key) % {KEY_MODULUS})::UBIGINT AS cell_key
-        FROM firsts
+        FROM (SELECT {select}, _key FROM firsts WHERE {where})
         GROUP BY GROUPING SETS ({", ".join(sets)})"""
     with _connection(referrals) as con:
         cells = con.execute(sql, params).df()
@@ -241,6 +240,18 @@ def count_cells(referrals, view: TableView, quarters: Sequence[str],
     # an empty view still has its grand total row, with a null sum: nobody, key 0
     cells["cell_key"] = cells["cell_key"].astype("UInt64").fillna(0).astype(np.uint64)
     return cells
+
+
+def _first_records_sql(con) -> str:
+    """Each person's first-ever record among all the rows on ``con``, found *before* the
+    view's filters (a person first seen elsewhere or earlier is not a new victim): the
+    store's ``new_victims`` table when the connection is a store's, else computed."""
+    from analysis.store.new_victims import has_table
+
+    if has_table(con):
+        return "SELECT *, record_key AS _key FROM new_victims"
+    return ("SELECT * FROM referrals QUALIFY row_number() OVER (PARTITION BY _identity "
+            "ORDER BY referral_date, agency, record_id) = 1")
 
 
 def build_table(referrals, view: TableView, *, home_area: str,
@@ -308,18 +319,15 @@ def query_table(view: TableView, *, store: str | None = None, mode: str = PROTEC
                 threshold: int | None = None) -> BuiltTable:
     """Open the store read-only and build the view's protected table (the I/O edge)."""
     from analysis import config
-    from analysis.periods import parse_period_range
     from analysis.reference import read_areas
     from analysis.store import Store
 
     view.check()
     home = config.get_setting("home_area")
-    area, districts = view_scope(view, home)
-    start, end = parse_period_range(view.period)
-    with Store(store, read_only=True) as opened:
-        referrals = opened.referrals(area_codes=districts, start=start, end=end)
     areas = read_areas()
     names = dict(zip(areas["lad_code"], areas["lad_name"], strict=False))
     names.update(dict(zip(areas["pfa_code"], areas["pfa_name"], strict=False)))
-    return build_table(referrals, view, home_area=home, mode=mode, threshold=threshold,
-                       area_names=names)
+    # counted in the store (its new_victims table): the same people as every page counts
+    with Store(store, read_only=True) as opened:
+        return build_table(opened.connection, view, home_area=home, mode=mode,
+                           threshold=threshold, area_names=names)

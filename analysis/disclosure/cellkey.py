@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import product
 
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure.keys import cell_keys
+from analysis.disclosure.keys import KEY_MODULUS, cell_keys
 from analysis.disclosure.ptable import PerturbationTable, draws, perturbation_table
 from analysis.disclosure.suppression import SUFFIX, SUPPRESSED_MARKER
 from analysis.errors import DarkFigureError
@@ -262,31 +263,84 @@ def protect_table(people: pd.DataFrame, by: str | Sequence[str], *,
     for column, values in zip(by, grid, strict=True):
         frame[column] = frame[column].astype(object)
         frame = frame[frame[column].isin(values)]
-    parts = []
-    subsets = [list(s) for s in _subsets(by)] if margins else [by]
-    for kept in subsets:
-        counted = cell_keys(frame, kept) if len(frame) else pd.DataFrame(
-            columns=[*kept, COUNT, "cell_key"])
-        index = pd.MultiIndex.from_product(
-            [grid[by.index(c)] if c in kept else [TOTAL] for c in by], names=by)
-        for c in by:
-            if c not in kept:
-                counted[c] = TOTAL
-        counted.index = pd.MultiIndex.from_frame(counted[by].astype(object))
-        # nullable types: a plain reindex would turn the 64-bit keys into floats
-        counted = counted.drop(columns=by).astype({COUNT: "Int64", "cell_key": "UInt64"})
-        counted = counted.reindex(index)
-        counted[COUNT] = counted[COUNT].fillna(0).astype(np.int64)
-        counted["cell_key"] = counted["cell_key"].fillna(0).astype(np.uint64)
-        parts.append(counted.reset_index())
-    cells = pd.concat(parts, ignore_index=True)
+    sums: dict[tuple, tuple[int, int]] = {}
+    for kept in ([list(s) for s in _subsets(by)] if margins else [by]):
+        if not len(frame):
+            continue
+        counted = cell_keys(frame, kept)
+        values = zip(*(counted[c].tolist() if c in kept else [TOTAL] * len(counted)
+                       for c in by), strict=True)
+        sums.update(zip(values, zip(counted[COUNT].tolist(), counted["cell_key"].tolist(),
+                                    strict=True), strict=True))
+    return _shown(sums, by, grid, margins, mode, threshold)
+
+
+def protect_cell_table(cells: pd.DataFrame, by: str | Sequence[str], *,
+                       levels: Mapping[str, Sequence] | None = None, margins: bool = False,
+                       mode: str = PROTECTED, threshold: int | None = None) -> ProtectedTable:
+    """:func:`protect_table` from counts already aggregated (e.g. in DuckDB).
+
+    ``cells`` hold the ``by`` columns, ``count`` and ``cell_key`` (the sum of the cell's
+    record keys modulo 2**64) of cells that *partition* the people counted: each person in
+    exactly one cell, as one row per new victim gives. Then a margin's count and key are
+    the sums of its cells' (keys modulo 2**64), so the table, its margins and its shown
+    counts are exactly those :func:`protect_table` gives from the people themselves.
+
+    Examples
+    --------
+    >>> people = pd.DataFrame({"person_key": [f"p{i}" for i in range(30)], "agency": "x",
+    ...     "record_id": [str(i) for i in range(30)],
+    ...     "sector": ["care"] * 24 + ["farm"] * 6, "age_group": ["adult"] * 28 + ["child"] * 2})
+    >>> cells = cell_keys(people, ["sector", "age_group"])
+    >>> a = protect_cell_table(cells, ["sector", "age_group"], margins=True).to_frame()
+    >>> b = protect_table(people, ["sector", "age_group"], margins=True).to_frame()
+    >>> a.equals(b)
+    True
+    """
+    check_mode(mode)
+    by = [by] if isinstance(by, str) else list(by)
+    if not by:
+        raise DarkFigureError("protect_cell_table needs at least one column to count by")
+    missing = [c for c in (*by, COUNT, "cell_key") if c not in cells.columns]
+    if missing:
+        raise DarkFigureError(f"the cells lack column(s) {missing}")
+    grid = _levels(cells, by, levels)
+    wanted = [set(values) for values in grid]
+    finest: dict[tuple, tuple[int, int]] = {}
+    columns = [cells[c].tolist() for c in by]
+    for *values, count, key in zip(*columns, cells[COUNT].tolist(), cells["cell_key"].tolist(),
+                                   strict=True):
+        if all(v in w for v, w in zip(values, wanted, strict=True)):
+            old = finest.get(tuple(values), (0, 0))
+            finest[tuple(values)] = (old[0] + int(count), (old[1] + int(key)) % KEY_MODULUS)
+    sums = dict(finest)
+    if margins:
+        for kept in _subsets(by):
+            if len(kept) == len(by):
+                continue
+            for values, (count, key) in finest.items():
+                margin = tuple(v if c in kept else TOTAL for c, v in zip(by, values,
+                                                                          strict=True))
+                old = sums.get(margin, (0, 0))
+                sums[margin] = (old[0] + count, (old[1] + key) % KEY_MODULUS)
+    return _shown(sums, by, grid, margins, mode, threshold)
+
+
+def _shown(sums: Mapping[tuple, tuple[int, int]], by: list[str], grid: list[list],
+           margins: bool, mode: str, threshold: int | None) -> ProtectedTable:
+    """The protected table over the full grid (every margin after its level, ``Total``
+    last in each column) from the (count, cell key) of each non-empty cell."""
+    rows = []
+    for values in product(*(list(g) + ([TOTAL] if margins else []) for g in grid)):
+        rows.append(values)
+    counts = [sums.get(v, (0, 0))[0] for v in rows]
+    keys = np.array([sums.get(v, (0, 0))[1] for v in rows], dtype=np.uint64)
     table = perturbation_table(threshold)
-    shown = protect_cells(cells[COUNT], cells["cell_key"], mode=mode, table=table)
-    out = cells[by].copy()
+    shown = protect_cells(counts, keys, mode=mode, table=table)
+    out = pd.DataFrame(rows, columns=by, dtype=object) if rows else pd.DataFrame(
+        {c: pd.Series(dtype=object) for c in by})
     out[COUNT] = shown
     out[COUNT + SUFFIX] = out[COUNT].isna().to_numpy()
-    out = out.sort_values(by, key=lambda s: s.map(_order(s.name, by, grid)), kind="stable",
-                          ignore_index=True)
     return ProtectedTable(out, tuple(by), mode, table.threshold)
 
 
@@ -297,13 +351,6 @@ def _subsets(by: list[str]):
         for mask in range(2**n):
             if bin(mask).count("1") == size:
                 yield tuple(c for i, c in enumerate(by) if mask >> i & 1)
-
-
-def _order(column: str, by: list[str], grid: list[list]) -> dict:
-    values = grid[by.index(column)]
-    order = {v: i for i, v in enumerate(values)}
-    order[TOTAL] = len(values)
-    return order
 
 
 def format_count(value, *, grouping: bool = True) -> str:

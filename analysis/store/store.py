@@ -15,6 +15,7 @@ from analysis.errors import DarkFigureError
 from analysis.periods import quarter_start
 from analysis.private_files import make_private, private_folder
 from analysis.schema import SCHEMA_VERSION, NrmCounts, Referrals
+from analysis.store import new_victims
 from analysis.store.database import _DATABASES, _DDL, TABLES
 from analysis.store.staging import StagedFile, content_hash, stage_files
 
@@ -118,6 +119,8 @@ class Store:
             self._exec(_DDL)
             if self._con.execute("SELECT count(*) FROM areas").fetchall()[0][0] == 0:
                 self._load_reference()
+            if not new_victims.has_table(self._con):  # a store made before the table
+                new_victims.refresh(self._con)
             self._exec("COMMIT")
         except duckdb.Error as exc:
             try:
@@ -205,6 +208,9 @@ class Store:
                     self._exec("INSERT INTO load_notes VALUES (?, ?)", [load_id, note])
                 records.append(LoadRecord(item.name, item.kind, item.content_hash, len(item.frame),
                                           *counts, load_id=load_id, notes=notes))
+            if any(r.kind == "referrals" and not r.skipped for r in records):
+                # in the same transaction: a failed load leaves the old table too
+                new_victims.refresh(self._con)
             self._exec("COMMIT")
         except BaseException as exc:
             try:
@@ -291,6 +297,13 @@ class Store:
         return after - before, 0, 0
 
     # -- reading -------------------------------------------------------------------------------
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The open DuckDB connection, for read queries such as ``analysis.victim_counts``."""
+        if self._con is None:
+            raise DarkFigureError(f"the store {self.path} is closed")
+        return self._con
+
     def referrals(self, *, area_codes: str | Iterable[str] | None = None, start: str | None = None,
                   end: str | None = None) -> pd.DataFrame:
         """Stored referrals (schema columns + ``quarter`` + ``load_id``), optionally filtered

@@ -12,6 +12,7 @@ import math
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -83,15 +84,19 @@ def benchmark_map(table: pd.DataFrame, geojson: dict, *, board: bool = False,
     return fig
 
 
-def _outline(polygons: list, squash: float) -> tuple[list, list]:
-    """Every ring of a MultiPolygon as one line, rings separated by gaps (None)."""
-    xs: list = []
-    ys: list = []
+def _outline(polygons: list, squash: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every ring of a MultiPolygon as one line, rings separated by gaps (NaN, sent as null).
+
+    Arrays, not lists: plotly checks a list point by point (about 0.5 s for the 43 forces'
+    30,000 points) but takes an array as it is."""
+    xs, ys = [], []
+    gap = np.array([np.nan])
     for poly in polygons:
         for ring in poly:
-            xs += [pt[0] * squash for pt in ring] + [None]
-            ys += [pt[1] for pt in ring] + [None]
-    return xs, ys
+            points = np.asarray(ring, dtype=float)
+            xs += [points[:, 0] * squash, gap]
+            ys += [points[:, 1], gap]
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def district_map(table: pd.DataFrame, *, board: bool = False, source: str = "",

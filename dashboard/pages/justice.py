@@ -38,16 +38,26 @@ def _justice_result(version, area: str, start: str | None, end: str | None,
                     snapshot: int | None):
     from analysis.errors import DarkFigureError
     from analysis.justice import area_justice_funnel
-    from analysis.store import Store
 
     if version[1] == 0:
         return "No store yet: load data on the Data page."
-    with data.STORE_LOCK, Store(version[0], read_only=True) as store:
-        referrals = store.referrals()
+    # only the area's referrals leave the database, with the whole store's latest date
+    with data.open_store(version) as store:
+        referrals = store.referrals(area_codes=data.lads_in(area), start=start, end=end)
+        dates = [c for c in ("referral_date", "outcome_date", "nrm_referral_date")
+                 if c in referrals]
+        latest = ", ".join(f"max({c})" for c in dates)
+        where = f" WHERE load_id <= {int(snapshot)}" if snapshot is not None else ""
+        as_of = max((d for d in store.connection.execute(
+            f"SELECT {latest} FROM referrals{where}").fetchone() if d is not None),
+            default=None)
     if snapshot is not None:
         referrals = referrals[referrals["load_id"] <= snapshot]
+    if referrals.empty:
+        return f"No referrals for {data.area_name(area)} in this period."
     try:
-        return area_justice_funnel(referrals, area, start=start, end=end)
+        return area_justice_funnel(referrals, area, start=start, end=end,
+                                   as_of=pd.Timestamp(as_of) if as_of is not None else None)
     except DarkFigureError as exc:
         return str(exc)
 

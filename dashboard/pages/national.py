@@ -132,9 +132,8 @@ def _periods(query: dict) -> dict[str, str]:
 
     store_path = context.current().store_path
     state = from_query(query)
-    people = data.people(store_path, state)
-    view = period_label(sorted(set(people["quarter"].astype(str)))) if len(people) else \
-        "selected period"
+    present = sorted(data.true_counts(store_path, state, "quarter")["quarter"])
+    view = period_label(present) if present else "selected period"
     forces = national_views.forces(store_path)
     series = national_views.uk_series(store_path)
     locations = national_views.locations(store_path)

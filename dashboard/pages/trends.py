@@ -79,13 +79,11 @@ def series_output(store_path, state, *, source: str = "", with_its: bool = True)
 def _cell_key_years(store_path, state):
     """The protection step for a yearly series: each year a cell of the cell-key layer,
     counted from the same people as the quarters (``analysis.disclosure.protect_table``)."""
-    from analysis.disclosure import protect_table
     from dashboard.estimates import without_board
 
     def protect(years: pd.DataFrame, count: str, time_column: str = "year") -> pd.DataFrame:
-        rows = data.people(store_path, without_board(state))
-        rows = rows.assign(year=rows["quarter"].astype(str).str[:4])
-        shown = protect_table(rows, "year", levels={"year": list(years[time_column])}).to_frame()
+        shown = data.counts(store_path, without_board(state), "year",
+                            levels={"year": list(years[time_column])}).to_frame()
         return years.assign(**{count: shown["count"].to_numpy(),
                                f"{count}_suppressed": shown["count_suppressed"].to_numpy()})
 
