@@ -8,12 +8,11 @@ pack and the notebooks) and every count from ``analysis.disclosure``.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
-from dashboard import data
+from dashboard import data, fit_cache
 from dashboard.estimates import (
     _scenario,
     _share_args,
@@ -65,7 +64,7 @@ def headline(store_path: Path | str, state: ViewState) -> Headline:
     return _headline(data.store_version(store_path), without_board(state))
 
 
-@lru_cache(maxsize=128)
+@fit_cache.per_view("headline")
 def _headline(version, state: ViewState) -> Headline:
     from analysis.composition import protected_composition
     from analysis.disclosure import protect_count

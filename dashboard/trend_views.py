@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dashboard import data
+from dashboard import data, fit_cache
 from dashboard.estimates import expected_for, group_has_expected, view_quarters, without_board
 from dashboard.state import ViewState
 
@@ -57,7 +57,7 @@ def trend_forecast(store_path: Path | str, state: ViewState) -> pd.DataFrame | N
     return _trend_forecast(data.store_version(store_path), without_board(state))
 
 
-@lru_cache(maxsize=128)
+@fit_cache.per_view("trend_forecast")
 def _trend_forecast(version, state: ViewState) -> pd.DataFrame | None:
     from analysis.errors import DarkFigureError
     from analysis.trends import forecast_counts
@@ -108,7 +108,7 @@ def trend_its(store_path: Path | str, state: ViewState):
     return _trend_its(data.store_version(store_path), without_board(state))
 
 
-@lru_cache(maxsize=128)
+@fit_cache.per_view("trend_its")
 def _trend_its(version, state: ViewState):
     from analysis.errors import DarkFigureError
     from analysis.trends import interrupted_time_series

@@ -105,6 +105,9 @@ def ingest_uploads(
             staged = stage_files(data_files, kind=None if kind in (None, "auto") else kind)
             # No dashboard lock: readers in this process join the writer's database and
             # read the last committed state (analysis.store.database).
+            from dashboard.store_reader import release_store
+
+            release_store()  # the shared reader, if idle, lets go now rather than in 2 s
             with Store(store_path) as store:
                 records = store.write(staged)
         except InputError as exc:
@@ -114,6 +117,9 @@ def ingest_uploads(
             )
         except DarkFigureError as exc:
             return UploadOutcome(False, f"{exc} Nothing was stored.", pd.DataFrame())
+    from dashboard import warmup
+
+    warmup.start(store_path)  # the new version's default views, before anyone opens them
     table = pd.DataFrame([dataclasses.asdict(r) for r in records])
     added = sum(r.rows_new for r in records)
     skipped = sum(r.skipped for r in records)

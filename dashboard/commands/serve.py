@@ -48,11 +48,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"Built {store_path}.")
     else:
         print(f"Using the store at {store_path}.")
+        from analysis.store import Store
+
+        with Store(store_path):  # a store made before the new_victims table gets it now
+            pass
     # The dashboard is optional for library users, so import it only when serving.
     from dashboard.app import create_app
     from dashboard.production import run_production
 
     app = create_app(store_path, board=args.board)
+    from dashboard import warmup
+
+    warmup.start(store_path)  # the default views' fits, before the first visitor asks
     host, port = args.host or config.get_setting("host"), args.port or int(config.get_setting("port"))
     # Security headers, the login guard (when DARKFIGURE_AUTH is on) and a refusal to bind a
     # network address without authentication all come from run_production; the URL is
