@@ -23,7 +23,7 @@ from dashboard.estimates import (
     view_quarters,
     without_board,
 )
-from dashboard.state import ALL, ViewState
+from dashboard.state import ALL, ViewState, disclosure_mode
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,9 @@ def _headline(version, state: ViewState) -> Headline:
     area = state.area or data.home_area()
     view = replace(state, period=f"{quarters[0]}:{quarters[-1]}") if quarters else state
     rows = data.people(store_path, view)
-    shown = protect_count(rows) if len(rows) else protect_count(rows.assign(record_key=[]))
+    mode = disclosure_mode(state)
+    shown = (protect_count(rows, mode=mode) if len(rows)
+             else protect_count(rows.assign(record_key=[]), mode=mode))
     shares, category, notes = _share_args(state)
     has_share = group_has_expected(state)
     result = None
@@ -89,7 +91,7 @@ def _headline(version, state: ViewState) -> Headline:
             area, quarters, scenario=_scenario(state.scenario), where=where, shares=shares,
             category=category, history_start=data.history_start(store_path))
         # the ratio and gap are recomputed from the shown count (analysis.disclosure rule)
-        result = protect_headline(exact, rows)
+        result = protect_headline(exact, rows, mode=mode)
         notes = [*notes, *exact.notes, *(result.detection.notes if result.detection else ())]
     elif quarters:
         notes.append("no published split of the expected figure by sector or age exists, so "
