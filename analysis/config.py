@@ -73,7 +73,7 @@ SETTINGS: tuple[Setting, ...] = (
         "audit_log",
         "DARKFIGURE_AUDIT_LOG",
         str(Path.home() / ".darkfigure" / "audit.jsonl"),
-        "Append-only JSON-lines log of logins, failed logins, uploads and downloads.",
+        "Append-only JSON-lines log of logins, failed logins, uploads, downloads and the exact-count toggle.",
     ),
     Setting(
         "cookie_secure",

@@ -2,9 +2,11 @@
 an area's agencies detected, beside the share among UK NRM referrals in the same quarters.
 
 A composition, not a ratio: no expected figure is needed, so the comparison is honest for any
-area and period. The local count comes from record-level data and passes through
-:func:`analysis.disclosure.suppress_small_counts` before anything is computed from it; a share
-is given only when neither of its counts is hidden. People whose nationality the agency did
+area and period. The local counts come from record-level data and pass through the cell-key
+layer (:func:`analysis.disclosure.protect_table`) before anything is computed from them: UK
+nationals, other nationalities, not recorded, and the people with a recorded nationality
+(the share's denominator) are each a protected cell of their own, never a sum of shown
+cells; a share is given only when neither of its counts is hidden. People whose nationality the agency did
 not record are left out of the share and counted separately. The local interval is the 95%
 Wilson score interval (Wilson 1927) for a binomial proportion; the national share is a count
 of every referral, not a sample, so it has no sampling interval. National figures come from
@@ -16,23 +18,27 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.disclosure import suppress_small_counts
+from analysis.disclosure import PROTECTED, protect_table
 from analysis.national_series import period_label, uk_national_share
 
 
 def uk_national_mix(people: pd.DataFrame, area_name: str, *,
-                    national: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.DataFrame:
+                    national: pd.DataFrame | None = None, alpha: float = 0.05,
+                    mode: str = PROTECTED) -> pd.DataFrame:
     """UK nationals among detected people (protected) and among UK NRM referrals.
 
     Parameters
     ----------
     people
-        Detected people of the view, one row each, with ``quarter`` and ``nationality_group``
-        (the schema's groups: ``uk``, other groups, ``unknown``).
+        Detected people of the view, one row each, with ``quarter``, ``nationality_group``
+        (the schema's groups: ``uk``, other groups, ``unknown``) and their record keys
+        (``record_key``, or ``person_key``, ``agency`` and ``record_id``).
     area_name
         Shown in the row label.
     national
         :func:`analysis.national_series.uk_national_share` (read when None).
+    mode : {"protected", "exact"}
+        ``exact`` only for analysts under the data-sharing agreement.
 
     Returns
     -------
@@ -46,12 +52,17 @@ def uk_national_mix(people: pd.DataFrame, area_name: str, *,
 
     Examples
     --------
-    >>> people = pd.DataFrame({"quarter": ["2023Q1"] * 43,
+    >>> people = pd.DataFrame({"quarter": ["2023Q1"] * 43, "agency": "police",
+    ...                        "record_id": [str(i) for i in range(43)],
+    ...                        "person_key": [f"p{i}" for i in range(43)],
     ...                        "nationality_group": ["uk"] * 12 + ["eu_eea"] * 25 + ["unknown"] * 6})
-    >>> mix = uk_national_mix(people, "Leicestershire")
+    >>> mix = uk_national_mix(people, "Leicestershire", mode="exact")
     >>> int(mix.iloc[0].uk_nationals), int(mix.iloc[0].people_counted), \
 round(float(mix.iloc[0].uk_national_share), 3)
     (12, 37, 0.324)
+    >>> shown = uk_national_mix(people, "Leicestershire").iloc[0]  # protected: within 2
+    >>> abs(int(shown.uk_nationals) - 12) <= 2, abs(int(shown.people_counted) - 37) <= 2
+    (True, True)
     >>> small = people.iloc[9:]  # 3 UK nationals: hidden, so no share is given
     >>> bool(uk_national_mix(small, "Leicestershire").iloc[0].uk_nationals_suppressed)
     True
@@ -63,21 +74,24 @@ round(float(mix.iloc[0].uk_national_share), 3)
     quarters = sorted(set(people["quarter"].astype(str)))
     group = people["nationality_group"].astype(str).map(
         lambda g: "uk" if g == "uk" else "unknown" if g == "unknown" else "other")
-    counts = group.value_counts().reindex(["uk", "other", "unknown"], fill_value=0)
-    protected = suppress_small_counts(
-        pd.DataFrame({"group": counts.index, "people": counts.to_numpy()}), "people")
-    cell = protected.set_index("group")
-    uk, other = cell.loc["uk", "people"], cell.loc["other", "people"]
-    hidden = bool(cell.loc["uk", "people_suppressed"] or cell.loc["other", "people_suppressed"])
+    rows = people.assign(group=group.to_numpy(),
+                         recorded=(group != "unknown").map({True: "yes", False: "no"}).to_numpy())
+    groups = protect_table(rows, "group", levels={"group": ["uk", "other", "unknown"]},
+                           mode=mode).to_frame().set_index("group")
+    recorded = protect_table(rows, "recorded", levels={"recorded": ["yes"]},
+                             mode=mode).to_frame().set_index("recorded")
+    uk = groups.loc["uk", "count"]
+    known = recorded.loc["yes", "count"]  # a cell of its own, never uk + other as shown
+    hidden = bool(groups.loc["uk", "count_suppressed"] or recorded.loc["yes", "count_suppressed"])
     local = {"who": f"People detected in {area_name} (agency records)",
              "period": period_label(quarters), "uk_nationals": uk,
-             "people_counted": pd.NA if hidden else uk + other,
-             "not_recorded": cell.loc["unknown", "people"],
+             "people_counted": pd.NA if hidden else known,
+             "not_recorded": groups.loc["unknown", "count"],
              "uk_national_share": float("nan"), "lower": float("nan"), "upper": float("nan"),
              "interval_kind": "95% Wilson score interval", "uk_nationals_suppressed": hidden}
-    if not hidden and uk + other > 0:
-        lo, hi = proportion_confint(int(uk), int(uk + other), alpha=alpha, method="wilson")
-        local.update(uk_national_share=int(uk) / int(uk + other), lower=lo, upper=hi)
+    if not hidden and 0 < known and uk <= known:  # shown counts: the share undoes nothing
+        lo, hi = proportion_confint(int(uk), int(known), alpha=alpha, method="wilson")
+        local.update(uk_national_share=int(uk) / int(known), lower=lo, upper=hi)
     national = uk_national_share() if national is None else national
     same = national[national["period"].isin(quarters)]
     span = period_label(list(same["period"]))

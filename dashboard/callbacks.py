@@ -12,11 +12,11 @@ where it would become a 500 and a traceback in the log.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import flask
 
-from dashboard.state import URL_KEYS, from_dict, from_query, to_query
+from dashboard.state import ViewState, from_dict, from_query, to_query
 
 CALLBACK_PATH = "/_dash-update-component"
 MAX_TEXT = 10_000  # characters in any one text value of a callback (uploads aside)
@@ -110,10 +110,17 @@ def is_valid_view_state(data: object) -> bool:
     (True, True)
     >>> is_valid_view_state({"snapshot": "abc"}), is_valid_view_state({"sector": ["all"]})
     (False, False)
+    >>> is_valid_view_state({"exact": True}), is_valid_view_state({"exact": "yes"})
+    (True, False)
+
+    ``exact`` is the one field that is not in the URL; a well-formed request for it is
+    valid here and granted or refused by ``dashboard.state.from_dict``.
     """
     if data is None:
         return True
-    if not isinstance(data, dict) or len(data) > len(URL_KEYS) + 1:  # + exact
+    if not isinstance(data, dict) or len(data) > len(fields(ViewState)):
+        return False
+    if not isinstance(data.get("exact", False), bool):
         return False
     try:
         state = from_dict(data)
@@ -132,6 +139,8 @@ def _value_problem(dep: dict, value: object) -> str | None:
         return None  # checked file by file in dashboard.uploads
     if ident == "filter-state" and prop == "data":
         return None if is_valid_view_state(value) else "the view state is not valid"
+    if ident == "exact-mode" and prop == "data":
+        return None if value is None or isinstance(value, bool) else "exact-mode must be true or false"
     if prop in ("n_clicks",) or (ident == "filter-snapshot" and prop == "data"):
         ok = value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
         return None if ok else f"{ident}.{prop} must be a whole number"

@@ -5,12 +5,17 @@ returns a :class:`ChartOutput` (figure, one-sentence summary, the table behind i
 protected by ``analysis.disclosure``). This module turns each spec into two thin callbacks:
 render (figure, summary, data table) and download (CSV/XLSX via ``analysis.export``; PNG/SVG
 in the browser through plotly's own image export, so no server round trip).
+
+Downloads are always protected, even while an analyst has exact counts on screen: the
+CSV/XLSX callback builds the view with ``exact=False``, and with exact counts on the render
+callback also sends the protected figure (``<chart_id>-image``), which the PNG/SVG export
+draws instead of the one on screen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -80,9 +85,16 @@ def _wrap(text: str, width: int) -> str:
     return "<br>".join(textwrap.wrap(text, width))
 
 
-def graph_config(board: bool) -> dict:
-    """Plotly's toolbar is for analysts; a projected board view has none."""
-    return {**GRAPH_CONFIG, "displayModeBar": False} if board else GRAPH_CONFIG
+def graph_config(board: bool, exact: bool = False) -> dict:
+    """Plotly's toolbar is for analysts; a projected board view has none. With exact counts
+    on screen the toolbar's own image button goes (it would save the exact figure); the
+    PNG/SVG buttons below the chart save the protected one."""
+    if board:
+        return {**GRAPH_CONFIG, "displayModeBar": False}
+    if exact:
+        return {**GRAPH_CONFIG, "modeBarButtonsToRemove": [
+            *GRAPH_CONFIG["modeBarButtonsToRemove"], "toImage"]}
+    return GRAPH_CONFIG
 
 
 def code_block(code: str):
@@ -96,6 +108,11 @@ NO_CODE = ("This chart combines several steps of the dashboard's view layer, so 
            "single `analysis` call that reproduces it; use the Data table or the CSV download.")
 
 
+def protected(view: ViewState) -> ViewState:
+    """The view as every export is built: protected counts, whatever is on screen."""
+    return replace(view, exact=False)
+
+
 def register_chart(app, spec: ChartSpec) -> None:
     cid = spec.chart_id
 
@@ -107,17 +124,21 @@ def register_chart(app, spec: ChartSpec) -> None:
         Output(f"{cid}-graph", "config"),
         Output(f"{cid}-source", "children"),
         Output(f"{cid}-code", "children"),
+        Output(f"{cid}-image", "data"),
         Input("filter-state", "data"),
     )
     def render(state):
         view = from_dict(state)
         out = spec.build(context.current().store_path, view)
+        # exact on screen: the image downloads draw this protected figure instead
+        image = (spec.build(context.current().store_path, protected(view)).figure
+                 if view.exact else None)
         # a chart without a period keeps the title its page wrote (e.g. periods from the store)
         title = chart_title(spec.caption, out.period) if out.period else no_update
         figure, source = fit_to_screen(out.figure) if view.board else (out.figure, "")
         pending = "" if out.table is not None and len(out.table) else "No data for this selection."
-        return (figure, out.summary, pending, title, graph_config(view.board), source,
-                code_block(out.code))
+        return (figure, out.summary, pending, title, graph_config(view.board, view.exact), source,
+                code_block(out.code), image)
 
     # The table is built only once its "Data table" section has been opened: a few thousand
     # cells of html components on a page (the National page has three wide tables) cost the
@@ -144,7 +165,7 @@ def register_chart(app, spec: ChartSpec) -> None:
         from dash import ctx
 
         kind = "xlsx" if ctx.triggered_id == f"{cid}-xlsx" else "csv"
-        table = spec.build(context.current().store_path, from_dict(state)).table
+        table = spec.build(context.current().store_path, protected(from_dict(state))).table
         return dcc.send_bytes(download_bytes(table, kind), f"{cid}.{kind}")
 
     app.clientside_callback(
@@ -153,5 +174,6 @@ def register_chart(app, spec: ChartSpec) -> None:
         Input(f"{cid}-png", "n_clicks"),
         Input(f"{cid}-svg", "n_clicks"),
         State(f"{cid}-graph", "id"),
+        State(f"{cid}-image", "data"),
         prevent_initial_call=True,
     )

@@ -99,4 +99,5 @@ def uk_national_mix(store_path: Path | str, state) -> pd.DataFrame:
     people = data.people(store_path, state)
     if people.empty or "nationality_group" not in people:
         return pd.DataFrame()
-    return build(people, data.area_name(state.area or data.home_area()))
+    return build(people, data.area_name(state.area or data.home_area()),
+                 mode=data.disclosure_mode(state))

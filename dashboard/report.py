@@ -63,8 +63,9 @@ def pack_page(title: str, figure: go.Figure, message: str, footer: str) -> go.Fi
 
 
 def build_pages(store_path: Path, state: ViewState) -> list[go.Figure]:
-    """The pack's figures (one per board view) for a view state, frozen to its snapshot."""
-    state = replace(state, board=True)
+    """The pack's figures (one per board view) for a view state, frozen to its snapshot.
+    Always protected: the pack circulates, so ``exact`` is dropped whoever asks."""
+    state = replace(state, board=True, exact=False)
     if state.snapshot is None:
         state = replace(state, snapshot=data.latest_snapshot(store_path))
     today = dt.date.today().strftime("%d %B %Y")

@@ -4,19 +4,58 @@ The filters live here, not on each page, so a selection survives moving between 
 URL query string is the single source of truth for the view: on load it sets the filters; a
 filter change rewrites the query string in place (``history.replaceState``, so the page is not
 re-rendered and keyboard focus stays put) and the navigation links carry it along.
+
+The one thing of a view that is not in the URL is the analyst's exact-count toggle
+(docs/privacy.md, Audiences): a switch offered only to a user who may act as analyst, off at
+every page load, kept in the page's memory while the user moves between pages, logged on and
+off in the audit trail, and announced by a banner on every page while it is on. The server
+decides: ``dashboard.state.from_dict`` grants exact counts only to such a user, never in
+board mode, whatever the client sends.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import parse_qsl
 
 import dash_bootstrap_components as dbc
+import flask
 from dash import ClientsideFunction, Input, Output, State, dcc, html, no_update, page_container
 
 from dashboard import context, data
+from dashboard.auth import audit, may
 from dashboard.components.filters import EARLIEST, FILTER_IDS, LATEST, NONE, filter_bar
 from dashboard.pages import BOARD_PAGES, PAGES
-from dashboard.state import ViewState, from_dict, from_query, to_query
+from dashboard.state import ViewState, from_dict, from_query, may_see_exact, to_query
+
+EXACT_LABEL = "Exact counts (data-sharing agreement)"
+EXACT_BANNER = (
+    "Exact counts are on: the counts on these pages are not protected (analyst mode under the "
+    "data-sharing agreement) and are not for circulation. Do not copy them into anything "
+    "shared. Downloads and the board pack stay protected."
+)
+
+
+def exact_offered() -> bool:
+    """Whether this layout offers the exact-count switch: to a user who may act as analyst
+    (anyone, when login is off). Dash also builds the layout once, outside the request of
+    a page, to check callbacks against every id; that copy keeps the switch, and it is
+    never drawn."""
+    if flask.has_request_context() and flask.request.path.endswith("_dash-layout"):
+        return may("analyst")
+    return True
+
+
+def _exact_switch():
+    if not exact_offered():
+        return None
+    return dbc.Switch(
+        id="exact-toggle",
+        label=EXACT_LABEL,
+        value=False,
+        className="exact-switch analyst-only",
+        persistence=False,
+    )
 
 
 def _nav() -> html.Nav:
@@ -44,6 +83,7 @@ def layout() -> html.Div:
             dcc.Store(id="filter-state"),
             dcc.Store(id="filter-query"),
             dcc.Store(id="filter-snapshot"),
+            dcc.Store(id="exact-mode", data=False),  # page memory: gone on reload, never stored
             html.Div(id="app-dummy", hidden=True),
             html.A("Skip to main content", href="#main", className="skip-link"),
             html.Header(
@@ -73,12 +113,14 @@ def layout() -> html.Div:
                                 className="btn btn-primary btn-sm",
                             ),
                             dcc.Loading(dcc.Download(id="pack-download"), type="circle"),
+                            _exact_switch(),
                         ],
                         className="header-controls",
                     ),
                 ],
                 className="site-header",
             ),
+            html.Div(id="exact-banner", className="exact-banner", role="alert", hidden=True),
             _nav(),
             filter_bar(options, data.home_area()),
             html.Main(page_container, id="main", tabIndex="-1"),
@@ -188,8 +230,10 @@ def register_callbacks(app) -> None:
         *_filter_inputs(),
         Input("board-toggle", "value"),
         Input("filter-snapshot", "data"),
+        Input("exact-mode", "data"),
     )
-    def filters_to_state(area, start, end, sector, etype, age, scenario, event, board, snapshot):
+    def filters_to_state(area, start, end, sector, etype, age, scenario, event, board, snapshot,
+                         exact):
         store_path = context.current().store_path
         if board and snapshot is None:
             snapshot = data.latest_snapshot(store_path)
@@ -206,6 +250,8 @@ def register_callbacks(app) -> None:
                 "snapshot": "" if snapshot is None or not board else str(snapshot),
             }
         )
+        # not in the query: a copied link never carries exact mode
+        state = replace(state, exact=exact is True and may_see_exact())
         query = to_query(state)
         label = readable_snapshot(data.snapshot_label(store_path, state.snapshot)) if board else ""
         return (state.to_dict(), query, label, *[p.PATH + query for p in PAGES if p.IN_NAV])
@@ -226,8 +272,52 @@ def register_callbacks(app) -> None:
     def download_pack(n_clicks, state):
         from dashboard.report import build_pack
 
-        pdf = build_pack(context.current().store_path, from_dict(state))
+        # the pack is for circulation: protected whatever the analyst sees on screen
+        pdf = build_pack(context.current().store_path, replace(from_dict(state), exact=False))
         return dcc.send_bytes(pdf, "darkfigure-board-pack.pdf") if n_clicks else no_update
 
 
-__all__ = ["layout", "register_callbacks", "ViewState"]
+    register_exact_callbacks(app)
+
+
+def register_exact_callbacks(app) -> None:
+    """The exact-count switch: audit each change, drop it in board mode, show the banner."""
+
+    @app.callback(
+        Output("exact-mode", "data"),
+        Input("exact-toggle", "value"),
+        State("app-url", "pathname"),
+        prevent_initial_call=True,
+    )
+    def switch_exact(value, pathname):
+        page = str(pathname or "/")
+        if value is not True:
+            audit("exact_counts_off", page=page)
+            return False
+        if not may("analyst"):  # a forged request: the switch is never drawn for this user
+            audit("exact_counts_refused", page=page, reason="role")
+            return False
+        audit("exact_counts_on", page=page)
+        return True
+
+    @app.callback(
+        Output("exact-toggle", "value"),
+        Input("board-toggle", "value"),
+        State("exact-toggle", "value"),
+    )
+    def board_ends_exact(board, exact):
+        # the room never sees exact counts; switching back to analyst view starts protected
+        return False if board and exact else no_update
+
+    @app.callback(
+        Output("exact-banner", "children"),
+        Output("exact-banner", "hidden"),
+        Input("filter-state", "data"),
+    )
+    def exact_banner(state):
+        exact = from_dict(state).exact
+        return (EXACT_BANNER if exact else ""), not exact
+
+
+__all__ = ["EXACT_BANNER", "EXACT_LABEL", "exact_offered", "layout", "register_callbacks",
+           "ViewState"]

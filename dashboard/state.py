@@ -4,6 +4,10 @@
 plus ``board=1`` (presentation mode) and ``snapshot=N`` (data frozen at load N). Unknown or
 malformed values fall back to the defaults rather than failing: a link pasted into an email
 should always open something sensible.
+
+``exact`` (the analyst's exact-count toggle) is a field but never a URL key: a copied link
+always opens protected counts. It is granted only by :func:`from_dict` to a request that may
+act as analyst, and never in board mode (docs/privacy.md, Audiences).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import re
 from dataclasses import asdict, dataclass, fields, replace
 from urllib.parse import parse_qsl, urlencode
 
+from analysis.disclosure import EXACT, PROTECTED
 from analysis.schema import AGE_GROUPS, EXPLOITATION_TYPES, SECTORS
 
 ALL = "all"
@@ -48,9 +53,12 @@ class ViewState:
     event: str = ""  # quarter of an intervention to test on the Trends page ("" = none)
     board: bool = False
     snapshot: int | None = None
-    # Exact counts for an analyst under the data-sharing agreement: never a URL key, so a
-    # copied link never carries it; the server grants it only to the analyst role.
-    exact: bool = False
+    exact: bool = False  # analyst's exact counts; not a URL key, never with board mode
+
+    def __post_init__(self):
+        # Board mode is for the room and the pack: it is never exact, whoever asks.
+        if self.board and self.exact:
+            object.__setattr__(self, "exact", False)
 
     @property
     def start(self) -> str | None:
@@ -116,10 +124,49 @@ def from_query(query: dict[str, object] | str | None) -> ViewState:
     )
 
 
+def disclosure_mode(state: ViewState) -> str:
+    """The ``mode`` every protect call of this view uses: ``"exact"`` only when the view
+    asks for exact counts (granted by :func:`from_dict`), else ``"protected"``.
+
+    >>> disclosure_mode(ViewState()), disclosure_mode(ViewState(exact=True))
+    ('protected', 'exact')
+    >>> disclosure_mode(ViewState(exact=True, board=True))
+    'protected'
+    """
+    return EXACT if state.exact and not state.board else PROTECTED
+
+
+def may_see_exact() -> bool:
+    """Whether the current request may have exact counts: a request of a user who may act
+    as analyst (anyone, when login is off). Outside a request nobody may: fail closed."""
+    import flask
+
+    if not flask.has_request_context():
+        return False
+    from dashboard.auth import may  # here, not at the top: dashboard.auth imports this module
+
+    return may("analyst")
+
+
 def from_dict(data: dict | None) -> ViewState:
-    """Rebuild a ViewState from its ``to_dict()`` form (as kept in a dcc.Store)."""
+    """Rebuild a ViewState from its ``to_dict()`` form (as kept in a dcc.Store).
+
+    This is where every callback turns client input into a view, so it is where the server
+    decides exact counts: ``exact`` is kept only when it is literally ``True`` and the
+    request may act as analyst (:func:`may_see_exact`); whatever else the client sends,
+    the view is protected.
+
+    >>> from_dict({"exact": True}).exact  # no request: nobody is an analyst
+    False
+    """
     if not data:
         return ViewState()
+    state = _rebuild(data)
+    exact = state.exact is True and may_see_exact()
+    return state if state.exact is exact else replace(state, exact=exact)
+
+
+def _rebuild(data: dict) -> ViewState:
     names = {f.name for f in fields(ViewState)}
     return replace(ViewState(), **{k: v for k, v in data.items() if k in names})
 
@@ -140,15 +187,3 @@ def to_query(state: ViewState) -> str:
             continue
         pairs.append((key, "1" if value is True else str(value)))
     return "?" + urlencode(pairs, safe=":") if pairs else ""
-
-
-def disclosure_mode(state: ViewState) -> str:
-    """The disclosure mode of a view: ``"exact"`` when an analyst switched exact counts on,
-    else ``"protected"`` (``analysis.disclosure``).
-
-    >>> disclosure_mode(ViewState())
-    'protected'
-    """
-    from analysis.disclosure import EXACT, PROTECTED
-
-    return EXACT if state.exact and not state.board else PROTECTED

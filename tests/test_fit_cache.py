@@ -64,7 +64,7 @@ def test_a_damaged_file_is_fitted_again(tmp_path):
 
 def test_old_versions_are_removed(tmp_path):
     for stamp in (1, 2, 3, 4):
-        fit_cache.cached_fit("test", _version(tmp_path, stamp), "k", lambda: stamp)
+        fit_cache.cached_fit("test", _version(tmp_path, stamp), "k", lambda s=stamp: s)
     kept = sorted(p.name for p in fit_cache.cache_folder(_version(tmp_path, 4)).parent.iterdir())
     assert kept == ["3", "4"]  # the current one and the one a process may still be serving
 

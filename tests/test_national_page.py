@@ -85,16 +85,23 @@ def test_local_composition_is_protected_and_set_beside_the_national_mix(sample_s
     from dashboard import data
 
     people = data.people(sample_store, ViewState())
-    mix = uk_national_mix(people, "Leicestershire")
-    local, national = mix.iloc[0], mix.iloc[1]
+    local = uk_national_mix(people, "Leicestershire", mode="exact").iloc[0]
     uk = int((people["nationality_group"] == "uk").sum())
     known = int((~people["nationality_group"].isin(["unknown"])).sum())
     assert (int(local.uk_nationals), int(local.people_counted)) == (uk, known)
+    mix = uk_national_mix(people, "Leicestershire")
+    local, national = mix.iloc[0], mix.iloc[1]
+    # protected: each count within 2 of the truth, the denominator a cell of its own
+    assert abs(int(local.uk_nationals) - uk) <= 2 and abs(int(local.people_counted) - known) <= 2
+    assert local.uk_national_share == pytest.approx(
+        int(local.uk_nationals) / int(local.people_counted))
     shares = uk_national_share().set_index("period")
     held = sorted(set(people["quarter"].astype(str)) & set(shares.index))
     assert national.uk_national_share == pytest.approx(
         shares.loc[held, "uk_nationals"].sum() / shares.loc[held, "referrals"].sum())
     # a small view: the UK count is hidden by the protection layer and no share is given
-    tiny = pd.DataFrame({"quarter": ["2023Q1"] * 9, "nationality_group": ["uk"] * 2 + ["africa"] * 7})
+    tiny = pd.DataFrame({"quarter": ["2023Q1"] * 9, "nationality_group": ["uk"] * 2 + ["africa"] * 7,
+                         "agency": "police", "record_id": [str(i) for i in range(9)],
+                         "person_key": [f"p{i}" for i in range(9)]})
     hidden = uk_national_mix(tiny, "a district").iloc[0]
     assert hidden.uk_nationals_suppressed and pd.isna(hidden.uk_national_share)

@@ -18,15 +18,19 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return "";
     },
     /* PNG or SVG of one chart, made by plotly in the browser. */
-    downloadImage: function (pngClicks, svgClicks, graphId) {
+    downloadImage: function (pngClicks, svgClicks, graphId, protectedFigure) {
       var ctx = window.dash_clientside.callback_context;
       var trig = (ctx.triggered && ctx.triggered.length) ? ctx.triggered[0].prop_id : "";
       var format = trig.indexOf("-svg.") >= 0 ? "svg" : "png";
       var holder = document.getElementById(graphId);
       var gd = holder ? holder.querySelector(".js-plotly-plot") : null;
-      if (gd && window.Plotly) {
-        window.Plotly.downloadImage(gd, {format: format, filename: graphId.replace(/-graph$/, ""),
-                                         width: 1600, height: 900});
+      // Exact counts on screen: export the protected figure the server sent, never the graph.
+      var source = protectedFigure ? {data: protectedFigure.data || [],
+                                      layout: protectedFigure.layout || {}} : gd;
+      if (source && window.Plotly) {
+        window.Plotly.downloadImage(source, {format: format,
+                                             filename: graphId.replace(/-graph$/, ""),
+                                             width: 1600, height: 900});
       }
       return window.dash_clientside.no_update;
     }

@@ -21,7 +21,8 @@ def chart_panel(
     board mode (one message per view). Callbacks fill ``<chart_id>-graph``, ``-summary`` and
     ``-table``, ``-source`` (board mode: the source line, out of the plot so it wraps) and
     ``-code`` (the "Python" action: the `analysis` calls behind the chart); the buttons
-    ``-csv``, ``-xlsx``, ``-png``, ``-svg`` download it.
+    ``-csv``, ``-xlsx``, ``-png``, ``-svg`` download it (always protected: ``-image`` holds the
+    protected figure for the image downloads while an analyst has exact counts on screen).
     """
     graph_kwargs = {"style": {"height": f"{height}px"}} if height else {}
     return html.Section(
@@ -71,6 +72,8 @@ def chart_panel(
                         **{"aria-label": f"SVG: image of '{title}'"},
                     ),
                     dcc.Download(id=f"{chart_id}-download"),
+                    # the protected figure, sent only while exact counts are on screen
+                    dcc.Store(id=f"{chart_id}-image"),
                 ],
                 className="chart-downloads analyst-only",
             ),

@@ -9,7 +9,7 @@ from dash.exceptions import PreventUpdate
 from analysis import config
 from dashboard import context, data
 from dashboard.auth import UPLOAD_ROLE, may, note_upload
-from dashboard.charts import download_bytes
+from dashboard.charts import download_bytes, protected
 from dashboard.components.page import page_header
 from dashboard.components.table import data_table
 from dashboard.state import from_dict
@@ -172,5 +172,7 @@ def register_callbacks(app) -> None:
         from dash import ctx
 
         kind = "xlsx" if ctx.triggered_id == "data-counts-xlsx" else "csv"
-        table = data.counts_by_area_quarter(context.current().store_path, from_dict(state))
+        # a download leaves the dashboard: protected even while exact counts are on screen
+        table = data.counts_by_area_quarter(context.current().store_path,
+                                            protected(from_dict(state)))
         return dcc.send_bytes(download_bytes(table, kind), f"referrals-by-area-quarter.{kind}")
