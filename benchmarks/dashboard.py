@@ -86,11 +86,19 @@ KEEP_CACHES = ("_naive_frame", "_loads", "_areas", "_summary", "_filter_options"
 
 def clear_view_caches() -> None:
     """Forget per-view results but keep the loaded store, as a long-running app would."""
-    from dashboard import data, estimates, headline_view, hidden_views, national_views, trend_views
+    from dashboard import (
+        data,
+        estimates,
+        headline_view,
+        hidden_views,
+        national_views,
+        queries,
+        trend_views,
+    )
     from dashboard.pages import justice
 
-    for module in (data, estimates, headline_view, hidden_views, national_views, trend_views,
-                   justice):
+    for module in (data, queries, estimates, headline_view, hidden_views, national_views,
+                   trend_views, justice):
         for name in dir(module):
             fn = getattr(module, name)
             if hasattr(fn, "cache_clear") and name not in KEEP_CACHES:
@@ -129,11 +137,11 @@ _NAIVE: dict = {}
 
 
 def naive_data_step(store_path: Path):
-    """Patch ``dashboard.data``'s database queries with the naive path (pandas over every
+    """Patch ``dashboard.queries``' database queries with the naive path (pandas over every
     referral, filtered per view). Returns a function that restores the queries."""
     from analysis.disclosure.keys import cell_keys
     from analysis.victim_counts import COLUMNS
-    from dashboard import data
+    from dashboard import data, queries
 
     if "frame" not in _NAIVE:
         t = time.perf_counter()
@@ -178,15 +186,15 @@ def naive_data_step(store_path: Path):
                                  "age_group", "person_key", "referral_date", "record_key")
                      if c in COLUMNS]].astype({"area_code": str, "quarter": str})
 
-    saved = {n: getattr(data, n) for n in ("_cells", "_people", "_referrals",
-                                           "_headline_referrals")}
+    saved = {n: getattr(queries, n) for n in ("_cells", "_people", "_referrals",
+                                              "_headline_referrals")}
     for name, fn in (("_cells", cells), ("_people", people), ("_referrals", referrals),
                      ("_headline_referrals", headline)):
-        setattr(data, name, fn)
+        setattr(queries, name, fn)
 
     def restore():
         for name, fn in saved.items():
-            setattr(data, name, fn)
+            setattr(queries, name, fn)
     return restore
 
 
