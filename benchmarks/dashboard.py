@@ -24,6 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -198,6 +199,9 @@ def naive_data_step(store_path: Path):
     return restore
 
 
+WARNINGS: dict[str, int] = {}
+
+
 def time_callbacks(store_path: Path, n_views: int,
                    sample=None) -> list[tuple[str, float, float, float]]:
     from dashboard import data, headline_view
@@ -211,11 +215,17 @@ def time_callbacks(store_path: Path, n_views: int,
     rows = []
     for spec in specs:
         times = []
-        for view in sample:
-            clear_view_caches()
-            t = time.perf_counter()
-            spec.build(store_path, view)
-            times.append((time.perf_counter() - t) * 1000)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for view in sample:
+                clear_view_caches()
+                t = time.perf_counter()
+                spec.build(store_path, view)
+                times.append((time.perf_counter() - t) * 1000)
+        numeric = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+        for w in numeric[:3]:
+            print(f"  {spec.chart_id}: RuntimeWarning {w.message} ({w.filename}:{w.lineno})")
+        WARNINGS[spec.chart_id] = len(numeric)
         rows.append((spec.chart_id, percentile(times, 0.5), percentile(times, 0.95), max(times)))
     times = []
     for view in sample:
@@ -274,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         sample = views(store_path, args.views)
         rows = time_callbacks(store_path, args.views, sample)
         memory = rss_mb()
+        warned = dict(WARNINGS)
         naive = {}
         if args.naive:
             restore = naive_data_step(store_path)
@@ -289,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<24} {p50:8.1f} {p95:8.1f} {worst:8.1f}  {flag}{extra}")
     print(f"\n{sum(p95 <= TARGET_MS for *_, p95, _ in rows)} of {len(rows)} callbacks meet "
           f"the target; median of p95s {statistics.median(r[2] for r in rows):.1f} ms")
+    print(f"RuntimeWarnings (numerical) during the DuckDB runs: {sum(warned.values())}"
+          + "".join(f"; {k} {v}" for k, v in warned.items() if v))
     print(f"server memory after the DuckDB runs: {memory:,.0f} MB resident"
           + (f"; peak with the naive path loaded {peak_rss_mb():,.0f} MB" if naive else
              f"; peak {peak_rss_mb():,.0f} MB"))
