@@ -87,7 +87,7 @@ class LatentClassEstimator:
     """
 
     def __init__(self, max_classes: int = 10, prior_alpha: tuple[float, float] = (0.25, 0.25),
-                 chains: int = 4, burn_in: int = 4_000, draws: int = 15_000,
+                 chains: int = 4, burn_in: int = 4_000, draws: int = 12_000,
                  alpha: float = 0.05, random_state=None):
         self.max_classes = max_classes
         self.prior_alpha = prior_alpha
@@ -185,8 +185,8 @@ def _gibbs(patterns: np.ndarray, counts: np.ndarray, k: int, prior: tuple[float,
     tiny = 1e-12
     counts_seen = counts[seen].astype(float)
     for it in range(burn_in + n_keep):
-        # the first classes (largest a priori under stick-breaking) and one other at random
-        labels = (0, 1, 2, int(rng.integers(3, k))) if k > 4 else tuple(range(k))
+        # the first two classes (largest a priori under stick-breaking) and one other at random
+        labels = (0, 1, int(rng.integers(2, k))) if k > 3 else tuple(range(k))
         lam, pi = _ridge_moves(lam, pi, conc, xx, counts_seen, n_obs, labels, rng)
         v = _sticks_of(pi, tiny)
         logs = np.concatenate([np.log(lam), np.log1p(-lam)], axis=2).transpose(0, 2, 1)
