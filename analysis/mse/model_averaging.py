@@ -201,7 +201,7 @@ class ModelAveragingEstimator:
         else:
             log_prior = np.asarray(self.prior_n(n_obs + n0), dtype=float)
             prior_text = f"p(N) {getattr(self.prior_n, 'description', 'given')}"
-        logpost = _log_posterior(counts, k, delta, n0, graphs) + log_prior
+        logpost = _log_posterior(counts, k, delta, n0, graphs, log_prior)
         weights = np.exp(logpost - logpost.max())
         weights /= weights.sum()
         by_n = weights.sum(axis=0)
@@ -251,9 +251,9 @@ def _margin(counts: np.ndarray, k: int, subset: tuple[int, ...]) -> np.ndarray:
 
 
 def _log_posterior(counts: np.ndarray, k: int, delta: float, n0: np.ndarray,
-                   graphs) -> np.ndarray:
-    """Log joint likelihood x graph prior (up to a constant) of graph x unseen count on the
-    grid; the caller adds the prior of N."""
+                   graphs, log_prior: np.ndarray | None = None) -> np.ndarray:
+    """Log joint posterior (up to a constant) of graph x unseen count on the grid;
+    ``log_prior`` is the log prior of N at ``n_obs + n0`` (default ``p(N) ~ 1/N``)."""
     n_obs = counts.sum()
     total_prior = delta * 2**k
     subsets = {s for g in graphs for s in (*g[0], *g[1])}
@@ -264,9 +264,11 @@ def _log_posterior(counts: np.ndarray, k: int, delta: float, n0: np.ndarray,
         fixed = np.sum(special.gammaln(margin[1:] + d) - special.gammaln(d))
         component[s] = (special.gammaln(total_prior) - special.gammaln(total_prior + n_obs + n0)
                         + fixed + special.gammaln(margin[0] + n0 + d) - special.gammaln(d))
-    # multinomial coefficient N! / n0! (the observed cells' factorials are constant); the
-    # prior of N is added by the caller
-    common = special.gammaln(n_obs + n0 + 1) - special.gammaln(n0 + 1)
+    # multinomial coefficient N! / n0! (the observed cells' factorials are constant) and
+    # the prior of N
+    if log_prior is None:
+        log_prior = -np.log(n_obs + n0)
+    common = special.gammaln(n_obs + n0 + 1) - special.gammaln(n0 + 1) + log_prior
     out = np.empty((len(graphs), len(n0)))
     for g, (cliques, seps, _) in enumerate(graphs):
         out[g] = sum(component[c] for c in cliques) - sum(
