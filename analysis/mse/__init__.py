@@ -45,6 +45,7 @@ from analysis.mse.model_averaging import (
     ModelAveragingEstimator,
     ModelAveragingResult,
     decomposable_graphs,
+    negative_binomial_prior,
 )
 from analysis.mse.results import PopulationResult
 from analysis.mse.sensitivity import METHODS, SensitivityResult, compare_methods
@@ -69,7 +70,7 @@ __all__ = [
     "SensitivityResult", "all_pairs", "all_patterns", "bca_interval", "bca_limits",
     "capture_patterns", "compare_methods", "coverage_study", "criterion_search",
     "decomposable_graphs", "design", "deviance", "deviance_test", "ess", "existence_code",
-    "fit_poisson", "fit_poisson_batch", "hierarchical_models", "method_study",
+    "fit_poisson", "fit_poisson_batch", "hierarchical_models", "method_study", "negative_binomial_prior",
     "overlap_counts", "parametric_interval", "profile_interval", "quantile_mc_error",
     "read_capture_table", "resampled_tables", "rhat", "simulate_table", "split_empty",
     "stepwise", "validate_table",

@@ -37,9 +37,16 @@ MAX_LISTS = 6
 
 @dataclass(frozen=True)
 class ModelAveragingResult(PopulationResult):
-    """Model-averaged estimate; ``models`` lists every graph with its posterior weight."""
+    """Model-averaged estimate; ``models`` lists every graph with its posterior weight.
+
+    ``posterior`` is the joint posterior probability of graph (rows, in the order of
+    :func:`decomposable_graphs`; ``models["graph"]`` points there) and population size
+    (columns, the values in ``population_grid``).
+    """
 
     models: pd.DataFrame | None = None
+    population_grid: np.ndarray | None = None
+    posterior: np.ndarray | None = None
 
 
 @functools.cache
@@ -100,6 +107,34 @@ def _max_cardinality_order(adj: list[set]) -> list[int]:
     return order
 
 
+def negative_binomial_prior(shape: float, scale: float):
+    """Madigan and York's (1997) prior for N: Poisson with a gamma(``shape``, ``scale``) mean.
+
+    The marginal is negative binomial with mean ``shape * scale``; returned as a function of
+    an array of N giving the log prior up to a constant (the form of R dga's examples; their
+    three-list example uses ``shape = 13.14``, ``scale = 55.17``, a prior mean of about 725).
+
+    Examples
+    --------
+    >>> log_prior = negative_binomial_prior(13.14, 55.17)
+    >>> n = np.arange(0, 20_000)
+    >>> p = np.exp(log_prior(n))
+    >>> round(float(p.sum()), 6), round(float((n * p).sum()))
+    (1.0, 725)
+    """
+    if shape <= 0 or scale <= 0:
+        raise DarkFigureError(f"the prior's shape and scale must be positive; got {shape}, "
+                              f"{scale}")
+
+    def log_prior(n: np.ndarray) -> np.ndarray:
+        n = np.asarray(n, dtype=float)
+        return (n * np.log(scale) - (n + shape) * np.log1p(scale) + special.gammaln(n + shape)
+                - special.gammaln(n + 1) - special.gammaln(shape))
+
+    log_prior.description = f"negative binomial, mean {shape * scale:,.0f}"
+    return log_prior
+
+
 class ModelAveragingEstimator:
     """Madigan and York's model averaging over decomposable graphs (the method of R dga).
 
@@ -113,6 +148,10 @@ class ModelAveragingEstimator:
         (dga's MSETools wrapper uses 30).
     grid_size : int
         Largest number of grid points (integer steps when the range is smaller).
+    prior_n : callable or None
+        Log prior of the population size N (an array of N in, log densities out, up to a
+        constant); ``None`` means ``p(N) ~ 1/N`` (dga's default). See
+        :func:`negative_binomial_prior` for Madigan and York's.
     alpha : float
         The interval is the ``alpha/2`` and ``1 - alpha/2`` posterior quantiles.
     random_state : int, numpy Generator or None
@@ -129,8 +168,10 @@ class ModelAveragingEstimator:
     """
 
     def __init__(self, delta: float | None = None, max_missing: float = 30.0,
-                 grid_size: int = 6000, alpha: float = 0.05, random_state=None):
+                 grid_size: int = 6000, prior_n=None, alpha: float = 0.05,
+                 random_state=None):
         self.delta = delta
+        self.prior_n = prior_n
         self.max_missing = max_missing
         self.grid_size = grid_size
         self.alpha = alpha
@@ -155,7 +196,12 @@ class ModelAveragingEstimator:
         step = max(1, int(np.ceil((top + 1) / self.grid_size)))
         n0 = np.arange(0, top + 1, step, dtype=float)
         graphs = decomposable_graphs(k)
-        logpost = _log_posterior(counts, k, delta, n0, graphs)
+        if self.prior_n is None:
+            log_prior, prior_text = -np.log(n_obs + n0), "p(N) ~ 1/N"
+        else:
+            log_prior = np.asarray(self.prior_n(n_obs + n0), dtype=float)
+            prior_text = f"p(N) {getattr(self.prior_n, 'description', 'given')}"
+        logpost = _log_posterior(counts, k, delta, n0, graphs, log_prior)
         weights = np.exp(logpost - logpost.max())
         weights /= weights.sum()
         by_n = weights.sum(axis=0)
@@ -175,7 +221,7 @@ class ModelAveragingEstimator:
         names = [", ".join(f"{lists[i]}-{lists[j]}" for i, j in g[2]) or "independence"
                  for g in graphs]
         models = pd.DataFrame({
-            "edges": names, "posterior_probability": by_graph,
+            "graph": np.arange(len(graphs)), "edges": names, "posterior_probability": by_graph,
             "median": [n_obs + float(np.interp(0.5, np.cumsum(w) / w.sum(), n0))
                        if w.sum() > 0 else np.nan for w in weights],
         }).sort_values("posterior_probability", ascending=False, ignore_index=True)
@@ -188,11 +234,11 @@ class ModelAveragingEstimator:
             interval_kind="credible",
             model=(f"average over {len(graphs)} graphs; most probable: {best['edges']} "
                    f"(posterior probability {best['posterior_probability']:.2f}); "
-                   f"hyper-Dirichlet prior, delta = {delta:g} per cell; p(N) ~ 1/N"),
+                   f"hyper-Dirichlet prior, delta = {delta:g} per cell; {prior_text}"),
             checks=(("posterior predictive p (Freeman-Tukey)", ppp),
                     ("posterior probability of the most probable graph",
                      float(best["posterior_probability"]))),
-            notes=tuple(notes), models=models)
+            notes=tuple(notes), models=models, population_grid=n_obs + n0, posterior=weights)
         return self.result_
 
 
@@ -205,8 +251,9 @@ def _margin(counts: np.ndarray, k: int, subset: tuple[int, ...]) -> np.ndarray:
 
 
 def _log_posterior(counts: np.ndarray, k: int, delta: float, n0: np.ndarray,
-                   graphs) -> np.ndarray:
-    """Log joint posterior (up to a constant) of graph x unseen count on the grid."""
+                   graphs, log_prior: np.ndarray | None = None) -> np.ndarray:
+    """Log joint posterior (up to a constant) of graph x unseen count on the grid;
+    ``log_prior`` is the log prior of N at ``n_obs + n0`` (default ``p(N) ~ 1/N``)."""
     n_obs = counts.sum()
     total_prior = delta * 2**k
     subsets = {s for g in graphs for s in (*g[0], *g[1])}
@@ -218,8 +265,10 @@ def _log_posterior(counts: np.ndarray, k: int, delta: float, n0: np.ndarray,
         component[s] = (special.gammaln(total_prior) - special.gammaln(total_prior + n_obs + n0)
                         + fixed + special.gammaln(margin[0] + n0 + d) - special.gammaln(d))
     # multinomial coefficient N! / n0! (the observed cells' factorials are constant) and
-    # the prior p(N) ~ 1/N
-    common = special.gammaln(n_obs + n0 + 1) - special.gammaln(n0 + 1) - np.log(n_obs + n0)
+    # the prior of N
+    if log_prior is None:
+        log_prior = -np.log(n_obs + n0)
+    common = special.gammaln(n_obs + n0 + 1) - special.gammaln(n0 + 1) + log_prior
     out = np.empty((len(graphs), len(n0)))
     for g, (cliques, seps, _) in enumerate(graphs):
         out[g] = sum(component[c] for c in cliques) - sum(
