@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dashboard import data
+from dashboard import data, fit_cache
 from dashboard.estimates import view_quarters, without_board
 from dashboard.state import ViewState
 
@@ -69,7 +69,7 @@ def _hidden_view(version, state: ViewState) -> HiddenView:
     area = state.area or data.home_area()
     years = max(len(quarters), 1) / 4
     expected = expected_during_window(area, window_years=years, scenario=state.scenario)
-    result, note = _fit(raw, lists, years)
+    result, note = _fit(raw, lists, years, version)
     return HiddenView(patterns, lists, result, expected, note, tuple(quarters), observed)
 
 
@@ -98,14 +98,17 @@ def _window_patterns(version, state: ViewState):
         if new in present and old != new:
             merged.setdefault(new, []).append(old)
     raw.attrs["merged_lists"] = {new: sorted(old) for new, old in merged.items()}
-    protected = _protect_patterns(rows, raw, lists) if len(raw) else raw
+    protected = _protect_patterns(rows, raw, lists, data.disclosure_mode(state)) if len(raw) \
+        else raw
     linked = rows[rows["person_id"] >= 0] if len(rows) else rows
-    observed = protect_count(linked).value if len(linked) else 0  # one cell: people on a list
+    mode = data.disclosure_mode(state)
+    observed = (protect_count(linked, mode=mode).value if len(linked)
+                else 0)  # one cell: people on a list
     return protected, raw, lists, quarters, observed
 
 
-def _protect_patterns(rows: pd.DataFrame, raw: pd.DataFrame,
-                      lists: tuple[str, ...]) -> pd.DataFrame:
+def _protect_patterns(rows: pd.DataFrame, raw: pd.DataFrame, lists: tuple[str, ...],
+                      mode: str = "protected") -> pd.DataFrame:
     """The capture-pattern counts as shown: each pattern a cell of the people in it
     (``analysis.disclosure.protect_table``), so its count is perturbed like any other."""
     from analysis.disclosure import protect_table
@@ -116,24 +119,25 @@ def _protect_patterns(rows: pd.DataFrame, raw: pd.DataFrame,
     people = (linked.drop_duplicates("person_id").set_index("person_id")
               .assign(pattern=pattern).reset_index())
     keys = ["".join(str(int(v)) for v in row) for row in raw[list(lists)].to_numpy()]
-    shown = protect_table(people, "pattern", levels={"pattern": keys}).to_frame()
+    shown = protect_table(people, "pattern", levels={"pattern": keys}, mode=mode).to_frame()
     out = raw.copy()
     out["count"] = shown["count"].to_numpy()
     out["count_suppressed"] = shown["count_suppressed"].to_numpy()
     return out
 
 
-def _fit(patterns: pd.DataFrame, lists: tuple[str, ...], years: float):
+def _fit(patterns: pd.DataFrame, lists: tuple[str, ...], years: float, version):
     """Every MSE method on the table; a failure is reported, not raised. Fitted once per
     distinct table and window length (views that differ only in, say, the prevalence
-    scenario share the same capture patterns and so the same fit)."""
+    scenario share the same capture patterns and so the same fit), and once across the
+    server's processes (``dashboard.fit_cache``)."""
     if len(lists) < 2:
         return None, "Multiple systems estimation needs at least two lists."
     rows = tuple(map(tuple, patterns[[*lists, "count"]].to_numpy(dtype=np.int64).tolist()))
-    return _fit_table(rows, lists, years)
+    return fit_cache.cached_fit("mse", version, (rows, lists, years),
+                                lambda: _fit_table(rows, lists, years))
 
 
-@lru_cache(maxsize=16)
 def _fit_table(rows: tuple[tuple[int, ...], ...], lists: tuple[str, ...], years: float):
     from analysis.errors import DarkFigureError
     from analysis.mse import compare_methods
