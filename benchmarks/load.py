@@ -173,6 +173,22 @@ def _user_loop(base, headers, callbacks, stop_at, budget, results, rng, ViewStat
             results.append((kind, time.perf_counter() - started, status))
 
 
+def _run_users(base, sessions, callbacks, duration, max_requests, results, seed, view_state,
+               assets) -> None:
+    if duration <= 0:
+        return
+    budget = threading.Semaphore(max_requests)
+    stop_at = time.monotonic() + duration
+    threads = [threading.Thread(target=user_loop, args=(base, session, callbacks, stop_at, budget,
+                                                        results, random.Random(seed + i),
+                                                        view_state, assets))
+               for i, session in enumerate(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", default=str(Path.home() / ".darkfigure" / "load-1m.duckdb"))
@@ -181,6 +197,9 @@ def main(argv=None) -> int:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--threads", type=int, default=8, help="server threads per worker")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--warmup", type=float, default=60.0,
+                        help="seconds of the same traffic before timing starts, not counted "
+                             "(each worker process fills its own caches)")
     parser.add_argument("--max-requests", type=int, default=100_000,
                         help="stop after this many page views in all")
     parser.add_argument("--no-auth", action="store_true", help="serve without login")
@@ -228,18 +247,17 @@ def main(argv=None) -> int:
               f"process(es) x {args.threads} threads); load average before "
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; chart callbacks per page: "
               + ", ".join(f"{k} {len(v)}" for k, v in sorted(callbacks.items())))
+        warm: list[tuple[str, float, object]] = []
+        _run_users(base, sessions, callbacks, min(args.warmup, MAX_SECONDS), args.max_requests,
+                   warm, 1000, ViewState, assets)
+        if warm:
+            failed = sum(not (isinstance(r[2], int) and r[2] in (200, 204)) for r in warm)
+            print(f"warm-up: {len(warm):,} requests in {args.warmup:.0f} s, {failed} failed "
+                  "(not counted)")
         results: list[tuple[str, float, object]] = []
-        budget = threading.Semaphore(args.max_requests)
-        stop_at = time.monotonic() + duration
-        workers = [threading.Thread(target=user_loop, args=(base, sessions[i], callbacks,
-                                                            stop_at, budget, results,
-                                                            random.Random(i), ViewState, assets))
-                   for i in range(users)]
         started = time.monotonic()
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
+        _run_users(base, sessions, callbacks, duration, args.max_requests, results, 0,
+                   ViewState, [] if warm else assets)
         elapsed = time.monotonic() - started
         load_after = os.getloadavg()
     finally:

@@ -105,8 +105,12 @@ def ingest_uploads(
             staged = stage_files(data_files, kind=None if kind in (None, "auto") else kind)
             # No dashboard lock: readers in this process join the writer's database and
             # read the last committed state (analysis.store.database).
-            with Store(store_path) as store:
-                records = store.write(staged)
+            try:
+                with Store(store_path) as store:
+                    records = store.write(staged)
+            finally:
+                for item in staged:
+                    item.discard()  # a large CSV's staged blocks, at once
         except InputError as exc:
             problems = exc.to_frame()
             return UploadOutcome(

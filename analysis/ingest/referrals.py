@@ -41,6 +41,12 @@ BLANK_MEANS_UNKNOWN = ("exploitation_type", "sector", "age_group", "sex", "natio
 BOOLEAN_WORDS = {"true": True, "false": False, "yes": True, "no": False, "y": True, "n": False,
                  "1": True, "0": False}
 MAX_PROBLEMS = 1000
+DUPLICATE_CHECK = "record_id_unique_within_agency"
+
+
+def duplicate_reason(rows: str) -> str:
+    """Why a repeated record_id is refused; ``rows`` lists (up to ten of) its rows."""
+    return f"record_id appears more than once for this agency (rows {rows})"
 
 
 @dataclass(frozen=True)
@@ -273,10 +279,13 @@ def _label(column: str, header_of: dict[str, str]) -> str:
 
 
 def _pandera_problems(exc: pa.errors.SchemaErrors, name: str, header_of: dict[str, str],
-                      already: set[tuple[int | None, str]]) -> list[Problem]:
+                      already: set[tuple[int | None, str]], *,
+                      duplicates: bool = True) -> list[Problem]:
     problems = []
     cases = exc.failure_cases
-    duplicate = "record_id_unique_within_agency"
+    duplicate = DUPLICATE_CHECK
+    if not duplicates:
+        cases = cases[cases["check"].astype(str) != duplicate]
     # A frame-level check reports every cell of a failing row; one problem per row is enough.
     cases = cases[(cases["check"].astype(str) != duplicate) | (cases["column"] == "record_id")]
     cases = _one_case_per_outcome_check(cases)
@@ -295,8 +304,7 @@ def _pandera_problems(exc: pa.errors.SchemaErrors, name: str, header_of: dict[st
                 continue
             reason = OUTCOME_CHECKS[check][1]
         elif check == duplicate:
-            reason = (f"record_id appears more than once for this agency "
-                      f"(rows {rows_of_id[str(case.failure_case)]})")
+            reason = duplicate_reason(rows_of_id[str(case.failure_case)])
         elif check.startswith("isin") and column == "outcome_code":
             reason = ("not a Home Office crime outcome type (1 to 22, or 1A for an alternative "
                       "offence charged; blank while the investigation is open)")
@@ -339,17 +347,27 @@ def _one_case_per_outcome_check(cases: pd.DataFrame) -> pd.DataFrame:
 def validate_referrals(frame: pd.DataFrame, name: str, header_of: dict[str, str] | None = None,
                        already: list[Problem] | None = None) -> pd.DataFrame:
     """Validate a mapped frame against the schema; raise one InputError with every problem."""
+    valid, problems = referral_problems(frame, name, header_of, already)
+    if problems:
+        raise InputError(_capped(problems, name))
+    return valid
+
+
+def referral_problems(frame: pd.DataFrame, name: str, header_of: dict[str, str] | None = None,
+                      already: list[Problem] | None = None, *, duplicates: bool = True,
+                      ) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The validated frame (None if anything failed) and every problem, uncapped.
+    ``duplicates=False`` leaves out the one check across rows (a record_id repeated within
+    an agency), for a block of a file whose repeats are found over the whole file."""
     header_of = header_of or {}
     early = list(already or [])
     seen = {(p.row, p.column.split(" -> ")[-1] if p.column else None) for p in early}
     try:
         valid = Referrals.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        found = early + _pandera_problems(exc, name, header_of, seen)
-        raise InputError(_capped(found, name)) from None
-    if early:
-        raise InputError(_capped(early, name))
-    return valid
+        found = _pandera_problems(exc, name, header_of, seen, duplicates=duplicates)
+        return None, early + found
+    return (None, early) if early else (valid, [])
 
 
 def _capped(problems: list[Problem], name: str) -> list[Problem]:
