@@ -20,13 +20,12 @@ import pandas as pd
 
 from analysis.errors import InputError, Problem
 from analysis.ingest.csv_chunks import CHUNK_BYTES, CsvChunks
+from analysis.ingest.referral_problems import _label, duplicate_reason
 from analysis.ingest.referrals import (
     MAX_PROBLEMS,
     Mapping,
     _dedupe,
-    _label,
     apply_mapping,
-    duplicate_reason,
     find_mapping,
     referral_problems,
     refuse_personal_data,
