@@ -215,15 +215,17 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def waitress_options(threads: int) -> dict:
+def waitress_options(threads: int, workers: int = 1) -> dict:
     """The waitress adjustments every production worker runs with (slow-client limits, no
-    banner, no tracebacks, proxy headers trusted from loopback only)."""
+    banner, no tracebacks, proxy headers trusted from loopback only). ``CONNECTION_LIMIT``
+    is for the whole server, shared out between its ``workers``: a worker at its share stops
+    accepting and the others take the next connections."""
     return dict(
         threads=threads,
         ident="",  # no Server banner
         expose_tracebacks=False,
         max_request_body_size=request_limit_bytes(),
-        connection_limit=CONNECTION_LIMIT,
+        connection_limit=max(CONNECTION_LIMIT // workers, 1),
         asyncore_use_poll=True,  # select() stops at 1,024 sockets
         channel_timeout=IDLE_TIMEOUT_S,
         cleanup_interval=CLEANUP_INTERVAL_S,
@@ -234,12 +236,12 @@ def waitress_options(threads: int) -> dict:
     )
 
 
-def _serve(server: flask.Flask, sock: socket.socket, threads: int) -> None:
+def _serve(server: flask.Flask, sock: socket.socket, threads: int, workers: int = 1) -> None:
     from waitress import create_server
 
     socket_map: dict = {}
     listener = create_server(server, map=socket_map, sockets=[sock],
-                             **waitress_options(threads))
+                             **waitress_options(threads, workers))
     _harden(socket_map)
     try:
         listener.run()
@@ -277,7 +279,8 @@ def run_production(
         else:
             from dashboard.workers import serve_forked
 
-            serve_forked(lambda: _serve(server, sock, settings.threads), settings.workers)
+            serve_forked(lambda: _serve(server, sock, settings.threads, settings.workers),
+                         settings.workers)
     finally:
         sock.close()
 
