@@ -21,6 +21,8 @@ import re
 import secrets
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +36,27 @@ _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 _MIN_PASSWORD = 12  # NCSC password guidance: length over complexity rules
 _audit_lock = threading.Lock()
 _users_lock = threading.Lock()
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``<path>.lock`` between processes (POSIX ``flock``), so
+    two server workers changing the users file at once cannot lose an update (a logout
+    whose generation bump was lost would leave its cookie valid). Without ``fcntl``
+    (Windows, where the server runs one process) the thread lock alone serves."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -138,14 +161,16 @@ def add_user(path: Path, username: str, password: str, role: str, *,
         raise DarkFigureError(f"Unknown role {role!r}; roles are {', '.join(ROLES)}.")
     if len(password) < _MIN_PASSWORD:
         raise DarkFigureError(f"A password needs at least {_MIN_PASSWORD} characters.")
-    users = read_users(path)
-    if username in users and not replace:
-        raise DarkFigureError(f"{username} already exists; use --replace to change them.")
-    # A new password (or role) ends every session the user had open.
-    generation = users[username].generation + 1 if username in users else 0
-    users[username] = User(username, hash_password(password), role, generation)
-    write_users(path, users)
-    return users[username]
+    hashed = hash_password(password)  # slow on purpose: outside the lock
+    with _users_lock, _file_lock(path):
+        users = read_users(path)
+        if username in users and not replace:
+            raise DarkFigureError(f"{username} already exists; use --replace to change them.")
+        # A new password (or role) ends every session the user had open.
+        generation = users[username].generation + 1 if username in users else 0
+        users[username] = User(username, hashed, role, generation)
+        write_users(path, users)
+        return users[username]
 
 
 def revoke_sessions(path: Path, username: str) -> User | None:
@@ -162,7 +187,7 @@ def revoke_sessions(path: Path, username: str) -> User | None:
     >>> revoke_sessions(p, "vera").generation
     1
     """
-    with _users_lock:
+    with _users_lock, _file_lock(path):  # threads, then other server processes
         users = read_users(path)
         if username not in users:
             return None
@@ -173,11 +198,12 @@ def revoke_sessions(path: Path, username: str) -> User | None:
 
 
 def remove_user(path: Path, username: str) -> None:
-    users = read_users(path)
-    if username not in users:
-        raise DarkFigureError(f"No user called {username} in {path}.")
-    del users[username]
-    write_users(path, users)
+    with _users_lock, _file_lock(path):
+        users = read_users(path)
+        if username not in users:
+            raise DarkFigureError(f"No user called {username} in {path}.")
+        del users[username]
+        write_users(path, users)
 
 
 def read_secret_key(path: str | os.PathLike[str] | None = None) -> bytes:

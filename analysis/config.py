@@ -97,7 +97,13 @@ SETTINGS: tuple[Setting, ...] = (
         "threads",
         "DARKFIGURE_THREADS",
         "8",
-        "Worker threads of the production server (waitress).",
+        "Threads per worker process of the production server (waitress).",
+    ),
+    Setting(
+        "workers",
+        "DARKFIGURE_WORKERS",
+        "2",
+        "Worker processes of the production server, sharing its port (POSIX only; 1 on Windows).",
     ),
 )
 

@@ -2,11 +2,14 @@
 
     python benchmarks/load.py                       # 25 users, 60 s, 1M-referral store
     python benchmarks/load.py --store S --users 5 --duration 10 --no-auth
+    python benchmarks/load.py --workers 1 --threads 8   # compare serving options
 
 Starts ``run_production`` (waitress, login enabled with a throwaway user unless --no-auth)
 in a subprocess on a free 127.0.0.1 port, over a store of ``--rows`` synthetic referrals
 (``analysis.synth.simulate_referrals``; built once and kept under ``--store``). Each
-simulated user logs in, then loops: load a page, then post that page's chart callbacks to
+simulated user logs in and fetches the page's scripts and stylesheets once, as a
+browser with an empty cache does (asking for gzip, and never again: they are cached for a
+year), then loops: load a page, then post that page's chart callbacks to
 ``/_dash-update-component`` with a filter state (area, period, age group, sector) picked
 at random. Payloads are built from the app's own ``/_dash-dependencies``. Bounded: loopback
 only, at most 100 users, 300 s and ``--max-requests``. Prints p50/p95 latency per kind of
@@ -16,6 +19,7 @@ request and checks there were zero errors (exit status 1 otherwise).
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -39,7 +43,7 @@ import sys
 from dashboard.app import create_app
 from dashboard.production import run_production
 run_production(create_app(sys.argv[1]), host="127.0.0.1", port=int(sys.argv[2]),
-               threads=int(sys.argv[3]))
+               threads=int(sys.argv[3]), workers=int(sys.argv[4]))
 """
 PAGES = ("/", "/areas", "/sectors", "/trends", "/hidden", "/national", "/data")
 AREAS = ("", "E06000016", "E07000130", "E07000129", "E06000017")
@@ -79,12 +83,24 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 def request(url: str, *, data: bytes | None = None, headers: dict | None = None):
-    req = urllib.request.Request(url, data=data, headers=headers or {})
+    """(status, headers, body), the body gunzipped as a browser would."""
+    req = urllib.request.Request(url, data=data, headers={"Accept-Encoding": "gzip",
+                                                          **(headers or {})})
     try:
         with _OPENER.open(req, timeout=60) as response:
-            return response.status, response.headers, response.read()
+            status, hdrs, body = response.status, response.headers, response.read()
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers, exc.read()
+        status, hdrs, body = exc.code, exc.headers, exc.read()
+    if hdrs.get("Content-Encoding") == "gzip":
+        body = gzip.decompress(body)
+    return status, hdrs, body
+
+
+def static_files(base: str, headers: dict) -> list[str]:
+    """The scripts and stylesheets the HTML shell asks a browser to fetch."""
+    _, _, page = request(base + "/", headers=headers)
+    return [base + url for url in re.findall(rb'(?:src|href)="(/(?:assets|_dash-component-'
+                                             rb'suites)/[^"]+)"', page) for url in [url.decode()]]
 
 
 def login(base: str, user: str) -> dict:
@@ -127,8 +143,12 @@ def payload(cb: dict, state: dict) -> bytes:
     }).encode()
 
 
-def user_loop(base, headers, callbacks, stop_at, budget, results, rng, view_state):
+def user_loop(base, headers, callbacks, stop_at, budget, results, rng, view_state, assets):
     try:
+        for url in assets:  # an empty browser cache, once; then cached for a year
+            started = time.perf_counter()
+            status = request(url, headers=headers)[0]
+            results.append(("asset", time.perf_counter() - started, status))
         _user_loop(base, headers, callbacks, stop_at, budget, results, rng, view_state)
     except Exception as exc:  # a crashed simulated user is an error, not silence
         results.append(("crash", 0.0, repr(exc)))
@@ -153,13 +173,33 @@ def _user_loop(base, headers, callbacks, stop_at, budget, results, rng, ViewStat
             results.append((kind, time.perf_counter() - started, status))
 
 
+def _run_users(base, sessions, callbacks, duration, max_requests, results, seed, view_state,
+               assets) -> None:
+    if duration <= 0:
+        return
+    budget = threading.Semaphore(max_requests)
+    stop_at = time.monotonic() + duration
+    threads = [threading.Thread(target=user_loop, args=(base, session, callbacks, stop_at, budget,
+                                                        results, random.Random(seed + i),
+                                                        view_state, assets))
+               for i, session in enumerate(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", default=str(Path.home() / ".darkfigure" / "load-1m.duckdb"))
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--users", type=int, default=25)
     parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--threads", type=int, default=8, help="server threads")
+    parser.add_argument("--threads", type=int, default=8, help="server threads per worker")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--warmup", type=float, default=60.0,
+                        help="seconds of the same traffic before timing starts, not counted "
+                             "(each worker process fills its own caches)")
     parser.add_argument("--max-requests", type=int, default=100_000,
                         help="stop after this many page views in all")
     parser.add_argument("--no-auth", action="store_true", help="serve without login")
@@ -189,7 +229,7 @@ def main(argv=None) -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([sys.executable, "-c", SERVE, str(store), str(port),
-                               str(args.threads)], env=env)
+                               str(args.threads), str(args.workers)], env=env)
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -202,22 +242,24 @@ def main(argv=None) -> int:
                 time.sleep(0.25)
         sessions = [{} if args.no_auth else login(base, n) for n in names]
         callbacks = chart_callbacks(base, sessions[0])
-        print(f"{users} users for {duration:.0f} s against {store} ({args.threads} server "
-              f"threads); chart callbacks per page: "
+        assets = static_files(base, sessions[0])
+        print(f"{users} users for {duration:.0f} s against {store} ({args.workers} worker "
+              f"process(es) x {args.threads} threads); load average before "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; chart callbacks per page: "
               + ", ".join(f"{k} {len(v)}" for k, v in sorted(callbacks.items())))
+        warm: list[tuple[str, float, object]] = []
+        _run_users(base, sessions, callbacks, min(args.warmup, MAX_SECONDS), args.max_requests,
+                   warm, 1000, ViewState, assets)
+        if warm:
+            failed = sum(not (isinstance(r[2], int) and r[2] in (200, 204)) for r in warm)
+            print(f"warm-up: {len(warm):,} requests in {args.warmup:.0f} s, {failed} failed "
+                  "(not counted)")
         results: list[tuple[str, float, object]] = []
-        budget = threading.Semaphore(args.max_requests)
-        stop_at = time.monotonic() + duration
-        workers = [threading.Thread(target=user_loop, args=(base, sessions[i], callbacks,
-                                                            stop_at, budget, results,
-                                                            random.Random(i), ViewState))
-                   for i in range(users)]
         started = time.monotonic()
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
+        _run_users(base, sessions, callbacks, duration, args.max_requests, results, 0,
+                   ViewState, [] if warm else assets)
         elapsed = time.monotonic() - started
+        load_after = os.getloadavg()
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -226,9 +268,10 @@ def main(argv=None) -> int:
     if not results:
         print("ERRORS: no request was made")
         return 1
-    print(f"\n{len(results):,} requests in {elapsed:.1f} s ({len(results) / elapsed:.1f}/s)")
+    print(f"\n{len(results):,} requests in {elapsed:.1f} s ({len(results) / elapsed:.1f}/s); "
+          f"load average after {' '.join(f'{x:.2f}' for x in load_after)}")
     print(f"{'kind':<10}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
-    for kind in ("page", "callback", "all"):
+    for kind in ("asset", "page", "callback", "all"):
         times = sorted(t for k, t, _ in results if kind in (k, "all"))
         if len(times) < 2:
             continue

@@ -50,7 +50,8 @@ def single_threaded_maths() -> None:
     threadpool_limits(limits=1)
 
 
-def create_app(store_path: str | Path | None = None, board: bool = False) -> Dash:
+def create_app(store_path: str | Path | None = None, board: bool = False,
+               warm: bool = False) -> Dash:
     """Build the dashboard over a store file.
 
     Parameters
@@ -60,6 +61,9 @@ def create_app(store_path: str | Path | None = None, board: bool = False) -> Das
         for every query; only an upload on the Data page writes to it.
     board
         Open in board mode unless the URL says otherwise (for a boardroom screen).
+    warm
+        Warm the default views in the background at each server process's first request
+        (``dashboard.warmup``): after any fork, so worker processes never inherit a thread.
     """
     register_templates()
     single_threaded_maths()
@@ -91,4 +95,9 @@ def create_app(store_path: str | Path | None = None, board: bool = False) -> Das
     with app.server.app_context():  # Dash evaluates the layout once to validate it
         app.layout = shell.layout
     shell.register_callbacks(app)
+    if warm:
+        from dashboard import warmup
+
+        path = config.store_path(store_path)
+        app.server.before_request(lambda: warmup.start(path) and None)
     return app

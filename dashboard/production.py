@@ -4,8 +4,10 @@
 ``DASH_DEBUG`` says), refuses a Flask app in debug mode, installs the security headers and
 the login guard if ``create_app`` has not already, and binds to loopback unless told
 otherwise. Serving beyond this machine without authentication is refused: the store holds
-sensitive, if pseudonymised, records. Settings: ``host``, ``port``, ``threads`` (see
-README); TLS belongs to a reverse proxy in front (e.g. IIS, nginx or Caddy on the same
+sensitive, if pseudonymised, records. Settings: ``host``, ``port``, ``threads`` and
+``workers`` (see README; several worker processes share the port, ``dashboard.workers``),
+checked by ``server_settings``. Replies are gzipped and fingerprinted files cached for a
+year (``dashboard.delivery``). TLS belongs to a reverse proxy in front (e.g. IIS, nginx or Caddy on the same
 host), which is also why waitress only trusts proxy headers from loopback.
 
 Slow clients cannot starve the rest: a request's headers must arrive within
@@ -19,9 +21,11 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
 import time
 import types
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import flask
 from dash import Dash
@@ -32,6 +36,7 @@ from analysis import config
 from analysis.errors import DarkFigureError
 from dashboard.auth import EXTENSION_KEY as AUTH_KEY
 from dashboard.auth import install_auth
+from dashboard.delivery import install_delivery
 from dashboard.security import install_security, is_loopback, request_limit_bytes
 
 CONNECTION_LIMIT = 1000
@@ -40,6 +45,8 @@ HEADER_TIMEOUT_S = 10  # a request's headers must arrive within this ...
 MIN_BODY_RATE = 32 * 1024  # ... and its body at this many bytes a second at least
 CHUNKED_BODY_TIMEOUT_S = 120  # a body of unknown length gets this long
 CLEANUP_INTERVAL_S = 2
+BACKLOG = 1024
+MAX_THREADS = 64
 
 
 def prepare_production(app: Dash, host: str) -> flask.Flask:
@@ -62,6 +69,7 @@ def prepare_production(app: Dash, host: str) -> flask.Flask:
     install_security(server)
     if AUTH_KEY not in server.extensions:  # create_app installs it; keep how it was set up
         install_auth(server, app=app)
+    install_delivery(app)  # gzip and cache lifetimes, after every security rule
     if not is_loopback(host) and not server.extensions[AUTH_KEY]["enabled"]:
         raise DarkFigureError(
             f"Refusing to serve on {host} without authentication: set DARKFIGURE_AUTH=true "
@@ -84,7 +92,11 @@ def build_wsgi_server(store_path=None) -> flask.Flask:
     if not path.exists():
         raise DarkFigureError(f"dashboard.wsgi: no store at {path}; load data first with "
                               "`darkfigure ingest` (or set DARKFIGURE_STORE)")
-    return prepare_production(create_app(path), config.get_setting("host"))
+    server = prepare_production(create_app(path, warm=True), config.get_setting("host"))
+    # Any WSGI server may run this in several processes (gunicorn -w, waitress behind a
+    # balancer): throttle failed logins through the shared file whatever it does.
+    share_login_throttle(server)
+    return server
 
 
 class _DeadlineChannel(HTTPChannel):
@@ -128,57 +140,156 @@ def _harden(socket_map: dict) -> None:
             listener.maintenance = types.MethodType(_maintenance, listener)
 
 
-def run_production(
-    app: Dash, *, host: str | None = None, port: int | None = None, threads: int | None = None,
-    announce: Callable[[str], None] | None = None,
-) -> None:
-    """Serve ``app`` with waitress until interrupted.
+@dataclass(frozen=True)
+class ServerSettings:
+    """Where and how widely the production server listens, checked once."""
 
-    ``host``, ``port`` and ``threads`` default to the settings of those names
-    (127.0.0.1, 8050, 8). ``announce`` is called with the URL once the port is open (so
-    nothing claims to be listening on a port that is busy). A busy or forbidden port is
-    a :class:`~analysis.errors.DarkFigureError` saying how to choose another. For
-    ``darkfigure serve --production``:
-    ``run_production(create_app(store_path, board=args.board), host=args.host,
-    port=args.port, threads=args.threads, announce=print)``.
-    """
-    from waitress import create_server
+    host: str
+    port: int
+    threads: int
+    workers: int
 
-    host = host or config.get_setting("host")
-    port = int(port or config.get_setting("port"))
-    threads = int(threads or config.get_setting("threads"))
-    server = prepare_production(app, host)
-    socket_map: dict = {}
+
+def _whole(name: str, given: object, low: int, high: int) -> int:
+    env = next(s.env for s in config.SETTINGS if s.name == name)
+    source = f"setting {name} ({env})" if given is None else f"--{name}"
+    raw = config.get_setting(name) if given is None else given
     try:
-        listener = create_server(
-            server,
-            map=socket_map,
-            host=host,
-            port=port,
-            threads=threads,
-            ident="",  # no Server banner
-            expose_tracebacks=False,
-            max_request_body_size=request_limit_bytes(),
-            connection_limit=CONNECTION_LIMIT,
-            asyncore_use_poll=True,  # select() stops at 1,024 sockets
-            channel_timeout=IDLE_TIMEOUT_S,
-            cleanup_interval=CLEANUP_INTERVAL_S,
-            trusted_proxy="127.0.0.1",
-            trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
-            clear_untrusted_proxy_headers=True,
-        )
+        value = int(str(raw).strip())
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise DarkFigureError(f"{source} must be a whole number from {low} to {high}, "
+                              f"not {str(raw)!r}")
+    return value
+
+
+def server_settings(host: str | None = None, port: int | str | None = None,
+                    threads: int | str | None = None,
+                    workers: int | str | None = None) -> ServerSettings:
+    """Arguments over settings (``host``, ``port``, ``threads``, ``workers``), each checked:
+    a bad value is a :class:`~analysis.errors.DarkFigureError` naming where it came from.
+
+    Examples
+    --------
+    >>> server_settings("127.0.0.1", 8050, 4, 1)
+    ServerSettings(host='127.0.0.1', port=8050, threads=4, workers=1)
+    """
+    from dashboard.workers import MAX_WORKERS, can_fork
+
+    settings = ServerSettings(
+        host=(host or config.get_setting("host")).strip(),
+        port=_whole("port", port, 1, 65535),
+        threads=_whole("threads", threads, 1, MAX_THREADS),
+        workers=_whole("workers", workers, 1, MAX_WORKERS),
+    )
+    if settings.workers > 1 and not can_fork():
+        raise DarkFigureError("several worker processes need a POSIX system (Linux, macOS): "
+                              "on Windows set workers to 1 (--workers 1, DARKFIGURE_WORKERS=1)")
+    return settings
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``, or a DarkFigureError saying how to choose another."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
     except OSError as exc:
+        raise DarkFigureError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        if os.name == "posix":  # as waitress does: restart without waiting for TIME_WAIT
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+        sock.listen(BACKLOG)
+    except OSError as exc:
+        sock.close()
         if exc.errno in (errno.EADDRINUSE, errno.EACCES):
             why = "is already in use" if exc.errno == errno.EADDRINUSE else "is not allowed"
             raise DarkFigureError(
                 f"port {port} on {host} {why}: choose another with --port N (or the setting "
                 "port, DARKFIGURE_PORT), or stop whatever is using it") from None
         raise DarkFigureError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
+
+
+def waitress_options(threads: int, workers: int = 1) -> dict:
+    """The waitress adjustments every production worker runs with (slow-client limits, no
+    banner, no tracebacks, proxy headers trusted from loopback only). ``CONNECTION_LIMIT``
+    is for the whole server, shared out between its ``workers``: a worker at its share stops
+    accepting and the others take the next connections."""
+    return dict(
+        threads=threads,
+        ident="",  # no Server banner
+        expose_tracebacks=False,
+        max_request_body_size=request_limit_bytes(),
+        connection_limit=max(CONNECTION_LIMIT // workers, 1),
+        asyncore_use_poll=True,  # select() stops at 1,024 sockets
+        channel_timeout=IDLE_TIMEOUT_S,
+        cleanup_interval=CLEANUP_INTERVAL_S,
+        backlog=BACKLOG,
+        trusted_proxy="127.0.0.1",
+        trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"},
+        clear_untrusted_proxy_headers=True,
+    )
+
+
+def _serve(server: flask.Flask, sock: socket.socket, threads: int, workers: int = 1) -> None:
+    from waitress import create_server
+
+    socket_map: dict = {}
+    listener = create_server(server, map=socket_map, sockets=[sock],
+                             **waitress_options(threads, workers))
     _harden(socket_map)
-    if announce is not None:
-        shown = f"[{host}]" if ":" in host else host
-        announce(f"http://{shown}:{port}/")
     try:
         listener.run()
     finally:
         listener.close()
+
+
+def run_production(
+    app: Dash, *, host: str | None = None, port: int | None = None, threads: int | None = None,
+    workers: int | None = None, announce: Callable[[str], None] | None = None,
+) -> None:
+    """Serve ``app`` with waitress until interrupted.
+
+    ``host``, ``port``, ``threads`` and ``workers`` default to the settings of those
+    names (127.0.0.1, 8050, 8 threads, 2 workers; checked by :func:`server_settings`).
+    With more than one worker, that many processes, each with ``threads`` threads, share
+    the port (``dashboard.workers``). ``announce`` is called with the URL once the port
+    is open (so nothing claims to be listening on a port that is busy). A busy or
+    forbidden port is a :class:`~analysis.errors.DarkFigureError` saying how to choose
+    another. For ``darkfigure serve --production``:
+    ``run_production(create_app(store_path, board=args.board), host=args.host,
+    port=args.port, threads=args.threads, workers=args.workers, announce=print)``.
+    """
+    settings = server_settings(host, port, threads, workers)
+    server = prepare_production(app, settings.host)
+    if settings.workers > 1:
+        share_login_throttle(server)
+    sock = _bind(settings.host, settings.port)
+    try:
+        if announce is not None:
+            shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+            announce(f"http://{shown}:{settings.port}/")
+        if settings.workers == 1:
+            _serve(server, sock, settings.threads)
+        else:
+            from dashboard.workers import serve_forked
+
+            serve_forked(lambda: _serve(server, sock, settings.threads, settings.workers),
+                         settings.workers)
+    finally:
+        sock.close()
+
+
+def share_login_throttle(server: flask.Flask) -> None:
+    """Keep failed logins in a file every worker process reads, beside the users file, so
+    several processes throttle as one (``dashboard.throttle.SharedLoginThrottle``)."""
+    from dashboard.throttle import SharedLoginThrottle
+
+    ext = server.extensions[AUTH_KEY]
+    if not isinstance(ext["throttle"], SharedLoginThrottle):
+        ext["throttle"] = SharedLoginThrottle(ext["users"].path.with_name("login_throttle.json"))

@@ -108,8 +108,12 @@ def ingest_uploads(
             from dashboard.store_reader import release_store
 
             release_store()  # the shared reader, if idle, lets go now rather than in 2 s
-            with Store(store_path) as store:
-                records = store.write(staged)
+            try:
+                with Store(store_path) as store:
+                    records = store.write(staged)
+            finally:
+                for item in staged:
+                    item.discard()  # a large CSV's staged blocks, at once
         except InputError as exc:
             problems = exc.to_frame()
             return UploadOutcome(

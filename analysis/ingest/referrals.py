@@ -19,8 +19,9 @@ import pandas as pd
 import pandera.pandas as pa
 
 from analysis.errors import InputError, Problem
+from analysis.ingest.referral_problems import _label, _pandera_problems
 from analysis.ingest.tabular import read_text_table
-from analysis.schema import OUTCOME_CHECKS, OUTCOME_COLUMNS, PERSONAL_DATA_COLUMNS, Referrals
+from analysis.schema import OUTCOME_COLUMNS, PERSONAL_DATA_COLUMNS, Referrals
 
 SCHEMA_COLUMNS = list(Referrals.to_schema().columns)
 REQUIRED_COLUMNS = ("record_id", "agency", "agency_type", "referral_date", "exploitation_type",
@@ -267,89 +268,30 @@ def _to_boolean(frame: pd.DataFrame, mapping: Mapping, name: str, header_of: dic
     return out.astype("boolean")
 
 
-def _label(column: str, header_of: dict[str, str]) -> str:
-    header = header_of.get(column)
-    return f"{header} -> {column}" if header and header != column else column
-
-
-def _pandera_problems(exc: pa.errors.SchemaErrors, name: str, header_of: dict[str, str],
-                      already: set[tuple[int | None, str]]) -> list[Problem]:
-    problems = []
-    cases = exc.failure_cases
-    duplicate = "record_id_unique_within_agency"
-    # A frame-level check reports every cell of a failing row; one problem per row is enough.
-    cases = cases[(cases["check"].astype(str) != duplicate) | (cases["column"] == "record_id")]
-    cases = _one_case_per_outcome_check(cases)
-    rows_of_id = (cases[cases["check"].astype(str) == duplicate]
-                  .groupby(cases["failure_case"].astype(str))["index"]
-                  .agg(lambda idx: ", ".join(str(int(i) + 2) for i in sorted(idx)[:10])))
-    for case in cases.itertuples(index=False):
-        column = case.column if isinstance(case.column, str) else None
-        row = int(case.index) + 2 if pd.notna(case.index) else None
-        if (row, column) in already:
-            continue
-        check = str(case.check)
-        if check in OUTCOME_CHECKS:
-            column = OUTCOME_CHECKS[check][0]
-            if (row, column) in already:
-                continue
-            reason = OUTCOME_CHECKS[check][1]
-        elif check == duplicate:
-            reason = (f"record_id appears more than once for this agency "
-                      f"(rows {rows_of_id[str(case.failure_case)]})")
-        elif check.startswith("isin") and column == "outcome_code":
-            reason = ("not a Home Office crime outcome type (1 to 22, or 1A for an alternative "
-                      "offence charged; blank while the investigation is open)")
-        elif check.startswith("isin"):
-            reason = "not one of the allowed values (see docs/data_dictionary.md)"
-        elif check.startswith("str_matches"):
-            reason = "wrong format " + ("(expected a GSS code such as E06000016)" if column == "area_code"
-                                        else "(expected 16-64 lower-case hex characters)"
-                                        if column == "person_key" else f"({check})")
-        elif check == "not_in_future":
-            reason = "date is in the future"
-        elif check.startswith("greater_than_or_equal_to"):
-            reason = "date is before the NRM began (1 April 2009)" if column in (
-                "referral_date", "nrm_referral_date") \
-                else f"value too small ({check})"
-        elif check == "not_nullable":
-            reason = "missing value"
-        else:
-            reason = check
-        value = None if pd.isna(case.failure_case) else str(case.failure_case)
-        problems.append(Problem(name, row, _label(column, header_of) if column else None, reason, value))
-    return problems
-
-
-def _one_case_per_outcome_check(cases: pd.DataFrame) -> pd.DataFrame:
-    """A frame-level outcome check reports every cell of a failing row; keep one case per
-    row, the blamed column's (its value when it has one)."""
-    checks = cases["check"].astype(str)
-    mine = checks.isin(list(OUTCOME_CHECKS))
-    if not mine.any():
-        return cases
-    picked = cases[mine].assign(_blamed=checks[mine].map(lambda c: OUTCOME_CHECKS[c][0]))
-    picked = picked.assign(_own=picked["column"] == picked["_blamed"]).sort_values(
-        "_own", ascending=False, kind="stable")
-    picked = picked.drop_duplicates(["check", "index"])
-    picked.loc[~picked["_own"], "failure_case"] = None
-    return pd.concat([cases[~mine], picked.drop(columns=["_blamed", "_own"])])
-
-
 def validate_referrals(frame: pd.DataFrame, name: str, header_of: dict[str, str] | None = None,
                        already: list[Problem] | None = None) -> pd.DataFrame:
     """Validate a mapped frame against the schema; raise one InputError with every problem."""
+    valid, problems = referral_problems(frame, name, header_of, already)
+    if problems:
+        raise InputError(_capped(problems, name))
+    return valid
+
+
+def referral_problems(frame: pd.DataFrame, name: str, header_of: dict[str, str] | None = None,
+                      already: list[Problem] | None = None, *, duplicates: bool = True,
+                      ) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The validated frame (None if anything failed) and every problem, uncapped.
+    ``duplicates=False`` leaves out the one check across rows (a record_id repeated within
+    an agency), for a block of a file whose repeats are found over the whole file."""
     header_of = header_of or {}
     early = list(already or [])
     seen = {(p.row, p.column.split(" -> ")[-1] if p.column else None) for p in early}
     try:
         valid = Referrals.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        found = early + _pandera_problems(exc, name, header_of, seen)
-        raise InputError(_capped(found, name)) from None
-    if early:
-        raise InputError(_capped(early, name))
-    return valid
+        found = _pandera_problems(exc, name, header_of, seen, duplicates=duplicates)
+        return None, early + found
+    return (None, early) if early else (valid, [])
 
 
 def _capped(problems: list[Problem], name: str) -> list[Problem]:

@@ -143,8 +143,10 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def check_lines(data: bytes, name: str, *, max_line_bytes: int = MAX_LINE_BYTES) -> int:
+def check_lines(data: bytes, name: str, *, max_line_bytes: int = MAX_LINE_BYTES,
+                first_line: int = 1) -> int:
     r"""Refuse a text file with a line longer than ``max_line_bytes``; return its line count.
+    ``first_line`` is the number of ``data``'s first line in the file (for a block of it).
 
     Examples
     --------
@@ -156,8 +158,9 @@ def check_lines(data: bytes, name: str, *, max_line_bytes: int = MAX_LINE_BYTES)
         end = data.find(b"\n", start)
         end = size if end < 0 else end
         if end - start > max_line_bytes:
-            raise _fail(name, f"line {lines + 1:,} is {(end - start) / 1e6:,.1f} MB long; at most "
-                              f"{max_line_bytes / 1e6:,.1f} MB per line can be read", row=lines + 1)
+            number = first_line + lines
+            raise _fail(name, f"line {number:,} is {(end - start) / 1e6:,.1f} MB long; at most "
+                              f"{max_line_bytes / 1e6:,.1f} MB per line can be read", row=number)
         lines += 1
         start = end + 1
     return lines
@@ -212,23 +215,31 @@ def read_csv_text(path: Path, name: str, *, encoding: str | None = None,
     return frame
 
 
-def _read_csv_by_record(data: bytes, sep: str, name: str) -> pd.DataFrame:
+def _read_csv_by_record(data: bytes, sep: str, name: str, *, row_offset: int = 0) -> pd.DataFrame:
     """The slow, exact reader: rows numbered as a spreadsheet shows them (blank lines count,
-    a quoted cell spanning lines is one row); rows that do not line up are each a problem."""
+    a quoted cell spanning lines is one row); rows that do not line up are each a problem.
+    ``row_offset`` is added to every row number (a later block of a file, its header first);
+    ``attrs["records"]`` is how many records, blank ones included, ``data`` held."""
     reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=sep)
-    records = [(number, cells) for number, cells in enumerate(reader, start=1)
-               if any(c.strip() for c in cells)]
+    count = 0
+    records = []
+    for number, cells in enumerate(reader, start=1):
+        count = number
+        if any(c.strip() for c in cells):
+            records.append((number, cells))
     header_row, header = records[0]
     body = records[1:]
-    ragged = [Problem(name, number, None, f"has {len(cells)} cells but the header has "
-                      f"{len(header)}: rows do not line up with the header",
+    ragged = [Problem(name, number + row_offset, None, f"has {len(cells)} cells but the header "
+                      f"has {len(header)}: rows do not line up with the header",
                       sep.join(cells)[:80])
               for number, cells in body if len(cells) != len(header)]
     if ragged:
         raise InputError(ragged)
     frame = pd.DataFrame([cells for _, cells in body], columns=header, dtype=str)
-    frame.index = pd.Index([number - 2 for number, _ in body])  # sheet row = index + 2
+    # sheet row = index + 2
+    frame.index = pd.Index([number - 2 + row_offset for number, _ in body])
     frame.attrs["header_row"] = header_row
+    frame.attrs["records"] = count
     return frame
 
 
@@ -298,18 +309,22 @@ def read_text_table(path: str | Path, *, name: str | None = None, encoding: str 
     else:
         frame = read_workbook_text(path, name, sheet=sheet)
     frame.columns = [str(c).strip() for c in frame.columns]
-    blank = [i + 1 for i, c in enumerate(frame.columns) if not c or c.startswith("Unnamed:")]
-    header_row = frame.attrs.get("header_row", 1)
-    if blank:
-        raise _fail(name, f"header cell(s) in column position {blank} are empty", row=header_row)
-    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-    if duplicated:
-        raise _fail(name, f"the header repeats column name(s) {duplicated}", row=header_row)
+    _check_header(list(frame.columns), name, frame.attrs.get("header_row", 1))
     if frame.empty:
         raise _fail(name, "the file has a header but no data rows")
     if not frame.attrs.get("control_free"):
         refuse_control_characters(frame, name)
     return frame
+
+
+def _check_header(columns: list[str], name: str, header_row: int) -> None:
+    """Refuse empty and repeated header cells (``columns`` already stripped)."""
+    blank = [i + 1 for i, c in enumerate(columns) if not c or c.startswith("Unnamed:")]
+    if blank:
+        raise _fail(name, f"header cell(s) in column position {blank} are empty", row=header_row)
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicated:
+        raise _fail(name, f"the header repeats column name(s) {duplicated}", row=header_row)
 
 
 def refuse_control_characters(frame: pd.DataFrame, name: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -174,8 +175,13 @@ class Store:
         """
         if self.read_only:
             raise DarkFigureError("the store is open read-only")
-        return self.write(stage_files(paths, kind=kind, mapping=mapping, names=names,
-                                      release=release, strict=strict))
+        staged = stage_files(paths, kind=kind, mapping=mapping, names=names, release=release,
+                             strict=strict)
+        try:
+            return self.write(staged)
+        finally:
+            for item in staged:
+                item.discard()
 
     def write(self, staged: list[StagedFile]) -> list[LoadRecord]:
         """Load files already read and validated by :func:`stage_files`, in one
@@ -195,19 +201,21 @@ class Store:
                     [item.content_hash, item.kind]).fetchall()
                 if previous:
                     records.append(LoadRecord(item.name, item.kind, item.content_hash,
-                                              len(item.frame), load_id=previous[0][0], skipped=True))
+                                              item.row_count, load_id=previous[0][0],
+                                              skipped=True))
                     continue
                 if item.kind == "referrals":
-                    counts = self._upsert_referrals(item.frame)
+                    counts = self._upsert_referrals(item.frame if item.frame is not None
+                                                    else item.parts)
                 else:
                     counts = self._append_nrm(item.frame)
                 load_id = self._record_load(item.name, item.content_hash, item.kind,
-                                            len(item.frame), *counts)
-                notes = tuple(item.frame.attrs.get("load_notes", ()))
+                                            item.row_count, *counts)
+                notes = item.notes
                 for note in notes:
                     self._exec("INSERT INTO load_notes VALUES (?, ?)", [load_id, note])
-                records.append(LoadRecord(item.name, item.kind, item.content_hash, len(item.frame),
-                                          *counts, load_id=load_id, notes=notes))
+                records.append(LoadRecord(item.name, item.kind, item.content_hash,
+                                          item.row_count, *counts, load_id=load_id, notes=notes))
             if any(r.kind == "referrals" and not r.skipped for r in records):
                 # in the same transaction: a failed load leaves the old table too
                 new_victims.refresh(self._con)
@@ -246,22 +254,32 @@ class Store:
         finally:
             self._con.unregister("_incoming")
 
-    def _upsert_referrals(self, frame: pd.DataFrame) -> tuple[int, int, int]:
+    def _upsert_referrals(self, rows: pd.DataFrame | tuple[Path, ...]) -> tuple[int, int, int]:
+        """Insert or correct referrals from a validated frame, or from the Parquet parts
+        of a file staged in blocks (read by DuckDB, never whole into pandas)."""
         con = self._con
         load_id = self._next_load_id()
-        con.register("_incoming", frame[REFERRAL_COLUMNS])
+        if isinstance(rows, pd.DataFrame):
+            con.register("_incoming", rows[REFERRAL_COLUMNS])
+            source, kind = "_incoming", "TABLE"
+        else:
+            # A view, not a table: the Parquet parts are read as each statement streams
+            # them, so a ten-million-row load is never held in memory at once.
+            files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in rows)
+            source, kind = f"read_parquet([{files}])", "VIEW"
         try:
             self._exec(f"""
-                CREATE TEMP TABLE _staged AS
+                CREATE TEMP {kind} _staged AS
                 SELECT * REPLACE (CAST(referral_date AS DATE) AS referral_date,
                                   CAST(outcome_date AS DATE) AS outcome_date,
                                   CAST(nrm_referral_date AS DATE) AS nrm_referral_date),
                        CAST(year(referral_date) AS VARCHAR) || 'Q'
                            || CAST(quarter(referral_date) AS VARCHAR) AS quarter,
                        {int(load_id)} AS load_id
-                FROM _incoming""")
+                FROM (SELECT {", ".join(REFERRAL_COLUMNS)} FROM {source})""")
         finally:
-            con.unregister("_incoming")
+            if kind == "TABLE":
+                con.unregister("_incoming")
         same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM r.{c}" for c in REFERRAL_COLUMNS)
         try:
             new, updated, unchanged = con.execute(f"""
@@ -282,7 +300,7 @@ class Store:
             else:  # all new: skip the anti-join, the slowest step of a large first load
                 self._exec("INSERT INTO referrals BY NAME SELECT * FROM _staged")
         finally:
-            self._exec("DROP TABLE IF EXISTS _staged")
+            self._exec(f"DROP {kind} IF EXISTS _staged")
         return new, updated, unchanged
 
     def _append_nrm(self, frame: pd.DataFrame) -> tuple[int, int, int]:

@@ -21,7 +21,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=None, help="port (default: setting port)")
     parser.add_argument("--board", action="store_true", help="open in board (presentation) mode")
     parser.add_argument("--threads", type=int, default=None,
-                        help="server worker threads (default: setting threads)")
+                        help="threads per worker process (default: setting threads)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes sharing the port (default: setting workers; "
+                             "POSIX only)")
     parser.add_argument(
         "--production", action="store_true",
         help="serve a team: refuse to start unless login is on (DARKFIGURE_AUTH=true) and the "
@@ -31,7 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.store import build_sample_store
+    from dashboard.production import server_settings
 
+    # Checked before anything slow: a bad --workers or port is one line, at once.
+    settings = server_settings(args.host, args.port, args.threads, args.workers)
     store_path = config.store_path(args.store)
     if args.production:
         # A team server holds pseudonymised but sensitive data: no anonymous access, and no
@@ -56,15 +62,12 @@ def run(args: argparse.Namespace) -> int:
     from dashboard.app import create_app
     from dashboard.production import run_production
 
-    app = create_app(store_path, board=args.board)
-    from dashboard import warmup
-
-    warmup.start(store_path)  # the default views' fits, before the first visitor asks
-    host, port = args.host or config.get_setting("host"), args.port or int(config.get_setting("port"))
+    app = create_app(store_path, board=args.board, warm=True)
     # Security headers, the login guard (when DARKFIGURE_AUTH is on) and a refusal to bind a
     # network address without authentication all come from run_production; the URL is
     # announced only once the port is open (a busy port is a one-line error instead).
-    run_production(app, host=host, port=port, threads=args.threads,
+    run_production(app, host=settings.host, port=settings.port, threads=settings.threads,
+                   workers=settings.workers,
                    announce=lambda url: print(f"Dark Figure dashboard: {url}  (Ctrl+C to stop)",
                                               flush=True))
     return 0
