@@ -53,3 +53,22 @@ def uk_series_code() -> str:
         "",
         "uk_quarterly_referrals('latest')",
     ])
+
+
+def group_where(state: ViewState, lifted: tuple[str, ...] = ()) -> dict[str, str]:
+    """The view's group filters as ``where=`` (the ones a chart lifts left out)."""
+    return {column: value for column, value in (
+        ("sector", state.sector), ("exploitation_type", state.exploitation_type),
+        ("age_group", state.age_group)) if value != ALL and column not in lifted}
+
+
+def sector_tables_code(store_path, state: ViewState, area_code: str, period: str) -> str:
+    """``read_sector_tables``: sectors by year and the district x sector table."""
+    where = group_where(state, lifted=("sector",))
+    extra = f", where={where!r}" if where else ""
+    return "\n".join([
+        "from analysis.sector_tables import read_sector_tables",
+        "",
+        f"result = read_sector_tables({_store(store_path)}, {area_code!r}, {period!r}{extra})",
+        "result.to_frame()  # by_year (the chart) and by_district (the full table)",
+    ])
