@@ -7,14 +7,14 @@ from __future__ import annotations
 from functools import lru_cache
 
 import pandas as pd
-from dash import html
+from dash import Input, Output, html
 
-from dashboard import data
+from dashboard import context, data
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
 from dashboard.figures import justice as fig
-from dashboard.state import ViewState
+from dashboard.state import ViewState, from_dict
 
 SLUG = "justice"
 PATH = "/justice"
@@ -68,7 +68,8 @@ def _funnel(store_path, state) -> ChartOutput:
                                   _period(result), result.as_of.date().isoformat())
     table = result.stages[result.stages["cohort"] == "all"]
     figure = fig.funnel_chart(result.stages, result.national, board=state.board)
-    return ChartOutput(figure, summary, table)
+    message = fig.board_message(result.stages, data.area_name(result.area_code), _period(result))
+    return ChartOutput(figure, summary, table, message=message)
 
 
 def _rates(store_path, state) -> ChartOutput:
@@ -159,3 +160,15 @@ def layout(**_query) -> html.Div:
 def register_callbacks(app) -> None:
     for spec in CHARTS:
         register_chart(app, spec)
+
+    # The board's last view (it closes the pack) is not one of the pack's board views, so the
+    # shell does not write its message: the funnel's first sentence, as the shell would.
+    @app.callback(Output(f"{SLUG}-message", "children"), Input("filter-state", "data"))
+    def message(state):
+        from dashboard.shell import first_sentence
+
+        view = from_dict(state)
+        if not view.board:
+            return ""
+        out = BOARD_CHART.build(context.current().store_path, view)
+        return out.message or first_sentence(out.summary)
