@@ -16,13 +16,14 @@ def _store(store_path) -> str:
 
 def headline_code(store_path, state: ViewState, area_code: str, quarters: list[str]) -> str:
     """``read_headline`` for the view's area, period and scenario (no group filter)."""
-    if ALL not in (state.sector, state.exploitation_type, state.age_group) or any(
-            v != ALL for v in (state.sector, state.exploitation_type, state.age_group)):
-        return ("# With a sector, type or age filter the dashboard also passes where= and "
-                "shares=\n# (see dashboard/estimates.py, headline); without one:\n"
-                + headline_code(store_path, ViewState(area=state.area, period=state.period,
-                                                      scenario=state.scenario),
-                                area_code, quarters))
+    if any(v != ALL for v in (state.sector, state.exploitation_type, state.age_group)):
+        # a group takes a share assumption (or none) that the view layer picks
+        from dashboard.components.chart_code import view_layer_code
+
+        return view_layer_code(
+            store_path, state, "dashboard/headline_view.py",
+            "h = headline_view.headline({store}, state)\n"
+            "h.ratio.to_frame() if h.ratio is not None else h.expected.estimate.to_frame()")
     period = f"{quarters[0]}:{quarters[-1]}" if quarters else None
     return "\n".join([
         "from analysis.assumptions import get_scenario",

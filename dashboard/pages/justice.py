@@ -11,6 +11,7 @@ from dash import Input, Output, html
 
 from dashboard import context, data
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
+from dashboard.components import chart_code as code
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
 from dashboard.figures import justice as fig
@@ -56,6 +57,10 @@ def _period(result) -> str:
     return result.period.replace(":", " to ")
 
 
+def _code(store_path, state: ViewState, table: str) -> str:
+    return code.justice_code(store_path, state, state.area or data.home_area(), table)
+
+
 def _none(message: str, state: ViewState) -> ChartOutput:
     return ChartOutput(fig.message_figure(message, board=state.board), message, pd.DataFrame())
 
@@ -69,7 +74,8 @@ def _funnel(store_path, state) -> ChartOutput:
     table = result.stages[result.stages["cohort"] == "all"]
     figure = fig.funnel_chart(result.stages, result.national, board=state.board)
     message = fig.board_message(result.stages, data.area_name(result.area_code), _period(result))
-    return ChartOutput(figure, summary, table, message=message)
+    return ChartOutput(figure, summary, table, message=message,
+                       code=_code(store_path, state, "funnel"))
 
 
 def _rates(store_path, state) -> ChartOutput:
@@ -84,7 +90,7 @@ def _rates(store_path, state) -> ChartOutput:
     summary = (f"Rates by year of detection with 95% Wilson intervals; charge rate trend at "
                f"equal follow-up: {trend}. National figures are secondary sources.")
     return ChartOutput(fig.stage_rates(result.stages, result.national, board=state.board),
-                       summary, result.stages)
+                       summary, result.stages, code=_code(store_path, state, "rates"))
 
 
 def _open(store_path, state) -> ChartOutput:
@@ -101,7 +107,7 @@ def _open(store_path, state) -> ChartOutput:
                               suffixes=("_open", "_charged_within"))
     return ChartOutput(fig.open_and_follow_up(result.open, result.equal_follow_up,
                                               result.follow_up_days, board=state.board),
-                       summary, table)
+                       summary, table, code=_code(store_path, state, "open"))
 
 
 def _outcomes(store_path, state) -> ChartOutput:
@@ -111,7 +117,7 @@ def _outcomes(store_path, state) -> ChartOutput:
     summary = ("People with a recorded crime by Home Office outcome group (outcome types in "
                "brackets); 'open' means no outcome yet.")
     return ChartOutput(fig.outcome_groups(result.outcomes, board=state.board), summary,
-                       result.outcomes)
+                       result.outcomes, code=_code(store_path, state, "outcomes"))
 
 
 def _times(store_path, state) -> ChartOutput:
@@ -120,7 +126,8 @@ def _times(store_path, state) -> ChartOutput:
         return _none(result, state)
     summary = ("Days from first detection: median and quartiles (Kaplan-Meier; open crimes "
                "count as not yet charged). Shown only where enough people reached the stage.")
-    return ChartOutput(fig.stage_times(result.times, board=state.board), summary, result.times)
+    return ChartOutput(fig.stage_times(result.times, board=state.board), summary, result.times,
+                       code=_code(store_path, state, "times"))
 
 
 CHARTS = (

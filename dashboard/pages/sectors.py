@@ -7,7 +7,7 @@ from dash import html
 
 from dashboard import data, estimates, sector_views
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
-from dashboard.components import code
+from dashboard.components import chart_code, code
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
 from dashboard.figures import sectors as fig
@@ -39,6 +39,8 @@ def _sectors(store_path, state) -> ChartOutput:
         fig.detected_vs_expected(table, "sector", board=state.board, source=SOURCE,
                                  axis_title=f"People: new victims in {period}"),
         f"{area}. " + text, table, period, message=message,
+        code=chart_code.sector_counts_code(store_path, state, state.area or data.home_area(),
+                                           estimates.view_quarters(store_path, state)),
     )
 
 
@@ -50,6 +52,9 @@ def _types(store_path, state) -> ChartOutput:
                                  axis_title=f"People: new victims in {period}"),
         fig.describe_sectors(table, "exploitation_type", period),
         table, period,
+        code=chart_code.view_layer_code(
+            store_path, state, "dashboard/estimates.py",
+            "estimates.category_view({store}, state, 'exploitation_type')"),
     )
 
 
