@@ -40,7 +40,7 @@ def detected_vs_expected(
     has_expected = "expected" in table.columns and table["expected"].notna().any()
     order = "expected" if has_expected else "detected"
     frame = table.assign(_order=table[order].astype("Float64").fillna(-1)).sort_values("_order")
-    labels = [_label(v) for v in frame[category]]
+    labels = [sector_name(v) for v in frame[category]]
     height = max(380, 44 * len(frame) + 170) * (1.3 if board else 1)
     fig = base_figure(board=board, height=int(height), source=source)
     fig.add_trace(
@@ -52,9 +52,14 @@ def detected_vs_expected(
             marker=dict(color=theme.BLUE),
             text=[fmt_count(v) for v in frame["detected"]],
             textposition="outside",
+            cliponaxis=False,
             hovertemplate="%{y}: detected %{text}<extra></extra>",
         )
     )
+    if board:  # few enough bars (the page shows the largest) for 24 px value labels
+        fig.update_traces(textfont=dict(size=theme.font_size(board) - 2), selector=dict(type="bar"))
+        top = float(frame["detected"].astype("Float64").fillna(0).max() or 1)
+        fig.update_xaxes(range=[0, top * 1.12])  # room for the value after the longest bar
     if not has_expected:
         fig.update_xaxes(title=axis_title, rangemode="tozero", tickformat=",")
         fig.update_yaxes(showgrid=False, automargin=True)
@@ -186,13 +191,16 @@ def sectors_by_year(by_year: pd.DataFrame, *, board: bool = False, source: str =
         colorscale=[list(p) for p in theme.HEAT_SCALE], showscale=False, xgap=2, ygap=2,
         hovertemplate="%{y}, %{x}: %{text} new victims<extra></extra>", hoverongaps=False,
     ))
-    # the margins as text on a pale ground (a heatmap leaves NaN cells blank)
+    # the margins and [c] cells as text (a browser's heatmap draws no text on a NaN cell)
     for i in range(len(y)):
         for j in range(len(x)):
-            if i == len(y) - 1 or j == len(x) - 1:
+            if np.isnan(colour[i, j]):
                 # positions, not names: a year's name "2019" would be read as position 2019
-                fig.add_annotation(x=j, y=i, text=f"<b>{text[i][j]}</b>", showarrow=False,
-                                   font=dict(size=size, color=theme.INK))
+                margin = i == len(y) - 1 or j == len(x) - 1
+                fig.add_annotation(x=j, y=i, text=f"<b>{text[i][j]}</b>" if margin
+                                   else text[i][j], showarrow=False,
+                                   font=dict(size=size, color=theme.INK if margin
+                                             else theme.GREY))
     fig.update_xaxes(showgrid=False, side="top", type="category")
     fig.update_yaxes(showgrid=False, autorange="reversed", type="category")
     return fig
@@ -214,8 +222,8 @@ def describe_sectors_by_year(by_year: pd.DataFrame, area: str) -> str:
         lead = (f"{sector_name(top['sector'])} had the most new victims over {span} "
                 f"({fmt_count(top['people'])}). ")
     return (f"{area}, new victims by sector and year of first record, {span}. {lead}"
-            f"{hidden} of {cells} cells ({hidden / cells:.0%}), totals included, are too small "
-            "to show ([c]).")
+            f"{hidden} of the {cells} cells ({hidden / cells:.0%}, totals included) are [c]: "
+            "too few people to show.")
 
 
 def describe_sectors(table: pd.DataFrame, category: str, period: str = "the period") -> str:

@@ -54,7 +54,13 @@ def _justice_result(version, area: str, start: str | None, end: str | None,
 
 
 def _period(result) -> str:
-    return result.period.replace(":", " to ")
+    """The detection period in words ('2019 to 2025'), not quarter codes."""
+    from analysis.periods import period_label, quarter_range
+
+    try:
+        return period_label(quarter_range(*result.period.split(":")))
+    except (TypeError, ValueError):  # not a FROM:TO range of quarters
+        return result.period.replace(":", " to ")
 
 
 def _code(store_path, state: ViewState, table: str) -> str:

@@ -27,6 +27,9 @@ HEATMAP_SOURCE = ("New victims (people at their first-ever record by any forum a
                   "sector of that record; counts protected by the cell-key method, [c] below 5.")
 
 
+BOARD_SECTORS = 7  # bars a 1280x720 projector shows with 24 px labels
+
+
 def _sectors(store_path, state) -> ChartOutput:
     table = estimates.category_view(store_path, state, "sector")
     area = data.area_name(state.area or data.home_area())
@@ -35,9 +38,15 @@ def _sectors(store_path, state) -> ChartOutput:
     first = text.split(". ")[0].rstrip(".") + "."
     message = (first.replace(f"In {period},", f"In {area}, {period},", 1)
                if first.startswith("In ") else f"{area}: {first}")
+    shown, axis = table, f"People: new victims in {period}"
+    if state.board and len(table) > BOARD_SECTORS:  # the largest; the rest in analyst mode
+        shown = table.assign(_n=table["detected"].astype("Float64").fillna(-1)).nlargest(
+            BOARD_SECTORS, "_n").drop(columns="_n")
+        axis = (f"People: new victims in {period} (the {BOARD_SECTORS} largest of "
+                f"{len(table)} sectors)")
     return ChartOutput(
-        fig.detected_vs_expected(table, "sector", board=state.board, source=SOURCE,
-                                 axis_title=f"People: new victims in {period}"),
+        fig.detected_vs_expected(shown, "sector", board=state.board, source=SOURCE,
+                                 axis_title=axis),
         f"{area}. " + text, table, period, message=message,
         code=chart_code.sector_counts_code(store_path, state, state.area or data.home_area(),
                                            estimates.view_quarters(store_path, state)),
@@ -67,9 +76,9 @@ def _heatmap(store_path, state) -> ChartOutput:
     by_district = tables.by_district
     summary = fig.describe_sectors_by_year(tables.by_year, area)
     if len(by_district):
-        summary += (f" By district and sector, {period} is {tables.suppressed_share('by_district'):.0%}"
-                    " [c] (too few people in each cell to show); that table is in the Data table "
-                    "and the downloads.")
+        share = tables.suppressed_share("by_district")
+        summary += (f" By district and sector, {share:.0%} of the cells for {period} are [c], "
+                    "so that table is in the Data table and the downloads, not drawn.")
     return ChartOutput(
         fig.sectors_by_year(tables.by_year, board=state.board, source=HEATMAP_SOURCE),
         summary, download_table(tables), span,
