@@ -26,6 +26,11 @@ for (const el of document.querySelectorAll('#main *, header *, nav *')) {
   if (!own) continue;
   const size = parseFloat(getComputedStyle(el).fontSize);
   if (size < 23.5) out.push(`${el.tagName} ${size}px ` + el.textContent.trim().slice(0, 50));
+  // plotly fits a bar's value label with a transform, not a font size: measure it drawn
+  const scaled = /scale\(([0-9.]+)/.exec(el.getAttribute('transform') || '');
+  if (scaled && size * parseFloat(scaled[1]) < 23.5)
+    out.push(`${el.tagName} scaled to ${(size * parseFloat(scaled[1])).toFixed(1)}px `
+             + el.textContent.trim().slice(0, 50));
 }
 return out;
 """
