@@ -79,7 +79,16 @@ def funnel_chart(stages: pd.DataFrame, national: pd.DataFrame | None = None, *,
         hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False))
     fig.update_yaxes(autorange="reversed", title=None)
     fig.update_xaxes(title="People (whole period)", range=[0, float(counts.max()) * 1.9])
-    if national is not None and len(national):
+    if board and national is not None and len(national):
+        # a projected screen has no room beside the bars' labels: one line under the axis
+        low = national.loc[national["share"].idxmin()]
+        high = float(national["share"].max())
+        under = "under " if bool(low["upper_bound_only"]) else ""
+        kind = ", secondary sources" if national["secondary"].any() else ""
+        fig.update_xaxes(title=f"People (whole period). England and Wales: {under}"
+                               f"{float(low['share']):.1%} to {high:.1%} of modern slavery "
+                               f"offences charged{kind}")
+    elif national is not None and len(national):
         fig.add_annotation(text=national_note(national), xref="paper", yref="paper", x=1,
                            y=0.04, xanchor="right", yanchor="bottom", showarrow=False,
                            align="right",
@@ -111,9 +120,9 @@ def board_message(stages: pd.DataFrame, area: str, period: str) -> str:
         return f"{area}: no referrals in this view."
     charged = o.loc["charged"]
     rate = f" ({_pct(charged['rate'])})" if pd.notna(charged["rate"]) else ""
-    return (f"{area}, people detected {period}: {_count(charged['count'])} of the "
-            f"{_count(o.loc['crime_recorded', 'count'])} with a recorded crime were charged or "
-            f"summonsed{rate}; recent cases are still open.")
+    return (f"{area}, people detected {period}: {_count(charged['count'])} of "
+            f"{_count(o.loc['crime_recorded', 'count'])} with a recorded crime charged or "
+            f"summonsed{rate[:-1] + '; ' if rate else ' ('}recent cases still open).")
 
 
 def stage_rates(stages: pd.DataFrame, national: pd.DataFrame, *, board: bool = False,

@@ -79,7 +79,8 @@ def _funnel(store_path, state) -> ChartOutput:
                                   _period(result), result.as_of.date().isoformat())
     table = result.stages[result.stages["cohort"] == "all"]
     figure = fig.funnel_chart(result.stages, result.national, board=state.board)
-    message = fig.board_message(result.stages, data.area_name(result.area_code), _period(result))
+    message = fig.board_message(result.stages, data.area_name(result.area_code).replace(
+        " (force area)", ""), _period(result))
     return ChartOutput(figure, summary, table, message=message,
                        code=_code(store_path, state, "funnel"))
 
