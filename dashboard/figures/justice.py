@@ -84,10 +84,9 @@ def funnel_chart(stages: pd.DataFrame, national: pd.DataFrame | None = None, *,
         low = national.loc[national["share"].idxmin()]
         high = float(national["share"].max())
         under = "under " if bool(low["upper_bound_only"]) else ""
-        kind = ", secondary sources" if national["secondary"].any() else ""
-        fig.update_xaxes(title=f"People (whole period). England and Wales: {under}"
-                               f"{float(low['share']):.1%} to {high:.1%} of modern slavery "
-                               f"offences charged{kind}")
+        # secondary: the source line under it says so (at 1280x720 this line is full)
+        fig.update_xaxes(title=f"People (whole period)<br>England and Wales: {under}"
+                               f"{float(low['share']):.1%} to {high:.1%} of offences charged")
     elif national is not None and len(national):
         fig.add_annotation(text=national_note(national), xref="paper", yref="paper", x=1,
                            y=0.04, xanchor="right", yanchor="bottom", showarrow=False,
