@@ -165,10 +165,11 @@ def sector_tables(referrals: pd.DataFrame, area_code: str, quarters: Sequence[st
 
 
 def read_sector_tables(store_path: str | Path | None, area_code: str, period: str, *,
-                       where: Mapping[str, str] | None = None,
-                       mode: str = "protected") -> SectorTables:
+                       where: Mapping[str, str] | None = None, mode: str = "protected",
+                       snapshot: int | None = None) -> SectorTables:
     """:func:`sector_tables` on a store file, for ``period`` ("FROM:TO" quarters); the yearly
-    table runs from the store's first quarter to the period's end.
+    table runs from the store's first quarter to the period's end. ``snapshot`` keeps only
+    the loads up to that load id (the store as it was then).
 
     Examples
     --------
@@ -185,8 +186,10 @@ def read_sector_tables(store_path: str | Path | None, area_code: str, period: st
 
     with Store(store_path, read_only=True) as store:
         referrals = store.referrals()
+    stored = stored_quarters(referrals)  # the store's span, as its period filters offer
+    if snapshot is not None:
+        referrals = referrals[referrals["load_id"] <= snapshot]
     start, end = period.split(":")
     quarters = quarter_range(start, end)
-    stored = stored_quarters(referrals)
     history = quarter_range(stored[0], end) if stored else quarters
     return sector_tables(referrals, area_code, quarters, history, where=where, mode=mode)

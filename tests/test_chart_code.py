@@ -31,6 +31,7 @@ VIEWS = {
     "default": ViewState(),
     "district and period": ViewState(area="E06000016", period="2023Q1:2025Q4"),
     "group filter": ViewState(age_group="adult"),
+    "frozen to a load": ViewState(snapshot=8),  # the store as it was after its 8th load
 }
 
 CHARTS = [(page.SLUG, spec) for page in PAGES if page is not hidden
@@ -50,6 +51,14 @@ def _run(code: str):
     return namespace["__table__"]
 
 
+def _points(trace) -> int:
+    for name in ("x", "z", "locations"):
+        values = getattr(trace, name, None)
+        if values is not None and len(values):
+            return len(values)
+    return 0
+
+
 def _same(mine: pd.Series, shown: pd.Series) -> bool:
     a, b = pd.to_numeric(mine, errors="coerce"), pd.to_numeric(shown, errors="coerce")
     if a.notna().any() or b.notna().any():
@@ -63,6 +72,8 @@ def test_the_python_action_reproduces_the_charts_table(sample_store, slug, spec,
     out = spec.build(sample_store, VIEWS[view])
     if out.table is None or out.table.empty:
         pytest.skip("no table for this view")
+    if not any(_points(t) for t in out.figure.data):
+        pytest.skip("the chart says there is nothing to show (e.g. no referrals yet)")
     assert out.code and out.code != NO_CODE, f"{spec.chart_id} has no Python action"
     mine = _run(out.code)
     if isinstance(mine, pd.Series):

@@ -1,8 +1,9 @@
 """The "Python" action: the few `analysis` calls that reproduce a chart's numbers.
 
 Text only (no callbacks): a page's chart builder calls one of these with the view's filters
-and puts the result in ``ChartOutput.code``; researchers paste it into a notebook. Only charts
-whose data come from one `analysis` call get code; the others say why (``charts.NO_CODE``).
+and puts the result in ``ChartOutput.code``; researchers paste it into a notebook. The
+headline and the sector tables are here; every other chart's snippet is in
+:mod:`dashboard.components.chart_code`.
 """
 
 from __future__ import annotations
@@ -36,26 +37,6 @@ def headline_code(store_path, state: ViewState, area_code: str, quarters: list[s
     ])
 
 
-def national_funnel_code(home_force: str) -> str:
-    """The 43-force funnel (published figures) with the over-dispersion adjustment."""
-    return "\n".join([
-        "from analysis.funnel import national_funnel",
-        "from analysis.national import police_referrals_by_force",
-        "",
-        f"result = national_funnel(police_referrals_by_force('2022Q2', '2023Q4'), "
-        f"{home_force!r}, overdispersion='auto')",
-        "result.to_frame()",
-    ])
-
-
-def uk_series_code() -> str:
-    return "\n".join([
-        "from analysis.national import uk_quarterly_referrals",
-        "",
-        "uk_quarterly_referrals('latest')",
-    ])
-
-
 def group_where(state: ViewState, lifted: tuple[str, ...] = ()) -> dict[str, str]:
     """The view's group filters as ``where=`` (the ones a chart lifts left out)."""
     return {column: value for column, value in (
@@ -67,6 +48,8 @@ def sector_tables_code(store_path, state: ViewState, area_code: str, period: str
     """``read_sector_tables``: sectors by year and the district x sector table."""
     where = group_where(state, lifted=("sector",))
     extra = f", where={where!r}" if where else ""
+    if state.snapshot is not None:  # the view is frozen to a load
+        extra += f", snapshot={state.snapshot}"
     return "\n".join([
         "from analysis.sector_tables import read_sector_tables",
         "",
