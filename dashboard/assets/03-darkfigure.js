@@ -37,14 +37,19 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
   }
 });
 
-/* Board mode: left/right arrows and Page Up/Down step through the board views in order. */
+/* Board mode: left/right arrows and Page Up/Down step through the board views in order: the
+   links the board navigation shows, in its order (the pack's order, dashboard/pages/__init__.py),
+   so the keys never skip a view the screen offers (Justice was missing from a fixed list). */
 (function () {
-  var ORDER = ["nav-overview", "nav-national", "nav-areas", "nav-sectors", "nav-trends", "nav-hidden"];
-  function currentIndex() {
+  function boardLinks() {
+    return Array.prototype.filter.call(
+      document.querySelectorAll(".site-nav a.nav-link"),
+      function (a) { return a.offsetParent !== null; });
+  }
+  function currentIndex(links) {
     var path = window.location.pathname;
-    for (var i = 0; i < ORDER.length; i++) {
-      var link = document.getElementById(ORDER[i]);
-      if (link && new URL(link.href, window.location.href).pathname === path) { return i; }
+    for (var i = 0; i < links.length; i++) {
+      if (new URL(links[i].href, window.location.href).pathname === path) { return i; }
     }
     return -1;
   }
@@ -56,9 +61,10 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     if (event.key === "ArrowRight" || event.key === "PageDown") { step = 1; }
     if (event.key === "ArrowLeft" || event.key === "PageUp") { step = -1; }
     if (!step) { return; }
-    var i = currentIndex();
-    var next = i < 0 ? 0 : Math.min(Math.max(i + step, 0), ORDER.length - 1);
-    var link = document.getElementById(ORDER[next]);
-    if (link && next !== i) { event.preventDefault(); link.click(); }
+    var links = boardLinks();
+    if (!links.length) { return; }
+    var i = currentIndex(links);
+    var next = i < 0 ? 0 : Math.min(Math.max(i + step, 0), links.length - 1);
+    if (next !== i) { event.preventDefault(); links[next].click(); }
   });
 })();

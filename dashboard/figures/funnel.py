@@ -48,7 +48,6 @@ def funnel_plot(
             )
     fig.add_hline(y=target, line=dict(color=theme.INK, width=1.5))
     classes = benchmark.classify(shown)
-    positions = label_positions(shown) if label_all else None
     for cls in benchmark.ORDER:
         part = shown[(classes == cls) & ~shown["highlighted"]]
         if part.empty:
@@ -70,15 +69,6 @@ def funnel_plot(
                 + cls.lower() + ")<extra></extra>",
             )
         )
-    for i, (ax, ay) in (positions or {}).items():
-        if shown.at[i, "highlighted"]:
-            continue
-        fig.add_annotation(
-            x=_log10(shown.at[i, "expected"]), y=shown.at[i, "ratio"],
-            text=wrap_name(shown.at[i, "area_name"]), ax=ax, ay=ay, showarrow=True,
-            arrowcolor=theme.GREY, arrowwidth=1, standoff=4,
-            bgcolor="rgba(255,255,255,0.8)", font=dict(size=theme.font_size(board) - 2),
-        )
     home = shown[shown["highlighted"]]
     if len(home):
         fig.add_trace(
@@ -97,6 +87,8 @@ def funnel_plot(
             )
         )
         for _, row in home.iterrows():
+            if label_all:
+                break  # placed with the others, below
             fig.add_annotation(
                 x=_log10(row["expected"]),
                 y=row["ratio"],
@@ -115,6 +107,8 @@ def funnel_plot(
     fig.update_xaxes(title=x_title, type="log", tickformat=",~r", dtick="D2")
     fig.update_yaxes(title=y_title, rangemode="tozero")
     _clip_outliers(fig, shown, board)
+    if label_all:
+        _name_points(fig, shown, curve, target, board)
     hidden = len(table) - len(shown)
     if hidden:
         fig.add_annotation(
@@ -130,31 +124,41 @@ def funnel_plot(
     return fig
 
 
-def wrap_name(name: str, width: int = 14) -> str:
-    """'Hinckley and Bosworth' -> 'Hinckley and<br>Bosworth': a label never runs into the
-    next point's."""
-    import textwrap
+def _name_points(fig: go.Figure, shown: pd.DataFrame, curve: pd.DataFrame, target: float,
+                 board: bool) -> None:
+    """Each point's name beside it where it fits without a collision (the selected area
+    first, then areas outside the limits, then the largest); the rest on hover."""
+    from dashboard.figures.funnel_labels import place_labels
 
-    return "<br>".join(textwrap.wrap(str(name), width)) or str(name)
-
-
-def label_positions(shown: pd.DataFrame) -> dict:
-    """Pixel offsets (ax, ay) of each point's label: above, below, then further out, so a
-    label never sits on its neighbour's (greedy, left to right on the log axis)."""
-    import math
-
-    offsets = ((0, -42), (0, 48), (60, -110), (-60, 115), (-70, -170), (70, 175))
-    ys = shown["ratio"].astype(float)
-    span = (ys.max() - ys.min()) or 1.0
-    placed: list[tuple[float, float, int]] = []
-    out = {}
-    for i in shown.sort_values("expected").index:
-        x, y = math.log10(max(float(shown.at[i, "expected"]), 1e-9)), float(ys[i])
-        taken = {k for px, py, k in placed if abs(px - x) < 0.25 and abs(py - y) < 0.5 * span}
-        k = next((k for k in range(len(offsets)) if k not in taken), len(placed) % len(offsets))
-        out[i] = offsets[k]
-        placed.append((x, y, k))
-    return out
+    xs = pd.concat([curve["expected"], shown["expected"]]).astype(float)
+    top = (fig.layout.yaxis.range[1] if fig.layout.yaxis.range else
+           1.05 * float(pd.concat([curve["upper"], shown["ratio"]]).max()))
+    within = shown["classification"].eq("within")
+    priority = (shown.assign(_h=~shown["highlighted"].astype(bool), _w=within)
+                .sort_values(["_h", "_w", "expected"], ascending=[True, True, False]).index)
+    font = theme.font_size(board) - 2
+    labels = place_labels(shown, x_range=(xs.min(), xs.max()), y_range=(0.0, top),
+                          target=target, board=board, font_px=font + (4 if board else 2),
+                          marker_px=24 if board else 15, priority=list(priority))
+    for label in labels:
+        home = bool(shown.at[label.index, "highlighted"])
+        fig.add_annotation(
+            x=_log10(shown.at[label.index, "expected"]), y=shown.at[label.index, "ratio"],
+            text=f"<b>{label.text}</b>" if home else label.text,
+            font=dict(size=font + (4 if home else 0),
+                      color=theme.HIGHLIGHT if home else theme.INK),
+            bgcolor="rgba(255,255,255,0.85)",  # a limit line passes under, not through, it
+            **(dict(showarrow=True, ax=label.xshift, ay=-label.yshift, arrowwidth=1,
+                    arrowhead=0, standoff=6, arrowcolor=theme.GREY) if label.leader else
+               dict(showarrow=False, xshift=label.xshift, yshift=label.yshift,
+                    xanchor=label.xanchor, yanchor=label.yanchor)),
+        )
+    unnamed = len(shown) - len(labels)
+    if unnamed and not board:  # on a projected screen there is no hover
+        fig.add_annotation(
+            text=f"{unnamed} point(s) too close to name: hover for the district",
+            xref="paper", yref="paper", x=0, y=1.0, xanchor="left", yanchor="bottom",
+            showarrow=False, font=dict(color=theme.GREY, size=font))
 
 
 def _log10(x: float) -> float:

@@ -79,11 +79,21 @@ def funnel_chart(stages: pd.DataFrame, national: pd.DataFrame | None = None, *,
         hovertemplate="%{y}: %{text}<extra></extra>", showlegend=False))
     fig.update_yaxes(autorange="reversed", title=None)
     fig.update_xaxes(title="People (whole period)", range=[0, float(counts.max()) * 1.9])
-    if national is not None and len(national):
+    if board and national is not None and len(national):
+        # a projected screen has no room beside the bars' labels: one line under the axis
+        low = national.loc[national["share"].idxmin()]
+        high = float(national["share"].max())
+        under = "under " if bool(low["upper_bound_only"]) else ""
+        # secondary: the source line under it says so (at 1280x720 this line is full)
+        fig.update_xaxes(title=f"People (whole period)<br>England and Wales: {under}"
+                               f"{float(low['share']):.1%} to {high:.1%} of offences charged")
+    elif national is not None and len(national):
         fig.add_annotation(text=national_note(national), xref="paper", yref="paper", x=1,
                            y=0.04, xanchor="right", yanchor="bottom", showarrow=False,
                            align="right",
-                           font=dict(size=theme.font_size(board) - 4, color=theme.GREY))
+                           # board text at least 24 px (a projected screen)
+                           font=dict(size=theme.font_size(board) - (2 if board else 4),
+                                     color=theme.GREY))
     return fig
 
 
@@ -100,6 +110,18 @@ def describe_funnel(stages: pd.DataFrame, area: str, period: str, as_of: str) ->
             f"{_count(o.loc['crime_recorded', 'count'])} with a crime recorded and "
             f"{_count(charged['count'])} charged or summonsed: {rate} of recorded crimes, "
             f"as known on {as_of} (recent cases are still open).")
+
+
+def board_message(stages: pd.DataFrame, area: str, period: str) -> str:
+    """The board's sentence: how many of the people with a recorded crime were charged."""
+    o = _overall(stages)
+    if o["count"].isna().all():
+        return f"{area}: no referrals in this view."
+    charged = o.loc["charged"]
+    rate = f" ({_pct(charged['rate'])})" if pd.notna(charged["rate"]) else ""
+    return (f"{area}, people detected {period}: {_count(charged['count'])} of "
+            f"{_count(o.loc['crime_recorded', 'count'])} with a recorded crime charged or "
+            f"summonsed{rate[:-1] + '; ' if rate else ' ('}recent cases still open).")
 
 
 def stage_rates(stages: pd.DataFrame, national: pd.DataFrame, *, board: bool = False,
@@ -134,7 +156,8 @@ def stage_rates(stages: pd.DataFrame, national: pd.DataFrame, *, board: bool = F
                           for _, r in refs.iterrows())
         fig.add_hline(y=share, row=1, col=2, line=dict(color=theme.GREY, dash="dot"),
                       annotation_text="E&W " + label,
-                      annotation_font=dict(size=theme.font_size(board) - 5, color=theme.GREY),
+                      annotation_font=dict(size=theme.font_size(board) - (2 if board else 5),
+                                           color=theme.GREY),
                       annotation_position="top left")
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     fig.update_xaxes(type="category", title="Year of detection")

@@ -16,7 +16,9 @@ from dashboard.pages import (
     trends,
 )
 
-PAGES = (overview, areas, area_profile, national, sectors, trends, hidden, justice, data_page,
+# Navigation order: the board pack's order (its board views, then the justice section), so the
+# analyst's navigation, the board's arrow keys and the pack tell the story the same way.
+PAGES = (overview, national, areas, area_profile, sectors, trends, hidden, justice, data_page,
          methods)
 BOARD_PAGES = tuple(
     sorted((p for p in PAGES if p.BOARD_ORDER is not None), key=lambda p: p.BOARD_ORDER)

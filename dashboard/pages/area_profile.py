@@ -6,6 +6,7 @@ from dash import Input, Output, html
 
 from dashboard import data, estimates, headline_view
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
+from dashboard.components import chart_code
 from dashboard.components.chart import chart_panel
 from dashboard.components.code import headline_code
 from dashboard.components.page import page_header
@@ -56,6 +57,8 @@ def _sectors(store_path, state) -> ChartOutput:
                                         axis_title=f"People: new victims in {period}"),
         sector_fig.describe_sectors(table, "sector", period),
         table, period,
+        code=chart_code.sector_counts_code(store_path, state, state.area or data.home_area(),
+                                           estimates.view_quarters(store_path, state)),
     )
 
 

@@ -12,6 +12,7 @@ from dash import Input, Output, dcc, html
 
 from dashboard import data, estimates
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
+from dashboard.components import chart_code as code
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
 from dashboard.figures import benchmark
@@ -50,7 +51,8 @@ def _funnel(store_path, state) -> ChartOutput:
     )
     summary = (funnel_fig.describe_funnel(result.table, "districts", result.target) + " "
                + result.adjustment_note)
-    return ChartOutput(figure, summary, result.to_frame(), estimates.view_period(store_path, state))
+    return ChartOutput(figure, summary, result.to_frame(), estimates.view_period(store_path, state),
+                       code=_code(store_path, state, code.FUNNEL_LAST))
 
 
 def _bars(store_path, state) -> ChartOutput:
@@ -84,7 +86,22 @@ def _bars(store_path, state) -> ChartOutput:
         summary,
         result.to_frame(),
         estimates.view_period(store_path, state),
+        code=_code(store_path, state, code.SHRINK_LAST),
     )
+
+
+def _code(store_path, state, last: str) -> str:
+    """The analysis calls behind the district charts; with a group filter the expected
+    figure takes a share assumption the view layer picks, so that code is the view layer's."""
+    view = estimates.area_view(store_path, state)
+    if estimates.group_label(state) is not None:
+        call = {code.FUNNEL_LAST: "estimates.area_funnel({store}, state).to_frame()",
+                code.SHRINK_LAST: "estimates.area_shrinkage({store}, state).to_frame()",
+                code.MAP_LAST: "estimates.area_funnel({store}, state).table[\n"
+                               "    ['area_code', 'area_name', 'ratio', 'classification']]"}[last]
+        return code.view_layer_code(store_path, state, "dashboard/estimates.py", call)
+    return code.districts_code(store_path, state, data.home_force(state), list(view.quarters),
+                               last.format(highlight=view.highlight))
 
 
 def _classes(store_path, state) -> pd.Series:
@@ -113,6 +130,7 @@ def _map(store_path, state) -> ChartOutput:
         t[["area_code", "area_name", "ratio", "classification"]].assign(
             benchmark=classes.to_numpy()),
         estimates.view_period(store_path, state),
+        code=_code(store_path, state, code.MAP_LAST),
     )
 
 
@@ -124,7 +142,8 @@ def _peers(store_path, state) -> ChartOutput:
         "The selected force beside the five forces most like it in population size and "
         "growth (the only covariates in the reference data, not risk)."
     )
-    return ChartOutput(national_fig.peer_rates(peers, board=state.board), summary, peers)
+    return ChartOutput(national_fig.peer_rates(peers, board=state.board), summary, peers,
+                       code=code.peers_code(data.home_force(state)))
 
 
 CHARTS = (

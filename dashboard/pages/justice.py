@@ -7,14 +7,15 @@ from __future__ import annotations
 from functools import lru_cache
 
 import pandas as pd
-from dash import html
+from dash import Input, Output, html
 
-from dashboard import data
+from dashboard import context, data
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
+from dashboard.components import chart_code as code
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
 from dashboard.figures import justice as fig
-from dashboard.state import ViewState
+from dashboard.state import ViewState, from_dict
 
 SLUG = "justice"
 PATH = "/justice"
@@ -63,7 +64,17 @@ def _justice_result(version, area: str, start: str | None, end: str | None,
 
 
 def _period(result) -> str:
-    return result.period.replace(":", " to ")
+    """The detection period in words ('2019 to 2025'), not quarter codes."""
+    from analysis.periods import period_label, quarter_range
+
+    try:
+        return period_label(quarter_range(*result.period.split(":")))
+    except (TypeError, ValueError):  # not a FROM:TO range of quarters
+        return result.period.replace(":", " to ")
+
+
+def _code(store_path, state: ViewState, table: str) -> str:
+    return code.justice_code(store_path, state, state.area or data.home_area(), table)
 
 
 def _none(message: str, state: ViewState) -> ChartOutput:
@@ -78,7 +89,10 @@ def _funnel(store_path, state) -> ChartOutput:
                                   _period(result), result.as_of.date().isoformat())
     table = result.stages[result.stages["cohort"] == "all"]
     figure = fig.funnel_chart(result.stages, result.national, board=state.board)
-    return ChartOutput(figure, summary, table)
+    message = fig.board_message(result.stages, data.area_name(result.area_code).replace(
+        " (force area)", ""), _period(result))
+    return ChartOutput(figure, summary, table, message=message,
+                       code=_code(store_path, state, "funnel"))
 
 
 def _rates(store_path, state) -> ChartOutput:
@@ -93,7 +107,7 @@ def _rates(store_path, state) -> ChartOutput:
     summary = (f"Rates by year of detection with 95% Wilson intervals; charge rate trend at "
                f"equal follow-up: {trend}. National figures are secondary sources.")
     return ChartOutput(fig.stage_rates(result.stages, result.national, board=state.board),
-                       summary, result.stages)
+                       summary, result.stages, code=_code(store_path, state, "rates"))
 
 
 def _open(store_path, state) -> ChartOutput:
@@ -110,7 +124,7 @@ def _open(store_path, state) -> ChartOutput:
                               suffixes=("_open", "_charged_within"))
     return ChartOutput(fig.open_and_follow_up(result.open, result.equal_follow_up,
                                               result.follow_up_days, board=state.board),
-                       summary, table)
+                       summary, table, code=_code(store_path, state, "open"))
 
 
 def _outcomes(store_path, state) -> ChartOutput:
@@ -120,7 +134,7 @@ def _outcomes(store_path, state) -> ChartOutput:
     summary = ("People with a recorded crime by Home Office outcome group (outcome types in "
                "brackets); 'open' means no outcome yet.")
     return ChartOutput(fig.outcome_groups(result.outcomes, board=state.board), summary,
-                       result.outcomes)
+                       result.outcomes, code=_code(store_path, state, "outcomes"))
 
 
 def _times(store_path, state) -> ChartOutput:
@@ -129,7 +143,8 @@ def _times(store_path, state) -> ChartOutput:
         return _none(result, state)
     summary = ("Days from first detection: median and quartiles (Kaplan-Meier; open crimes "
                "count as not yet charged). Shown only where enough people reached the stage.")
-    return ChartOutput(fig.stage_times(result.times, board=state.board), summary, result.times)
+    return ChartOutput(fig.stage_times(result.times, board=state.board), summary, result.times,
+                       code=_code(store_path, state, "times"))
 
 
 CHARTS = (
@@ -169,3 +184,15 @@ def layout(**_query) -> html.Div:
 def register_callbacks(app) -> None:
     for spec in CHARTS:
         register_chart(app, spec)
+
+    # The board's last view (it closes the pack) is not one of the pack's board views, so the
+    # shell does not write its message: the funnel's first sentence, as the shell would.
+    @app.callback(Output(f"{SLUG}-message", "children"), Input("filter-state", "data"))
+    def message(state):
+        from dashboard.shell import first_sentence
+
+        view = from_dict(state)
+        if not view.board:
+            return ""
+        out = BOARD_CHART.build(context.current().store_path, view)
+        return out.message or first_sentence(out.summary)

@@ -8,6 +8,7 @@ from dash import html
 
 from dashboard import context, data, national_views
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
+from dashboard.components import chart_code as code
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
 from dashboard.figures import funnel as funnel_fig
@@ -34,6 +35,8 @@ def _forces(store_path, state) -> ChartOutput:
         fig.force_rates(forces, home, board=state.board),
         fig.describe_force_rates(forces, home),
         forces,
+        code=code.national_code(store_path, "police_referrals_by_force(store=store)",
+                                imports="police_referrals_by_force"),
     )
 
 
@@ -64,7 +67,8 @@ def _funnel(store_path, state) -> ChartOutput:
                           bgcolor="rgba(255,255,255,0.85)",
                           font=dict(size=12 if not state.board else 24))
     summary = funnel_fig.describe_funnel(result.table, "forces") + " " + shown.note
-    return ChartOutput(figure, summary, shown.to_frame())
+    return ChartOutput(figure, summary, shown.to_frame(),
+                       code=code.force_funnel_code(store_path, data.home_force(state)))
 
 
 def _map(store_path, state) -> ChartOutput:
@@ -84,32 +88,44 @@ def _map(store_path, state) -> ChartOutput:
     return ChartOutput(
         figure,
         funnel_fig.describe_funnel(result.table, "forces") + " " + shown.note,
-        shown.to_frame(), shown.period)
+        shown.to_frame(), shown.period, code=code.force_funnel_code(store_path, home))
 
 
 def _uk(store_path, state) -> ChartOutput:
     series = national_views.uk_series(store_path)
     return ChartOutput(
-        fig.uk_quarterly(series, board=state.board), fig.describe_uk_quarterly(series), series
+        fig.uk_quarterly(series, board=state.board), fig.describe_uk_quarterly(series), series,
+        code=code.national_code(store_path, "uk_quarterly_referrals('latest', store=store)",
+                                imports="uk_quarterly_referrals"),
     )
 
 
 def _locations(store_path, state) -> ChartOutput:
     locations = national_views.locations(store_path)
     return ChartOutput(split.uk_by_location(locations, board=state.board),
-                       split.describe_locations(locations), locations)
+                       split.describe_locations(locations), locations,
+                       code=code.national_code(store_path,
+                                               "uk_referrals_by_location(store=store)",
+                                               imports="uk_referrals_by_location"))
 
 
 def _uk_nationals(store_path, state) -> ChartOutput:
     share, home = national_views.uk_nationals_by_force(), data.home_force(state)
     return ChartOutput(split.uk_nationals_by_force(share, home, board=state.board),
-                       split.describe_uk_nationals(share, home), share)
+                       split.describe_uk_nationals(share, home), share,
+                       code=code.uk_nationals_code())
 
 
 def _mix(store_path, state) -> ChartOutput:
+    from dashboard.estimates import view_quarters
+
     mix = national_views.uk_national_mix(store_path, state)
+    area = state.area or data.home_area()
+    quarters = view_quarters(store_path, state, whole_history=True)
     return ChartOutput(split.uk_national_mix(mix, board=state.board),
-                       split.describe_uk_national_mix(mix), mix)
+                       split.describe_uk_national_mix(mix), mix,
+                       code=code.national_mix_code(store_path, state, area, quarters,
+                                                   data.area_name(area)) if quarters else "")
 
 
 CHARTS = (

@@ -6,6 +6,7 @@ from dash import Input, Output, html
 
 from dashboard import context, data, headline_view
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
+from dashboard.components import chart_code
 from dashboard.components.chart import chart_panel
 from dashboard.components.code import headline_code
 from dashboard.components.page import page_header
@@ -75,6 +76,8 @@ def _composition(store_path, state) -> ChartOutput:
         table.assign(period=h.period_code, period_label=h.period_label) if not table.empty
         else table,
         h.period_label,
+        code=chart_code.composition_code(store_path, state, h.area_code, list(h.quarters))
+        if h.quarters else "",
     )
 
 

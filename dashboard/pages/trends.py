@@ -7,6 +7,7 @@ from dash import html
 
 from dashboard import data, trend_views
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
+from dashboard.components import chart_code
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
 from dashboard.figures import trends as fig
@@ -58,7 +59,10 @@ def series_output(store_path, state, *, source: str = "", with_its: bool = True)
                                  source=source, unit="year")
         summary = f"{area}. {plan.reason}"
         return ChartOutput(figure, summary, years, _period(view.series),
-                           message=f"{area}: {plan.reason}")
+                           message=f"{area}: {plan.reason}",
+                           code=chart_code.view_layer_code(
+                               store_path, state, "dashboard/pages/trends.py",
+                               "trends.series_output({store}, state).table"))
     forecast = trend_views.trend_forecast(store_path, state) if plan.models_allowed else None
     its = (trend_views.trend_its(store_path, state)
            if plan.models_allowed and with_its else None)
@@ -73,7 +77,18 @@ def series_output(store_path, state, *, source: str = "", with_its: bool = True)
                                                "upper": "forecast_upper"})],
         ignore_index=True))
     return ChartOutput(figure, summary, table, _period(view.series),
-                       message=board_message(area, view.series, its))
+                       message=board_message(area, view.series, its),
+                       code=_code(store_path, state, forecast=forecast is not None))
+
+
+def _code(store_path, state, **kind) -> str:
+    """The analysis calls behind the quarterly series (the whole stored history unless a
+    period is chosen)."""
+    from dashboard.estimates import view_quarters
+
+    quarters = view_quarters(store_path, state, whole_history=True)
+    return (chart_code.quarterly_code(store_path, state, state.area or data.home_area(),
+                                      quarters, **kind) if quarters else "")
 
 
 def _cell_key_years(store_path, state):
@@ -137,7 +152,7 @@ def _control(store_path, state) -> ChartOutput:
         else ""
     )
     return ChartOutput(fig.control_chart(control, board=state.board), summary, control,
-                       _period(view.series))
+                       _period(view.series), code=_code(store_path, state, control=True))
 
 
 CHARTS = (

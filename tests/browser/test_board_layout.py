@@ -14,7 +14,7 @@ from tests.browser.test_dashboard_browser import PAGES, settle
 
 pytestmark = pytest.mark.browser
 
-BOARD_VIEWS = ("/", "/national", "/areas", "/sectors", "/trends", "/hidden")
+BOARD_VIEWS = ("/", "/national", "/areas", "/sectors", "/trends", "/hidden", "/justice")
 
 SMALL_TEXT_JS = """
 const out = [];
@@ -26,6 +26,11 @@ for (const el of document.querySelectorAll('#main *, header *, nav *')) {
   if (!own) continue;
   const size = parseFloat(getComputedStyle(el).fontSize);
   if (size < 23.5) out.push(`${el.tagName} ${size}px ` + el.textContent.trim().slice(0, 50));
+  // plotly fits a bar's value label with a transform, not a font size: measure it drawn
+  const scaled = /scale\(([0-9.]+)/.exec(el.getAttribute('transform') || '');
+  if (scaled && size * parseFloat(scaled[1]) < 23.5)
+    out.push(`${el.tagName} scaled to ${(size * parseFloat(scaled[1])).toFixed(1)}px `
+             + el.textContent.trim().slice(0, 50));
 }
 return out;
 """
@@ -123,3 +128,52 @@ def test_no_text_overflows_its_container_at_1440x900(duo, viewport):
         if overflow:
             problems[path] = overflow[:5]
     assert problems == {}
+
+
+def pack_order() -> list[str]:
+    """The board pack's pages as paths: its board views, then the justice section."""
+    from dashboard.pages import BOARD_PAGES, justice
+    from dashboard.report_justice import justice_section
+
+    return [p.PATH for p in BOARD_PAGES] + ([justice.PATH] if justice_section() else [])
+
+
+def test_the_arrow_keys_step_through_the_board_in_the_packs_order(duo, viewport):
+    import time
+    from urllib.parse import urlparse
+
+    from selenium.webdriver.common.keys import Keys
+
+    viewport(1280, 720)
+    duo.driver.get(duo.server_url + "/?board=1")
+    settle_board(duo)
+    nav = duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.site-nav a'))"
+        ".filter(a => a.offsetParent).map(a => new URL(a.href).pathname)")
+    assert nav == pack_order()  # the board's navigation shows the pack's pages, in order
+
+    def step(key) -> str:
+        before = urlparse(duo.driver.current_url).path
+        duo.find_element("body").send_keys(key)
+        deadline = time.time() + 20
+        while time.time() < deadline and urlparse(duo.driver.current_url).path == before:
+            time.sleep(0.1)
+        settle(duo)
+        return urlparse(duo.driver.current_url).path
+
+    visited = ["/"] + [step(Keys.ARROW_RIGHT) for _ in pack_order()[1:]]
+    assert visited == pack_order()
+    assert "board=1" in duo.driver.current_url
+    assert step(Keys.ARROW_RIGHT) == pack_order()[-1]  # the last view stays put
+    assert step(Keys.PAGE_UP) == pack_order()[-2]
+
+
+@pytest.mark.parametrize("path", ["/methods", "/data"])
+def test_methods_and_data_fit_a_1280x720_analyst_screen(duo, viewport, path):
+    viewport(1280, 720)
+    duo.driver.get(duo.server_url + path)
+    settle(duo)
+    overflow = duo.driver.execute_script(OVERFLOW_JS)
+    width = duo.driver.execute_script(
+        "return [document.scrollingElement.scrollWidth, innerWidth]")
+    assert overflow == [] and width[0] <= width[1]
