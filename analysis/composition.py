@@ -148,12 +148,27 @@ def protected_composition(new_victims: pd.DataFrame, *, alpha: float = 0.05,
                           reference_dir: Path | None = None) -> pd.DataFrame:
     """:func:`composition` with every count through the protection layer.
 
+    ``new_victims`` are people rows, or cells counted in the store by ``age_group``,
+    ``nationality_group`` and ``exploitation_type`` with ``count`` and ``cell_key``
+    (:func:`analysis.victim_counts.count_cells`): the same shown figures either way.
+
     Each group's count and its denominator (people with the group recorded) are protected
     cells of their own (:func:`analysis.disclosure.protect_count`); the share and its Wilson
     interval are computed from the shown counts and withheld when either is ``[c]`` (the
     derived-figures rule). Columns as :func:`composition` plus ``count_suppressed``.
     """
-    from analysis.disclosure import protect_count
+    from analysis.disclosure import protect_cells, protect_count
+    from analysis.disclosure.keys import KEY_MODULUS
 
+    if {"count", "cell_key"} <= set(new_victims.columns):
+        # cells counted in the store that partition the people (one row per person in one
+        # cell): a group's count and cell key are the sums of its cells', as protect_count
+        # would find from the people themselves
+        def count_people(cells: pd.DataFrame):
+            key = sum(int(k) for k in cells["cell_key"]) % KEY_MODULUS
+            value = protect_cells([int(cells["count"].sum())], [key], mode=mode)[0]
+            return None if value is pd.NA else int(value)
+
+        return _composition(new_victims, count_people, alpha, year, reference_dir)
     return _composition(new_victims, lambda rows: protect_count(rows, mode=mode).value, alpha,
                         year, reference_dir)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.disclosure import protect_table
+from analysis.disclosure import protect_cell_table, protect_table
 
 COLUMNS = ["area_code", "sector", "period", "people", "people_suppressed"]
 
@@ -57,7 +57,9 @@ def sectors_by_year(people: pd.DataFrame, quarters: Sequence[str], *,
     ----------
     people : DataFrame
         One row per new victim (first-ever records), with ``quarter``, ``sector`` and the
-        columns :func:`analysis.disclosure.protect_table` keys on.
+        columns :func:`analysis.disclosure.protect_table` keys on; or cells already counted
+        by ``sector`` and ``quarter`` with ``count`` and ``cell_key``
+        (:func:`analysis.victim_counts.count_cells`), protected the same way.
     quarters : sequence of str
         The quarters to count (e.g. the store's history up to the view's end); rows outside
         are dropped and every year in them is a column, even an empty one.
@@ -86,8 +88,8 @@ def sectors_by_year(people: pd.DataFrame, quarters: Sequence[str], *,
     levels: dict[str, list[str]] = {"year": list(dict.fromkeys(labels.values()))}
     levels["sector"] = (list(sectors) if sectors is not None
                         else sorted(frame["sector"].unique().tolist()))
-    table = protect_table(frame, ["sector", "year"], levels=levels, margins=True, mode=mode,
-                          threshold=threshold).to_frame()
+    table = _protect(frame, ["sector", "year"], levels=levels, margins=True, mode=mode,
+                     threshold=threshold).to_frame()
     return _tidy(table, "year")
 
 
@@ -110,9 +112,17 @@ def sectors_by_district(people: pd.DataFrame, districts: Sequence[str], *,
                           sector=people["sector"].astype(str))
     present = (list(sectors) if sectors is not None
                else sorted(frame["sector"].unique().tolist()))
-    return _tidy(protect_table(frame, ["area_code", "sector"],
-                               levels={"area_code": list(districts), "sector": present},
-                               margins=True, mode=mode, threshold=threshold).to_frame(), "_")
+    return _tidy(_protect(frame, ["area_code", "sector"],
+                          levels={"area_code": list(districts), "sector": present},
+                          margins=True, mode=mode, threshold=threshold).to_frame(), "_")
+
+
+def _protect(frame: pd.DataFrame, by: list[str], **kwargs):
+    """People rows through ``protect_table``; cells counted in the store (``count`` and
+    ``cell_key``) through ``protect_cell_table``: the same shown table either way."""
+    if {"count", "cell_key"} <= set(frame.columns):
+        return protect_cell_table(frame, by, **kwargs)
+    return protect_table(frame, by, **kwargs)
 
 
 @dataclass(frozen=True)

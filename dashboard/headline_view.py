@@ -98,8 +98,9 @@ def _headline(version, state: ViewState) -> Headline:
     expected = expected_for(area, max(len(quarters), 1), state.scenario,
                             state.sector if has_share else ALL,
                             state.exploitation_type if has_share else ALL, ALL)
-    everyone = data.people(store_path, replace(view, sector=ALL, exploitation_type=ALL,
-                                               age_group=ALL))
+    everyone = data.cell_counts(store_path, replace(view, sector=ALL, exploitation_type=ALL,
+                                                    age_group=ALL),
+                                ("age_group", "nationality_group", "exploitation_type"))
     comp = protected_composition(everyone, mode=mode) if len(everyone) else pd.DataFrame()
     return Headline(area, data.area_name(area), tuple(quarters), shown.value, expected, result,
                     group_label(state), has_share, comp, tuple(dict.fromkeys(notes)))

@@ -114,10 +114,15 @@ def _protect_patterns(rows: pd.DataFrame, raw: pd.DataFrame, lists: tuple[str, .
     from analysis.disclosure import protect_table
 
     linked = rows[rows["person_id"] >= 0]
-    present = linked.groupby("person_id")["agency_type"].agg(lambda t: frozenset(map(str, t)))
-    pattern = present.map(lambda kinds: "".join("1" if n in kinds else "0" for n in lists))
+    # one bit per list, OR-ed over each person's records (vectorised, as overlap_patterns)
+    position = {name: i for i, name in enumerate(lists)}
+    bits = np.left_shift(1, linked["agency_type"].astype(str).map(position).to_numpy(np.int64))
+    masks = pd.Series(bits, index=linked["person_id"].to_numpy()).groupby(level=0).agg(
+        np.bitwise_or.reduce)
+    words = {m: "".join("1" if m >> i & 1 else "0" for i in range(len(lists)))
+             for m in masks.unique()}
     people = (linked.drop_duplicates("person_id").set_index("person_id")
-              .assign(pattern=pattern).reset_index())
+              .assign(pattern=masks.map(words)).reset_index())
     keys = ["".join(str(int(v)) for v in row) for row in raw[list(lists)].to_numpy()]
     shown = protect_table(people, "pattern", levels={"pattern": keys}, mode=mode).to_frame()
     out = raw.copy()

@@ -112,6 +112,15 @@ def true_counts(store_path: Path | str, state: ViewState, by: str | tuple[str, .
     return cells.drop(columns="cell_key")
 
 
+def cell_counts(store_path: Path | str, state: ViewState, by: str | tuple[str, ...], *,
+                use_area: bool = True, use_period: bool = True) -> pd.DataFrame:
+    """The view's true counts and cell keys by ``by`` (non-empty cells): for an ``analysis``
+    function that protects them itself (``protect_cell_table``), never for display."""
+    by = (by,) if isinstance(by, str) else tuple(by)
+    return _cells(store_version(store_path), selection(state, use_area=use_area,
+                                                       use_period=use_period), by).copy()
+
+
 @lru_cache(maxsize=1024)
 def _cells(version: StoreVersion, chosen, by: tuple[str, ...]) -> pd.DataFrame:
     from analysis.victim_counts import count_cells

@@ -1,7 +1,8 @@
 """The Sectors page's heatmap data: new victims by sector and year for the view's area (the
 readable default), with the district x sector table of the view's period beside it for the
 download. Both are built by :func:`analysis.sector_tables.sector_tables` (the same call the
-chart's "Python" action shows) from the view's people rows, cached per store version and view.
+chart's "Python" action shows) from the view's counts in the store, cached per store version
+and view.
 """
 
 from __future__ import annotations
@@ -44,7 +45,11 @@ def _sector_tables(version, state: ViewState) -> SectorTables:
     if not quarters:  # an empty store
         return SectorTables(area, period, pd.DataFrame(columns=BY_YEAR),
                             pd.DataFrame(columns=BY_DISTRICT))
-    everyone = data.people(store_path, replace(lifted, period=f"{history[0]}:{history[-1]}"))
-    in_view = data.people(store_path, replace(lifted, period=period))
-    return SectorTables(area, period, sectors_by_year(everyone, history),
-                        sectors_by_district(in_view, data.lads_in(area)))
+    # counted in the store; the analysis functions protect the cells (protect_cell_table)
+    everyone = data.cell_counts(store_path, replace(lifted, period=f"{history[0]}:{history[-1]}"),
+                                ("sector", "quarter"))
+    in_view = data.cell_counts(store_path, replace(lifted, period=period),
+                               ("area_code", "sector"))
+    mode = data.disclosure_mode(state)
+    return SectorTables(area, period, sectors_by_year(everyone, history, mode=mode),
+                        sectors_by_district(in_view, data.lads_in(area), mode=mode))

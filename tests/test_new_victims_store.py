@@ -121,3 +121,19 @@ def test_unknown_dimensions_are_clear_errors(sample_store):
         count_cells(store.connection, Selection(), "person_key")
     with pytest.raises(DarkFigureError, match="cannot select"):
         Selection(where=(("record_id", ("1",)),)).clauses()
+
+
+@pytest.mark.parametrize("mode", ["protected", EXACT])
+def test_composition_from_cells_equals_composition_from_people(sample_store, stored, mode):
+    from analysis.composition import protected_composition
+
+    quarters = ("2025Q1", "2025Q2", "2025Q3", "2025Q4")
+    chosen = Selection(area_codes=tuple(districts_of(HOME)), quarters=quarters)
+    with Store(sample_store, read_only=True) as store:
+        cells = count_cells(store.connection, chosen,
+                            ["age_group", "nationality_group", "exploitation_type"])
+    people = new_victims(stored)
+    people = people[people["area_code"].isin(districts_of(HOME))
+                    & people["quarter"].isin(quarters)]
+    pd.testing.assert_frame_equal(protected_composition(cells, mode=mode),
+                                  protected_composition(people, mode=mode))

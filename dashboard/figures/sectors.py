@@ -191,16 +191,19 @@ def sectors_by_year(by_year: pd.DataFrame, *, board: bool = False, source: str =
         colorscale=[list(p) for p in theme.HEAT_SCALE], showscale=False, xgap=2, ygap=2,
         hovertemplate="%{y}, %{x}: %{text} new victims<extra></extra>", hoverongaps=False,
     ))
-    # the margins and [c] cells as text (a browser's heatmap draws no text on a NaN cell)
+    # the margins and [c] cells as text (a browser's heatmap draws no text on a NaN cell);
+    # set at once: plotly re-checks every annotation on each add_annotation
+    notes = []
     for i in range(len(y)):
         for j in range(len(x)):
             if np.isnan(colour[i, j]):
                 # positions, not names: a year's name "2019" would be read as position 2019
                 margin = i == len(y) - 1 or j == len(x) - 1
-                fig.add_annotation(x=j, y=i, text=f"<b>{text[i][j]}</b>" if margin
-                                   else text[i][j], showarrow=False,
-                                   font=dict(size=size, color=theme.INK if margin
-                                             else theme.GREY))
+                notes.append(dict(x=j, y=i, text=f"<b>{text[i][j]}</b>" if margin
+                                  else text[i][j], showarrow=False,
+                                  font=dict(size=size, color=theme.INK if margin
+                                            else theme.GREY)))
+    fig.update_layout(annotations=[*fig.layout.annotations, *notes])
     fig.update_xaxes(showgrid=False, side="top", type="category")
     fig.update_yaxes(showgrid=False, autorange="reversed", type="category")
     return fig
