@@ -62,8 +62,10 @@ def create_app(store_path: str | Path | None = None, board: bool = False,
     board
         Open in board mode unless the URL says otherwise (for a boardroom screen).
     warm
-        Warm the default views in the background at each server process's first request
-        (``dashboard.warmup``): after any fork, so worker processes never inherit a thread.
+        Serving: warm the default views in the background at each server process's first
+        request (``dashboard.warmup``; after any fork, so worker processes never inherit a
+        thread), and run model fits in the background while their charts say so and ask
+        again (``dashboard.fit_cache.use_background``).
     """
     register_templates()
     single_threaded_maths()
@@ -96,7 +98,9 @@ def create_app(store_path: str | Path | None = None, board: bool = False,
         app.layout = shell.layout
     shell.register_callbacks(app)
     if warm:
-        from dashboard import warmup
+        from dashboard import fit_cache, warmup
+
+        fit_cache.use_background()  # a served page never waits on a model fit
 
         path = config.store_path(store_path)
         app.server.before_request(lambda: warmup.start(path) and None)

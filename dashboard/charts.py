@@ -37,6 +37,7 @@ class ChartOutput:
     period: str = ""  # the period the chart shows, in words; appended to its title
     code: str = ""  # the few `analysis` calls that reproduce ``table`` (the "Python" action)
     message: str = ""  # the view's one board sentence, when it differs from the summary
+    pending: bool = False  # a model fit is still running: the chart asks again shortly
 
 
 def chart_title(caption: str, period: str) -> str:
@@ -116,18 +117,12 @@ def protected(view: ViewState) -> ViewState:
 def register_chart(app, spec: ChartSpec) -> None:
     cid = spec.chart_id
 
-    @app.callback(
-        Output(f"{cid}-graph", "figure"),
-        Output(f"{cid}-summary", "children"),
-        Output(f"{cid}-table", "children"),
-        Output(f"{cid}-title", "children"),
-        Output(f"{cid}-graph", "config"),
-        Output(f"{cid}-source", "children"),
-        Output(f"{cid}-code", "children"),
-        Output(f"{cid}-image", "data"),
-        Input("filter-state", "data"),
-    )
-    def render(state):
+    targets = [(f"{cid}-graph", "figure"), (f"{cid}-summary", "children"),
+               (f"{cid}-table", "children"), (f"{cid}-title", "children"),
+               (f"{cid}-graph", "config"), (f"{cid}-source", "children"),
+               (f"{cid}-code", "children"), (f"{cid}-image", "data"), (f"{cid}-poll", "disabled")]
+
+    def rendered(state):
         view = from_dict(state)
         out = spec.build(context.current().store_path, view)
         # exact on screen: the image downloads draw this protected figure instead
@@ -137,8 +132,19 @@ def register_chart(app, spec: ChartSpec) -> None:
         title = chart_title(spec.caption, out.period) if out.period else no_update
         figure, source = fit_to_screen(out.figure) if view.board else (out.figure, "")
         pending = "" if out.table is not None and len(out.table) else "No data for this selection."
+        # the poll stays on while a model fit for this view runs in the background
         return (figure, out.summary, pending, title, graph_config(view.board, view.exact), source,
-                code_block(out.code), image)
+                code_block(out.code), image, not out.pending)
+
+    @app.callback(*[Output(i, p) for i, p in targets], Input("filter-state", "data"))
+    def render(state):
+        return rendered(state)
+
+    @app.callback(*[Output(i, p, allow_duplicate=True) for i, p in targets],
+                  Input(f"{cid}-poll", "n_intervals"), State("filter-state", "data"),
+                  prevent_initial_call=True)
+    def refresh(_polls, state):  # asked again while the view's model fit is running
+        return rendered(state)
 
     # The table is built only once its "Data table" section has been opened: a few thousand
     # cells of html components on a page (the National page has three wide tables) cost the

@@ -57,8 +57,23 @@ def _exclusive(path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+#: What :func:`cached_fit` returns with ``wait=False`` while the fit runs in the background.
+PENDING = object()
+_background = False
+_executor = None
+_running: dict[tuple, object] = {}
+
+
+def use_background(enabled: bool = True) -> None:
+    """Serving: fits asked for with ``wait=False`` run in one background thread per process
+    (a page shows "fitting" and asks again), so a slow fit never holds a request thread and
+    a process never runs two fits at once. Off by default (tests, notebooks, the CLI)."""
+    global _background
+    _background = enabled
+
+
 def cached_fit(kind: str, version: tuple[str, int], key: Hashable,
-               compute: Callable[[], T]) -> T:
+               compute: Callable[[], T], *, wait: bool = True) -> T:
     """``compute()`` for (``kind``, store ``version``, ``key``), at most once across processes.
 
     Parameters
@@ -79,6 +94,8 @@ def cached_fit(kind: str, version: tuple[str, int], key: Hashable,
             return _memory[memo]  # type: ignore[return-value]
     if version[1] == 0:  # no store yet: nothing worth keeping
         return compute()
+    if not wait and _background:
+        return _in_background(kind, version, key, compute)
     folder = cache_folder(version)
     private_folder(folder)
     _known_versions.add((kind, version))
@@ -95,6 +112,35 @@ def cached_fit(kind: str, version: tuple[str, int], key: Hashable,
         while len(_memory) > MEMORY_ITEMS:
             _memory.popitem(last=False)
     return value
+
+
+def _in_background(kind: str, version: tuple[str, int], key: Hashable, compute):
+    """The fit if it is on disk already, else :data:`PENDING` (started if not running)."""
+    global _executor
+    memo = (kind, version, key)
+    found = _read(cache_folder(version) / _file_name(kind, key))
+    if found is not None:
+        with _memory_lock:
+            _memory[memo] = found[0]
+        return found[0]
+    with _memory_lock:
+        job = _running.get(memo)
+        if job is None or job.done():
+            if _executor is None:  # made lazily: after any fork of the server's workers
+                from concurrent.futures import ThreadPoolExecutor
+
+                _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="darkfigure-fit")
+            _running[memo] = _executor.submit(cached_fit, kind, version, key, compute)
+    return PENDING
+
+
+def wait_for_background(timeout: float | None = None) -> None:
+    """Block until every background fit started so far has finished (warm-up, tests)."""
+    from concurrent.futures import wait
+
+    with _memory_lock:
+        jobs = list(_running.values())
+    wait(jobs, timeout=timeout)
 
 
 def _read(path: Path) -> tuple | None:
@@ -160,4 +206,5 @@ def cached_files(version: tuple[str, int]) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.suffix == ".pickle")
 
 
-__all__ = ["cache_folder", "cached_fit", "cached_files", "clear_memory", "per_view"]
+__all__ = ["PENDING", "cache_folder", "cached_fit", "cached_files", "clear_memory", "per_view",
+           "use_background", "wait_for_background"]

@@ -27,6 +27,15 @@ class HiddenView:
     window: tuple[str, ...] = ()  # the quarters the estimates cover
     observed: object = None  # linked people, through the protection layer (int or pd.NA)
 
+    @property
+    def pending(self) -> bool:
+        """The models for this window are still being fitted (the page asks again)."""
+        return self.note == FITTING
+
+
+FITTING = ("Fitting the four models for this window (the first time this table is seen; "
+           "it takes a little while and is then kept)")
+
 
 def overlap_patterns(frame: pd.DataFrame, list_column: str = "agency_type") -> pd.DataFrame:
     """People per combination of lists (a reshape): linked records only (person key known).
@@ -61,7 +70,6 @@ def hidden_view(store_path: Path | str, state: ViewState) -> HiddenView:
     return _hidden_view(data.store_version(store_path), without_board(state))
 
 
-@lru_cache(maxsize=32)
 def _hidden_view(version, state: ViewState) -> HiddenView:
     from analysis.expected import expected_during_window
 
@@ -139,8 +147,11 @@ def _fit(patterns: pd.DataFrame, lists: tuple[str, ...], years: float, version):
     if len(lists) < 2:
         return None, "Multiple systems estimation needs at least two lists."
     rows = tuple(map(tuple, patterns[[*lists, "count"]].to_numpy(dtype=np.int64).tolist()))
-    return fit_cache.cached_fit("mse", version, (rows, lists, years),
-                                lambda: _fit_table(rows, lists, years))
+    fitted = fit_cache.cached_fit("mse", version, (rows, lists, years),
+                                  lambda: _fit_table(rows, lists, years), wait=False)
+    if fitted is fit_cache.PENDING:
+        return None, FITTING
+    return fitted
 
 
 def _fit_table(rows: tuple[tuple[int, ...], ...], lists: tuple[str, ...], years: float):

@@ -85,6 +85,11 @@ def build_pages(store_path: Path, state: ViewState) -> list[go.Figure]:
     pages = []
     for title, spec, source in board_views():
         out = spec.build(store_path, state)
+        if out.pending:  # a pack is printed once: wait for the view's model fits
+            from dashboard import fit_cache
+
+            fit_cache.wait_for_background()
+            out = spec.build(store_path, state)
         source = source if source.lower().startswith("source") else f"Source: {source}"
         footer = (
             f"{source} Dark Figure board pack, {today}. {area}; {period} unless the chart "

@@ -181,13 +181,22 @@ def _register_board_message(app, page) -> None:
     """Fill ``<slug>-message`` in board mode from the board chart (its ``message``, else the
     first sentence of its summary), for pages that do not write their own message."""
 
-    @app.callback(Output(f"{page.SLUG}-message", "children"), Input("filter-state", "data"))
-    def message(state):
+    def text(state) -> str:
         view = from_dict(state)
         if not view.board:
             return ""
         out = page.BOARD_CHART.build(context.current().store_path, view)
         return out.message or first_sentence(out.summary)
+
+    @app.callback(Output(f"{page.SLUG}-message", "children"), Input("filter-state", "data"))
+    def message(state):
+        return text(state)
+
+    @app.callback(Output(f"{page.SLUG}-message", "children", allow_duplicate=True),
+                  Input(f"{page.BOARD_CHART.chart_id}-poll", "n_intervals"),
+                  State("filter-state", "data"), prevent_initial_call=True)
+    def message_again(_polls, state):  # with the chart, while a model fit runs
+        return text(state)
 
 
 def register_callbacks(app) -> None:

@@ -40,6 +40,9 @@ def warm(store_path: Path | str, views=DEFAULT_VIEWS) -> dict[str, float]:
                 except Exception:  # noqa: BLE001 - logged; the page will show its own error
                     LOG.exception("warming %s failed", spec.chart_id)
                 took.setdefault(spec.chart_id, time.perf_counter() - t)
+    from dashboard import fit_cache
+
+    fit_cache.wait_for_background()  # the fits these views started, to their end
     return took
 
 

@@ -106,7 +106,8 @@ def _client(app, name):
 
 
 def _output(callbacks, fragment: str) -> dict:
-    (callback,) = [c for k, c in callbacks.items() if fragment in k]
+    # "@" marks a second writer of the same outputs (a chart's refresh while a fit runs)
+    (callback,) = [c for k, c in callbacks.items() if fragment in k and "@" not in k]
     return callback
 
 

@@ -80,3 +80,38 @@ def test_per_view_keeps_lru_cache_clear(tmp_path):
     assert fit(version, 3) == 6 and fit(version, 3) == 6 and calls == [3]
     fit.cache_clear()
     assert fit(version, 3) == 6 and calls == [3, 3]
+
+
+def test_in_the_background_a_fit_is_pending_then_ready(tmp_path):
+    version = _version(tmp_path, stamp=11)
+    fit_cache.use_background(True)
+    try:
+        def slow():
+            time.sleep(0.3)
+            return "fitted"
+
+        assert fit_cache.cached_fit("bg", version, "k", slow, wait=False) is fit_cache.PENDING
+        fit_cache.wait_for_background()
+        assert fit_cache.cached_fit("bg", version, "k", slow, wait=False) == "fitted"
+        fit_cache.clear_memory()  # another process: read from disk, no second fit
+        assert fit_cache.cached_fit("bg", version, "k", lambda: "again", wait=False) == "fitted"
+    finally:
+        fit_cache.use_background(False)
+
+
+def test_the_hidden_page_says_it_is_fitting_and_asks_again(sample_store, tmp_path):
+    import shutil
+
+    from dashboard.pages import hidden
+    from dashboard.state import ViewState
+
+    store = shutil.copy(sample_store, tmp_path / "store.duckdb")  # its own fit cache
+    fit_cache.use_background(True)
+    try:
+        first = hidden._estimates(store, ViewState())
+        assert first.pending and "Fitting" in first.summary
+        fit_cache.wait_for_background()
+        ready = hidden._estimates(store, ViewState())
+        assert not ready.pending and "multiple systems estimate" in ready.summary
+    finally:
+        fit_cache.use_background(False)

@@ -43,6 +43,8 @@ def chart_panel(
                 delay_show=400,
                 parent_className="chart-loading",
             ),
+            # asks the server again every 2 s while a model fit for this view is running
+            dcc.Interval(id=f"{chart_id}-poll", interval=2000, disabled=True),
             html.P("", id=f"{chart_id}-source", className="chart-source board-only"),
             html.Div(
                 [

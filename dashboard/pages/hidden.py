@@ -95,6 +95,10 @@ def _estimates(store_path, state) -> ChartOutput:
     shown = table
     if state.board and len(table):  # one line a row on a projected screen; the kind is in the source
         shown = table.assign(label=table["label"].str.split("<br>").str[0])
+    if view.pending:
+        return ChartOutput(fig.message_figure(view.note + "…", board=state.board),
+                           f"{area}, {_window_text(view)}: {view.note}.", table,
+                           _window_text(view), pending=True)
     return ChartOutput(
         fig.estimates_chart(shown, board=state.board, source=SOURCE), _summary(view, area), table,
         _window_text(view), message=_message(view, area),
