@@ -100,6 +100,11 @@ def create_app(store_path: str | Path | None = None, board: bool = False,
     if warm:
         from dashboard import fit_cache, warmup
 
+        # Dash finishes its set-up at the first request, unguarded: requests arriving together
+        # on a fresh server raced it ("dictionary changed size during iteration" in
+        # benchmarks/load.py). Do it now, once, before any worker serves.
+        with app.server.test_request_context("/"):
+            app._setup_server()
         fit_cache.use_background()  # a served page never waits on a model fit
 
         path = config.store_path(store_path)
