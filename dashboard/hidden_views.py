@@ -81,6 +81,11 @@ def _hidden_view(version, state: ViewState) -> HiddenView:
     return HiddenView(patterns, lists, result, expected, note, tuple(quarters), observed)
 
 
+def window_observed(store_path: Path | str, state: ViewState):
+    """The people of the view's window known to at least one list, protected (int or NA)."""
+    return _window_patterns(data.store_version(store_path), without_board(state))[4]
+
+
 def window_patterns(store_path: Path | str, state: ViewState) -> pd.DataFrame:
     """The protected capture patterns of the view's window (no estimation: fast)."""
     return _window_patterns(data.store_version(store_path), without_board(state))[0]

@@ -113,6 +113,11 @@ def test_store_route_compares_with_expected_during_the_same_annual_window(capsys
     assert out["expected_during_window"]["confidence_level"] is None
     assert out["expected_during_window"]["interval_kind"].startswith("range over")
     assert any("lists merged" in n for n in out["notes"])
+    # the people known to a list: the same protected cell as the Hidden figure page shows
+    from dashboard.hidden_views import window_observed
+    from dashboard.state import ViewState
+
+    assert out["observed"] == window_observed(sample_store, ViewState())
 
 
 def test_bare_command_uses_the_configured_store(capsys, request, monkeypatch):

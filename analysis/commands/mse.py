@@ -105,7 +105,7 @@ def _store_table(args):
 
     from analysis.config import get_setting, store_path
     from analysis.detection import districts_of
-    from analysis.disclosure import protected_total
+    from analysis.disclosure import protect_count
     from analysis.expected import expected_during_window
     from analysis.headline import latest_load_date, resolve_period, stored_quarters
     from analysis.mse import capture_patterns
@@ -133,7 +133,10 @@ def _store_table(args):
         merge[old.strip()] = new.strip()
     table = capture_patterns(referrals, list_column=args.lists, merge=merge or None,
                              min_list_size=args.min_list_size)
-    observed = protected_total(pd.DataFrame({"count": [int(table["count"].sum())]}), "count")
+    # the linked people of the window, one cell of the cell-key layer (as the Hidden page)
+    linked = referrals[referrals["person_key"].notna() & (referrals["person_key"] != "")]
+    observed = protect_count(linked.drop_duplicates("person_key")).value
+    observed = pd.NA if observed is None else observed
     years = len(quarters) / 4
     estimates = [expected_during_window(code, window_years=years) for code in codes]
     expected = estimates[0]
