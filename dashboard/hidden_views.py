@@ -81,6 +81,11 @@ def _hidden_view(version, state: ViewState) -> HiddenView:
     return HiddenView(patterns, lists, result, expected, note, tuple(quarters), observed)
 
 
+def hidden_window(store_path: Path | str, state: ViewState) -> list[str]:
+    """The quarters of the view's estimation window."""
+    return list(_window_patterns(data.store_version(store_path), without_board(state))[3])
+
+
 def window_observed(store_path: Path | str, state: ViewState):
     """The people of the view's window known to at least one list, protected (int or NA)."""
     return _window_patterns(data.store_version(store_path), without_board(state))[4]

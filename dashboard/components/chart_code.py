@@ -230,3 +230,31 @@ def quarterly_code(store_path, state: ViewState, area_code: str, quarters: list[
         "    'value': 'forecast', 'lower': 'forecast_lower', 'upper': 'forecast_upper'})",
         f"pd.concat([{series}, forecast], ignore_index=True)",
     ])
+
+
+def mse_code(store_path, state: ViewState, area_code: str, quarters: list[str],
+             latent_class: dict, *, estimates: bool = True) -> str:
+    """The Hidden figure: the window's referrals, their capture patterns (agency types merged
+    as the page merges them) and, for the estimates, every method side by side. The page
+    shows the pattern counts and the known people through the cell-key layer; the models fit
+    the true table, as ``darkfigure mse --store`` does."""
+    lines = [
+        "from analysis.detection import districts_of",
+        "from analysis.mse import AGENCY_TYPE_MERGE, capture_patterns, compare_methods",
+        "from analysis.store import Store",
+        "",
+        f"with Store({_store(store_path)}, read_only=True) as store:",
+        f"    referrals = store.referrals(area_codes=districts_of({area_code!r}),",
+        f"                                start={quarters[0]!r}, end={quarters[-1]!r})",
+    ]
+    if state.snapshot is not None:
+        lines.append(f"referrals = referrals[referrals['load_id'] <= {state.snapshot}]")
+    lines.append("patterns = capture_patterns(referrals, merge=AGENCY_TYPE_MERGE)")
+    if not estimates:
+        return "\n".join([*lines, "patterns  # true counts: the chart shows them protected"])
+    return "\n".join([
+        *lines,
+        f"result = compare_methods(patterns, window_years={len(quarters) / 4!r},",
+        f"                         latent_class={latent_class!r})",
+        "result.table()[['method', 'estimate', 'lower', 'upper', 'interval_method']]",
+    ])

@@ -11,6 +11,7 @@ from dash import html
 from dashboard import data, hidden_views
 from dashboard.charts import ChartOutput, ChartSpec, register_chart
 from dashboard.components.chart import chart_panel
+from dashboard.components.chart_code import mse_code
 from dashboard.components.page import page_header
 from dashboard.figures import hidden as fig
 from dashboard.theme import fmt_count
@@ -99,9 +100,11 @@ def _estimates(store_path, state) -> ChartOutput:
         return ChartOutput(fig.message_figure(view.note + "…", board=state.board),
                            f"{area}, {_window_text(view)}: {view.note}.", table,
                            _window_text(view), pending=True)
+    code = (mse_code(store_path, state, state.area or data.home_area(), list(view.window),
+                     hidden_views.LATENT_CLASS) if view.window else "")
     return ChartOutput(
         fig.estimates_chart(shown, board=state.board, source=SOURCE), _summary(view, area), table,
-        _window_text(view), message=_message(view, area),
+        _window_text(view), code=code, message=_message(view, area),
     )
 
 
@@ -123,7 +126,11 @@ def _overlaps(store_path, state) -> ChartOutput:
         f"{len(patterns)} combinations of lists hold linked people in the window; bars show "
         "how many people each combination holds ([c] where too few to show)."
     )
-    return ChartOutput(fig.upset_chart(patterns, lists, board=state.board), summary, patterns)
+    quarters = hidden_views.hidden_window(store_path, state)
+    code = (mse_code(store_path, state, state.area or data.home_area(), quarters,
+                     hidden_views.LATENT_CLASS, estimates=False) if quarters else "")
+    return ChartOutput(fig.upset_chart(patterns, lists, board=state.board), summary, patterns,
+                       code=code)
 
 
 CHARTS = (
