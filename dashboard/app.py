@@ -105,6 +105,11 @@ def create_app(store_path: str | Path | None = None, board: bool = False,
         # benchmarks/load.py). Do it now, once, before any worker serves.
         with app.server.test_request_context("/"):
             app._setup_server()
+        # the set-up read the store (the layout's filter options): let the file go, so no
+        # DuckDB database or linger timer is alive when the server forks its workers
+        from dashboard.store_reader import release_store
+
+        release_store()
         fit_cache.use_background()  # a served page never waits on a model fit
 
         path = config.store_path(store_path)

@@ -173,3 +173,39 @@ def test_serve_production_refuses_to_fall_back_to_the_sample(monkeypatch, tmp_pa
     assert main(["serve", "--production", "--store", str(tmp_path / "absent.duckdb")]) == 2
     assert "no store" in capsys.readouterr().err
     assert not (tmp_path / "absent.duckdb").exists()
+
+
+def test_darkfigure_serve_with_two_workers_answers_every_page(tmp_path):
+    """The README's first command on a fresh machine, end to end: `darkfigure serve` builds
+    the store from the sample, builds the app (reading the store), forks two workers, and
+    they answer pages; no worker dies. (A DuckDB database still open at the fork once
+    killed both workers, 'terminate called without an active exception', on a manual run;
+    the app now lets the file go before serving.)"""
+    port = _free_port()
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith("DARKFIGURE_")}
+    env.update(HOME=str(tmp_path), DARKFIGURE_WORKERS="2")
+    process = subprocess.Popen([sys.executable, "-m", "analysis.cli", "serve", "--port",
+                                str(port)], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                fetch(base + "/")
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    pytest.fail(f"server did not start: {process.communicate()[0]}")
+                time.sleep(0.3)
+        for _ in range(3):  # several connections, so both workers answer
+            for path in ("/", "/areas", "/hidden", "/_dash-layout", "/_dash-dependencies"):
+                status, _, _ = fetch(base + path)
+                assert status == 200, path
+        assert process.poll() is None
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert "terminate called" not in output and "Traceback" not in output, output
