@@ -102,7 +102,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "workers",
         "DARKFIGURE_WORKERS",
-        "2",
+        "1",
         "Worker processes of the production server, sharing its port (POSIX only; 1 on Windows).",
     ),
 )

@@ -123,7 +123,7 @@ def test_server_settings_are_checked_with_clear_errors(monkeypatch):
     monkeypatch.delenv("DARKFIGURE_WORKERS", raising=False)
     monkeypatch.delenv("DARKFIGURE_THREADS", raising=False)
     settings = server_settings()
-    assert (settings.host, settings.threads, settings.workers) == ("127.0.0.1", 8, 2)
+    assert (settings.host, settings.threads, settings.workers) == ("127.0.0.1", 8, 1)
     with pytest.raises(DarkFigureError, match=r"--workers must be a whole number from 1 to 32, not '0'"):
         server_settings(workers=0)
     with pytest.raises(DarkFigureError, match=r"--threads must be a whole number from 1 to 64"):
