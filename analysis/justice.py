@@ -342,10 +342,8 @@ def area_justice_funnel(referrals: pd.DataFrame, area_code: str, *, start: str |
         raise DarkFigureError("the follow-up time must be a positive number of days")
     if referrals.empty:
         raise DarkFigureError("no referrals stored")
-    if as_of is None:
-        dates = [c for c in ("referral_date", "outcome_date", "nrm_referral_date")
-                 if c in referrals]
-        as_of = pd.to_datetime(referrals[dates].stack()).max()
+    dates = [c for c in ("referral_date", "outcome_date", "nrm_referral_date") if c in referrals]
+    as_of = pd.to_datetime(referrals[dates].stack()).max() if as_of is None else as_of
     keep = referrals["area_code"].isin(districts_of(area_code))
     if start:
         keep &= referrals["referral_date"] >= quarter_start(start)
