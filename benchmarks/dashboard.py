@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -187,10 +188,31 @@ def naive_data_step(store_path: Path):
                                  "age_group", "person_key", "referral_date", "record_key")
                      if c in COLUMNS]].astype({"area_code": str, "quarter": str})
 
+    def capture(version, chosen):
+        from analysis.mse import AGENCY_TYPE_MERGE
+
+        rows = select(chosen, first_only=False)
+        rows = rows[rows["person_key"].notna()]
+        lists = rows["agency_type"].astype(str).replace(AGENCY_TYPE_MERGE)
+        names = sorted(lists.unique())
+        bits = np.left_shift(1, lists.map({n: i for i, n in enumerate(names)})
+                             .to_numpy(np.int64))
+        masks = pd.Series(bits).groupby(rows["person_key"].to_numpy()).agg(
+            np.bitwise_or.reduce)
+        people = rows.drop_duplicates("person_key")
+        people = people.assign(mask=masks.reindex(people["person_key"]).to_numpy())
+        found = cell_keys(people, ["mask"])
+        out = pd.DataFrame({n: (found["mask"].to_numpy() >> i) & 1
+                            for i, n in enumerate(names)})
+        out["count"] = found["count"].to_numpy()
+        out["cell_key"] = found["cell_key"].to_numpy()
+        out.attrs["merged_lists"] = {}
+        return out.sort_values("count", ascending=False, ignore_index=True)
+
     saved = {n: getattr(queries, n) for n in ("_cells", "_people", "_referrals",
-                                              "_headline_referrals")}
+                                              "_headline_referrals", "_capture_cells")}
     for name, fn in (("_cells", cells), ("_people", people), ("_referrals", referrals),
-                     ("_headline_referrals", headline)):
+                     ("_headline_referrals", headline), ("_capture_cells", capture)):
         setattr(queries, name, fn)
 
     def restore():
@@ -202,13 +224,14 @@ def naive_data_step(store_path: Path):
 WARNINGS: dict[str, int] = {}
 
 
-def time_callbacks(store_path: Path, n_views: int,
-                   sample=None) -> list[tuple[str, float, float, float]]:
+def time_callbacks(store_path: Path, n_views: int, sample=None,
+                   only: str | None = None) -> list[tuple[str, float, float, float]]:
     from dashboard import data, headline_view
     from dashboard.pages import PAGES
 
     sample = sample or views(store_path, n_views)
-    specs = [spec for page in PAGES for spec in page.CHARTS]
+    specs = [spec for page in PAGES for spec in page.CHARTS
+             if only is None or re.search(only, spec.chart_id)]
     for spec in specs:  # warm the reference-level caches, as any running app has them
         for view in sample:
             spec.build(store_path, view)
@@ -227,6 +250,8 @@ def time_callbacks(store_path: Path, n_views: int,
             print(f"  {spec.chart_id}: RuntimeWarning {w.message} ({w.filename}:{w.lineno})")
         WARNINGS[spec.chart_id] = len(numeric)
         rows.append((spec.chart_id, percentile(times, 0.5), percentile(times, 0.95), max(times)))
+    if only is not None:
+        return rows
     times = []
     for view in sample:
         clear_view_caches()
@@ -265,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also time the naive path (pandas over every referral)")
     parser.add_argument("--store", type=Path, default=None,
                         help="store to use or create (default: a temporary file)")
+    parser.add_argument("--only", default=None, metavar="REGEX",
+                        help="time only the charts whose id matches (e.g. 'hidden|justice')")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         store_path = args.store or Path(tmp) / "benchmark.duckdb"
@@ -282,14 +309,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"store on disk {size:,.0f} MB; first query (filter options) "
               f"{time.perf_counter() - t:.2f} s")
         sample = views(store_path, args.views)
-        rows = time_callbacks(store_path, args.views, sample)
+        rows = time_callbacks(store_path, args.views, sample, args.only)
         memory = rss_mb()
         warned = dict(WARNINGS)
         naive = {}
         if args.naive:
             restore = naive_data_step(store_path)
             try:
-                naive = {name: p95 for name, _, p95, _ in time_callbacks(store_path, 0, sample)}
+                naive = {name: p95 for name, _, p95, _ in time_callbacks(store_path, 0, sample, args.only)}
             finally:
                 restore()
     print(f"\n{'callback':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  target p95 <= "

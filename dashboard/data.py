@@ -22,6 +22,7 @@ from dashboard.components.filters import FilterOptions
 from dashboard.queries import (  # noqa: F401,E402 (the pages' one import for data)
     CATEGORY_COLUMNS,
     PEOPLE_COLUMNS,
+    capture_cells,
     cell_counts,
     counts,
     disclosure_mode,

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.disclosure.keys import KEY_MODULUS
 from dashboard import data, fit_cache
 from dashboard.estimates import view_quarters, without_board
 from dashboard.state import ViewState
@@ -35,35 +36,6 @@ class HiddenView:
 
 FITTING = ("Fitting the four models for this window (the first time this table is seen; "
            "it takes a little while and is then kept)")
-
-
-def overlap_patterns(frame: pd.DataFrame, list_column: str = "agency_type") -> pd.DataFrame:
-    """People per combination of lists (a reshape): linked records only (person key known).
-
-    >>> f = pd.DataFrame({"person_id": [0, 0, 1, 2, -1],
-    ...                   "agency_type": ["police", "ngo", "police", "ngo", "ngo"]})
-    >>> overlap_patterns(f).sort_values(["ngo", "police"]).to_dict("list")
-    {'ngo': [0, 1, 1], 'police': [1, 0, 1], 'count': [1, 1, 1]}
-    """
-    if frame.empty:
-        return pd.DataFrame(columns=["count"])
-    linked = frame[frame["person_id"] >= 0]
-    if linked.empty:
-        return pd.DataFrame(columns=["count"])
-    lists = linked[list_column].astype("category")
-    names = list(lists.cat.categories)
-    # One bit per list; a person's pattern is the OR of the bits of their records. Sorting
-    # and reduceat keeps this linear in the records (a crosstab is far slower at 1M rows).
-    bits = np.left_shift(1, lists.cat.codes.to_numpy().astype(np.int64))
-    people = linked["person_id"].to_numpy()
-    order = np.argsort(people, kind="stable")
-    people, bits = people[order], bits[order]
-    starts = np.flatnonzero(np.r_[True, people[1:] != people[:-1]])
-    masks, counts = np.unique(np.bitwise_or.reduceat(bits, starts), return_counts=True)
-    out = pd.DataFrame({name: (masks >> i) & 1 for i, name in enumerate(names)})
-    out["count"] = counts
-    present = [n for n in names if out[n].any()]
-    return out[[*present, "count"]].sort_values("count", ascending=False, ignore_index=True)
 
 
 def hidden_view(store_path: Path | str, state: ViewState) -> HiddenView:
@@ -98,52 +70,36 @@ def window_patterns(store_path: Path | str, state: ViewState) -> pd.DataFrame:
 
 @lru_cache(maxsize=32)
 def _window_patterns(version, state: ViewState):
-    from analysis.disclosure import protect_count
-    from analysis.mse import AGENCY_TYPE_MERGE
+    from analysis.disclosure import protect_cells
 
     store_path = version[0]
     # an annual window by default (MSE assumes a closed population)
     quarters = view_quarters(store_path, state)  # default: the latest four complete quarters
     window = replace(state, period=f"{quarters[0]}:{quarters[-1]}") if quarters else state
-    rows = data.referrals(store_path, window)
-    if len(rows):
-        rows = rows.assign(agency_type=rows["agency_type"].astype(str).replace(AGENCY_TYPE_MERGE))
-    raw = overlap_patterns(rows)
-    lists = tuple(c for c in raw.columns if c != "count")
-    present = set(rows["agency_type"].unique()) if len(rows) else set()
-    merged = {}
-    for old, new in AGENCY_TYPE_MERGE.items():
-        if new in present and old != new:
-            merged.setdefault(new, []).append(old)
-    raw.attrs["merged_lists"] = {new: sorted(old) for new, old in merged.items()}
-    protected = _protect_patterns(rows, raw, lists, data.disclosure_mode(state)) if len(raw) \
-        else raw
-    linked = rows[rows["person_id"] >= 0] if len(rows) else rows
+    cells = data.capture_cells(store_path, window)  # people per pattern, in the store
+    lists = tuple(c for c in cells.columns if c not in ("count", "cell_key"))
+    raw = cells[[*lists, "count"]].copy()
+    raw.attrs["merged_lists"] = cells.attrs.get("merged_lists", {})
     mode = data.disclosure_mode(state)
-    observed = (protect_count(linked, mode=mode).value if len(linked)
-                else 0)  # one cell: people on a list
+    protected = _protect_patterns(cells, lists, mode) if len(raw) else raw
+    # one cell: the people on at least one list (the patterns partition them)
+    total = int(cells["count"].sum())
+    key = int(sum(int(k) for k in cells["cell_key"]) % KEY_MODULUS) if len(cells) else 0
+    shown = protect_cells([total], [key], mode=mode)[0] if total else 0
+    observed = None if shown is pd.NA else int(shown)
     return protected, raw, lists, quarters, observed
 
 
-def _protect_patterns(rows: pd.DataFrame, raw: pd.DataFrame, lists: tuple[str, ...],
+def _protect_patterns(cells: pd.DataFrame, lists: tuple[str, ...],
                       mode: str = "protected") -> pd.DataFrame:
     """The capture-pattern counts as shown: each pattern a cell of the people in it
-    (``analysis.disclosure.protect_table``), so its count is perturbed like any other."""
-    from analysis.disclosure import protect_table
+    (``analysis.disclosure.protect_cell_table``), so its count is perturbed like any other."""
+    from analysis.disclosure import protect_cell_table
 
-    linked = rows[rows["person_id"] >= 0]
-    # one bit per list, OR-ed over each person's records (vectorised, as overlap_patterns)
-    position = {name: i for i, name in enumerate(lists)}
-    bits = np.left_shift(1, linked["agency_type"].astype(str).map(position).to_numpy(np.int64))
-    masks = pd.Series(bits, index=linked["person_id"].to_numpy()).groupby(level=0).agg(
-        np.bitwise_or.reduce)
-    words = {m: "".join("1" if m >> i & 1 else "0" for i in range(len(lists)))
-             for m in masks.unique()}
-    people = (linked.drop_duplicates("person_id").set_index("person_id")
-              .assign(pattern=masks.map(words)).reset_index())
-    keys = ["".join(str(int(v)) for v in row) for row in raw[list(lists)].to_numpy()]
-    shown = protect_table(people, "pattern", levels={"pattern": keys}, mode=mode).to_frame()
-    out = raw.copy()
+    words = ["".join(str(int(v)) for v in row) for row in cells[list(lists)].to_numpy()]
+    shown = protect_cell_table(cells.assign(pattern=words), "pattern",
+                               levels={"pattern": words}, mode=mode).to_frame()
+    out = cells[[*lists, "count"]].copy()
     out["count"] = shown["count"].to_numpy()
     out["count_suppressed"] = shown["count_suppressed"].to_numpy()
     return out

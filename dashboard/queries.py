@@ -185,6 +185,26 @@ def _referrals(version: StoreVersion, chosen) -> pd.DataFrame:
     return prepare_referrals(frame)
 
 
+def capture_cells(store_path: Path | str, state: ViewState) -> pd.DataFrame:
+    """People per capture pattern (agency lists merged as ``analysis.mse`` merges them)
+    among the referrals the view selects, with cell keys: aggregated in the store
+    (``analysis.capture_counts``). True counts, for estimation and the protection layer."""
+    return _capture_cells(store_version(store_path), selection(state)).copy()
+
+
+@lru_cache(maxsize=32)
+def _capture_cells(version: StoreVersion, chosen) -> pd.DataFrame:
+    from analysis.capture_counts import capture_cells as cells
+    from analysis.mse import AGENCY_TYPE_MERGE
+
+    if version[1] == 0:
+        empty = pd.DataFrame(columns=["count", "cell_key"])
+        empty.attrs["merged_lists"] = {}
+        return empty
+    with _open(version) as store:
+        return cells(store.connection, chosen, merge=AGENCY_TYPE_MERGE)
+
+
 def headline_referrals(store_path: Path | str, snapshot: int | None = None,
                        area_codes: tuple[str, ...] | None = None) -> pd.DataFrame:
     """New victims (first-ever records, to the snapshot) in the districts given, every

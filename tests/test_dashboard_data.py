@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dashboard import data, hidden_views
+from dashboard import data
 from dashboard.state import ViewState
 
 
@@ -30,13 +30,14 @@ def _frame() -> pd.DataFrame:
 @pytest.fixture
 def store(tmp_path):
     """A real store holding the six referrals (loads 1 to 3), read through the dashboard."""
-    from analysis.store import Store, new_victims
+    from analysis.store import Store, linked_referrals, new_victims
 
     frame = _frame().assign(sex="female", nationality_group="uk")
     path = tmp_path / "store.duckdb"
     with Store(path) as opened:
         opened._insert("referrals", frame)
         new_victims.refresh(opened.connection)
+        linked_referrals.refresh(opened.connection)
     yield path
     data.release_store()
 
@@ -59,11 +60,14 @@ def test_person_keys_become_ids_and_missing_keys_stay_unlinked(store):
     assert ids["0"] == ids["1"] and ids["3"] == -1 and ids["4"] == ids["5"] != ids["0"]
 
 
-def test_overlap_patterns_count_people_per_combination_of_lists(store):
-    patterns = hidden_views.overlap_patterns(data.referrals(store, ViewState()))
-    as_sets = {tuple(c for c in ("glaa", "ngo", "police") if row[c]): row["count"]
-               for _, row in patterns.iterrows()}
-    assert as_sets == {("ngo", "police"): 1, ("police",): 1, ("glaa", "police"): 1}
+def test_capture_cells_count_people_per_combination_of_lists(store):
+    patterns = data.capture_cells(store, ViewState())
+    lists = ("enforcement", "labour_inspection", "ngo")  # police, glaa merged (analysis.mse)
+    as_sets = {tuple(c for c in lists if row[c]): row["count"]
+               for row in patterns.to_dict("records")}
+    assert as_sets == {("enforcement", "ngo"): 1, ("enforcement",): 1,
+                       ("enforcement", "labour_inspection"): 1}
+    assert patterns.attrs["merged_lists"]["enforcement"] == ["home_office", "police"]
 
 
 def test_load_history_is_newest_first(monkeypatch):
