@@ -12,6 +12,7 @@ from about 17,000 referrals a year and are taken as known.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -73,7 +74,14 @@ def national_mix(year: int | None = None, reference_dir: Path | None = None) -> 
     >>> [round(float(m.loc[g, "national_share"]), 3) for g in ("children", "UK nationals")]
     [0.463, 0.282]
     """
-    raw = pd.read_csv((reference_dir or REFERENCE_DIR) / NATIONAL_MIX_FILE)
+    return _national_mix(None if year is None else int(year),
+                         Path(reference_dir or REFERENCE_DIR)).copy()
+
+
+@lru_cache(maxsize=8)
+def _national_mix(year: int | None, reference_dir: Path) -> pd.DataFrame:
+    # published reference figures: read once per process (every composition view asks)
+    raw = pd.read_csv(reference_dir / NATIONAL_MIX_FILE)
     year = int(raw["year"].max()) if year is None else int(year)
     rows = raw[raw["year"] == year]
     if rows.empty:

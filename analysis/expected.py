@@ -32,9 +32,11 @@ Slavery: an application of multiple systems estimation, Home Office. See
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import product
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.assumptions import (
@@ -64,6 +66,12 @@ def area_populations(reference_dir: Path | None = None) -> pd.DataFrame:
     >>> int(pops.loc["E23000021", "population"]), pops.loc["East Midlands", "geography_level"]
     (1121800, 'region')
     """
+    return _area_populations(None if reference_dir is None else Path(reference_dir)).copy()
+
+
+@lru_cache(maxsize=8)
+def _area_populations(reference_dir: Path | None) -> pd.DataFrame:
+    # published reference figures: built once per process (every expected figure asks)
     from analysis.reference import read_areas, read_populations
 
     pops = read_populations(reference_dir)[["area_code", "area_name", "geography_level",
@@ -81,7 +89,9 @@ def area_populations(reference_dir: Path | None = None) -> pd.DataFrame:
 
 
 def _population(area_code: str, populations: pd.DataFrame) -> tuple[str, float]:
-    hit = populations[populations["area_code"] == area_code]
+    # a positional lookup: this runs for every area and quarter of an expected grid
+    rows = np.flatnonzero(populations["area_code"].to_numpy(dtype=object) == area_code)
+    hit = populations.iloc[rows[:1]]
     if hit.empty or pd.isna(hit["population"].iloc[0]):
         raise DarkFigureError(
             f"no population figure for area '{area_code}': the expected figure needs one "

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -141,6 +142,13 @@ def perturbation_table(threshold: int | None = None, max_noise: int = MAX_NOISE
         raise DarkFigureError("the suppression threshold must be at least 1")
     if max_noise < 1:
         raise DarkFigureError("the maximum noise must be at least 1")
+    return _table(threshold, int(max_noise))
+
+
+@lru_cache(maxsize=16)
+def _table(threshold: int, max_noise: int) -> PerturbationTable:
+    # built once per setting: every protected cell on a page asks for it (the table is
+    # immutable to callers: to_frame() copies)
     rows = []
     top = threshold + max_noise
     for count in range(0, top + 1):
