@@ -89,21 +89,24 @@ def view_people(referrals: pd.DataFrame, area_code: str, quarters: Sequence[str]
     return first
 
 
-def protect_headline(result: AreaDetectionResult, people: pd.DataFrame,
-                     mode: str = "protected") -> AreaDetectionResult:
+def protect_headline(result: AreaDetectionResult, people, mode: str = "protected"
+                     ) -> AreaDetectionResult:
     """The headline as it may be shown: the detected count through the protection layer
     (:func:`analysis.disclosure.protect_count`) and the ratio and gap recomputed from the
     shown count (withheld when it is ``[c]``), so no derived figure undoes the protection.
-    Model outputs (the trend) are kept. ``mode="exact"`` is for analysts under the
-    data-sharing agreement."""
+    Model outputs (the trend) are kept. ``people``: the rows of the people counted, or their
+    count already protected (a :class:`analysis.disclosure.ProtectedCount`, e.g. from cells
+    counted in the store). ``mode="exact"`` is for analysts under the data-sharing
+    agreement."""
     from dataclasses import replace
 
     from analysis.detection import detection_ratio
-    from analysis.disclosure import derive, protect_count
+    from analysis.disclosure import ProtectedCount, derive, protect_count
 
     if result.detection is None:
         return result
-    shown = protect_count(people, mode=mode)
+    shown = (people if isinstance(people, ProtectedCount)
+             else protect_count(people, mode=mode))
     d = result.detection
     detection = derive(shown, detection_ratio, d.expected, d.alpha, trend=d.trend,
                        detected_means=d.assumptions[0].split("; ")[0])

@@ -24,7 +24,13 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from analysis.disclosure import PROTECTED, ProtectedTable, protect_cell_table
+from analysis.disclosure import (
+    PROTECTED,
+    ProtectedCount,
+    ProtectedTable,
+    protect_cell_table,
+    protect_cells,
+)
 from analysis.disclosure.keys import KEY_MODULUS
 from analysis.errors import DarkFigureError
 from analysis.store.new_victims import COLUMNS, TABLE, source_sql
@@ -113,6 +119,26 @@ def protect(cells: pd.DataFrame, by: str | Sequence[str], *,
     """The shown table of cells from :func:`count_cells` (``protect_cell_table``)."""
     return protect_cell_table(cells, by, levels=levels, margins=margins, mode=mode,
                               threshold=threshold)
+
+
+def protect_total(cells: pd.DataFrame, *, mode: str = PROTECTED,
+                  threshold: int | None = None) -> ProtectedCount:
+    """The people of cells that partition them (from :func:`count_cells`) as one protected
+    count: its count and cell key are the sums of the cells' (keys modulo 2**64), so it is
+    the count :func:`analysis.disclosure.protect_count` gives from the people themselves.
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({"count": [3, 40], "cell_key": [2**64 - 1, 5]})
+    >>> protect_total(cells, mode="exact").value
+    43
+    >>> abs(protect_total(cells).value - 43) <= 2
+    True
+    """
+    count = int(cells["count"].sum()) if len(cells) else 0
+    key = sum(int(k) for k in cells["cell_key"]) % KEY_MODULUS if len(cells) else 0
+    value = protect_cells([count], [key], mode=mode, threshold=threshold)[0]
+    return ProtectedCount(None if value is pd.NA else int(value), mode)
 
 
 def protected_counts(con: duckdb.DuckDBPyConnection, selection: Selection,

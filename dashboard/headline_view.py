@@ -67,17 +67,18 @@ def headline(store_path: Path | str, state: ViewState) -> Headline:
 @fit_cache.per_view("headline")
 def _headline(version, state: ViewState) -> Headline:
     from analysis.composition import protected_composition
-    from analysis.disclosure import protect_count
     from analysis.headline import headline as compute
     from analysis.headline import protect_headline
+    from analysis.victim_counts import protect_total
 
     store_path = version[0]
     quarters = view_quarters(store_path, state)
     area = state.area or data.home_area()
     view = replace(state, period=f"{quarters[0]}:{quarters[-1]}") if quarters else state
     mode = data.disclosure_mode(state)
-    rows = data.people(store_path, view)
-    shown = protect_count(rows, mode=mode)
+    # the view's people as one cell counted in the store (count and cell key), protected
+    cell = data.cell_counts(store_path, view, ())
+    shown = protect_total(cell, mode=mode)
     shares, category, notes = _share_args(state)
     has_share = group_has_expected(state)
     result = None
@@ -89,7 +90,7 @@ def _headline(version, state: ViewState) -> Headline:
             area, quarters, scenario=_scenario(state.scenario), where=where, shares=shares,
             category=category, history_start=data.history_start(store_path))
         # the ratio and gap are recomputed from the shown count (analysis.disclosure rule)
-        result = protect_headline(exact, rows, mode=mode)
+        result = protect_headline(exact, shown, mode=mode)
         notes = [*notes, *exact.notes, *(result.detection.notes if result.detection else ())]
     elif quarters:
         notes.append("no published split of the expected figure by sector or age exists, so "
