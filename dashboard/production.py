@@ -256,7 +256,7 @@ def run_production(
     """Serve ``app`` with waitress until interrupted.
 
     ``host``, ``port``, ``threads`` and ``workers`` default to the settings of those
-    names (127.0.0.1, 8050, 8 threads, 2 workers; checked by :func:`server_settings`).
+    names (127.0.0.1, 8050, 8 threads, 1 worker; checked by :func:`server_settings`).
     With more than one worker, that many processes, each with ``threads`` threads, share
     the port (``dashboard.workers``). ``announce`` is called with the URL once the port
     is open (so nothing claims to be listening on a port that is busy). A busy or
