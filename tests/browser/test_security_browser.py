@@ -76,7 +76,11 @@ def test_login_then_every_page_renders_with_no_csp_or_console_errors(server_url,
     driver.find_element("css selector", "button[type=submit]").click()
     _settle(driver)
     assert driver.current_url.endswith("/trends")
-    assert driver.find_elements("css selector", ".js-plotly-plot")  # charts drew
+    # charts drew (on a busy machine the first callbacks may start after the page settles)
+    deadline = time.time() + 30
+    while not driver.find_elements("css selector", ".js-plotly-plot") and time.time() < deadline:
+        time.sleep(0.2)
+    assert driver.find_elements("css selector", ".js-plotly-plot")
     problems = {"/trends": _problems(driver)}
     for page in PAGES:
         driver.get(server_url + page)
