@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis.disclosure import PROTECTED, protect_table
+from analysis.disclosure import PROTECTED, protect_cell_table, protect_table
 from analysis.national_series import period_label, uk_national_share
 
 
@@ -32,7 +32,9 @@ def uk_national_mix(people: pd.DataFrame, area_name: str, *,
     people
         Detected people of the view, one row each, with ``quarter``, ``nationality_group``
         (the schema's groups: ``uk``, other groups, ``unknown``) and their record keys
-        (``record_key``, or ``person_key``, ``agency`` and ``record_id``).
+        (``record_key``, or ``person_key``, ``agency`` and ``record_id``); or the same people
+        counted in the store by ``quarter`` and ``nationality_group`` (``count`` and
+        ``cell_key``, :func:`analysis.victim_counts.count_cells`): the same shown figures.
     area_name
         Shown in the row label.
     national
@@ -76,10 +78,13 @@ round(float(mix.iloc[0].uk_national_share), 3)
         lambda g: "uk" if g == "uk" else "unknown" if g == "unknown" else "other")
     rows = people.assign(group=group.to_numpy(),
                          recorded=(group != "unknown").map({True: "yes", False: "no"}).to_numpy())
-    groups = protect_table(rows, "group", levels={"group": ["uk", "other", "unknown"]},
-                           mode=mode).to_frame().set_index("group")
-    recorded = protect_table(rows, "recorded", levels={"recorded": ["yes"]},
-                             mode=mode).to_frame().set_index("recorded")
+    # cells counted in the store (count, cell_key) partition the people: the same shown table
+    protect = (protect_cell_table if {"count", "cell_key"} <= set(people.columns)
+               else protect_table)
+    groups = protect(rows, "group", levels={"group": ["uk", "other", "unknown"]},
+                     mode=mode).to_frame().set_index("group")
+    recorded = protect(rows, "recorded", levels={"recorded": ["yes"]},
+                       mode=mode).to_frame().set_index("recorded")
     uk = groups.loc["uk", "count"]
     known = recorded.loc["yes", "count"]  # a cell of its own, never uk + other as shown
     hidden = bool(groups.loc["uk", "count_suppressed"] or recorded.loc["yes", "count_suppressed"])

@@ -19,6 +19,7 @@ from the bundled breakdown files (``data/reference/README.md``).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -222,7 +223,12 @@ def uk_national_share(reference_dir: Path | None = None) -> pd.DataFrame:
     >>> int(share.loc["2023Q4", "uk_nationals"]), int(share.loc["2024Q1", "uk_nationals"])
     (1138, 1105)
     """
-    folder = reference_dir or REFERENCE_DIR
+    return _uk_national_share(Path(reference_dir or REFERENCE_DIR)).copy()
+
+
+@lru_cache(maxsize=8)
+def _uk_national_share(folder: Path) -> pd.DataFrame:
+    # published reference figures: read once per process (every National page view asks)
     tables = pd.read_csv(folder / NATIONALITY_FILE)
     tables["period"] = tables["quarter"].str.replace(" ", "")
     by_group = tables.pivot_table(index="period", columns="nationality_group",

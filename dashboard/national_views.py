@@ -96,8 +96,8 @@ def uk_national_mix(store_path: Path | str, state) -> pd.DataFrame:
     from analysis.national_mix import uk_national_mix as build
     from dashboard import data
 
-    people = data.people(store_path, state)
-    if people.empty or "nationality_group" not in people:
+    cells = data.cell_counts(store_path, state, ("quarter", "nationality_group"))
+    if cells.empty:
         return pd.DataFrame()
-    return build(people, data.area_name(state.area or data.home_area()),
+    return build(cells, data.area_name(state.area or data.home_area()),
                  mode=data.disclosure_mode(state))

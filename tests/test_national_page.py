@@ -105,3 +105,17 @@ def test_local_composition_is_protected_and_set_beside_the_national_mix(sample_s
                          "person_key": [f"p{i}" for i in range(9)]})
     hidden = uk_national_mix(tiny, "a district").iloc[0]
     assert hidden.uk_nationals_suppressed and pd.isna(hidden.uk_national_share)
+
+
+@pytest.mark.parametrize("mode", ["protected", "exact"])
+def test_the_pages_uk_nationals_from_store_cells_equal_those_from_the_people(sample_store, mode):
+    import pandas as pd
+
+    from analysis.national_mix import uk_national_mix
+    from dashboard import data
+
+    view = ViewState(period="2024Q1:2025Q4")
+    people = data.people(sample_store, view)
+    cells = data.cell_counts(sample_store, view, ("quarter", "nationality_group"))
+    pd.testing.assert_frame_equal(uk_national_mix(cells, "Leicestershire", mode=mode),
+                                  uk_national_mix(people, "Leicestershire", mode=mode))
