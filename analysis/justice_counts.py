@@ -127,7 +127,9 @@ def _aggregate(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     rows = [(*(values if isinstance(values, tuple) else (values,)), len(group),
              _sum_keys(group[RECORD_KEY])) for values, group in
             frame.groupby(by, sort=True, dropna=False)]
-    out = pd.DataFrame(rows, columns=[*by, "count", "cell_key"])
+    out = pd.DataFrame(rows, columns=[*by, "count", "cell_key"], dtype=object)
+    for column in by:  # labels as objects, a missing one None (as from the store)
+        out[column] = out[column].where(out[column].notna(), None)
     return out.astype({"count": np.int64, "cell_key": np.uint64})
 
 
@@ -138,8 +140,8 @@ def counts_from_people(people: pd.DataFrame, *, by: str = "year",
     as_of = pd.Timestamp(people.attrs["as_of"])
     p = people.assign(cohort=cohort_of(people["detection_date"], by))
     p["charged_within"] = p["charged"] & (p["days_to_charged"] <= follow_up_days)
-    cells = _aggregate(p.assign(outcome_group=p["outcome_group"].astype(object).where(
-        p["outcome_group"].notna(), None)), list(CELL_COLUMNS))
+    cells = _sorted(_aggregate(p.assign(outcome_group=p["outcome_group"].astype(object).where(
+        p["outcome_group"].notna(), None)), list(CELL_COLUMNS)))
     parts = []
     for stage in ("nrm_referred", "crime_recorded", "charged"):
         reached = p[p[stage].astype(bool) & p[f"days_to_{stage}"].notna()]
@@ -157,6 +159,12 @@ def counts_from_people(people: pd.DataFrame, *, by: str = "year",
                   charged_within=("within_observed", "sum")).reset_index())
     return JusticeCounts(by, as_of, int(follow_up_days), _fill_cohorts(p["cohort"], by),
                          cells, _typed_times(times), _typed_trend(trend))
+
+
+def _sorted(cells: pd.DataFrame) -> pd.DataFrame:
+    """Cells in one order whichever route made them (a missing outcome group last)."""
+    return cells.sort_values(list(CELL_COLUMNS), kind="stable",
+                             na_position="last").reset_index(drop=True)
 
 
 def _typed_times(times: pd.DataFrame) -> pd.DataFrame:
@@ -322,7 +330,7 @@ def count_justice(con: duckdb.DuckDBPyConnection, selection: Selection, *, by: s
                              cells["outcome_group"].notna(), None),
                          nrm_referred=cells["nrm_referred"].astype(bool),
                          charged_within=cells["charged_within"].astype(bool))
-    cells = cells.sort_values(list(CELL_COLUMNS[:3]), kind="stable").reset_index(drop=True)
+    cells = _sorted(cells)
     times = parts.get("time", empty)[[*TIME_COLUMNS, "count", "cell_key"]].astype(
         {"count": np.int64, "cell_key": np.uint64})
     trend = parts.get("trend", empty)[["detection_date", "count", "n_nrm", "n_recorded",

@@ -124,8 +124,11 @@ def _fit_trend(x: np.ndarray, successes: np.ndarray, trials: np.ndarray,
         return out
     centre = np.average(x, weights=n)
     try:
-        fit = sm.GLM(np.column_stack([k, n - k]), sm.add_constant(x - centre),
-                     family=sm.families.Binomial()).fit()
+        # grouped by date, two dates leave no residual degrees of freedom: the binomial
+        # scale is fixed at 1, so the scale estimate's 0/0 is harmless
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fit = sm.GLM(np.column_stack([k, n - k]), sm.add_constant(x - centre),
+                         family=sm.families.Binomial()).fit()
         lo, hi = fit.conf_int(alpha)[1]
         out.update(odds_ratio_per_year=float(np.exp(fit.params[1])), lower=float(np.exp(lo)),
                    upper=float(np.exp(hi)), p_value=float(fit.pvalues[1]))

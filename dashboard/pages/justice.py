@@ -49,8 +49,8 @@ def _justice_result(version, area: str, start: str | None, end: str | None,
             return store_justice_funnel(store.connection, area, start=start, end=end,
                                         snapshot=snapshot, mode=mode)
     except DarkFigureError as exc:
-        return (f"No referrals for {data.area_name(area)} in this period."
-                if str(exc).startswith("no referrals for") else str(exc))
+        return (f"No referrals for {data.area_name(area)} in this view."
+                if str(exc).startswith("no referrals") else str(exc))
 
 
 def _period(result) -> str:
