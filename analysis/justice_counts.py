@@ -39,7 +39,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure.keys import DOMAIN, IDENTITY_SQL, KEY_MODULUS, RECORD_KEY
+from analysis.disclosure.keys import DOMAIN, KEY_MODULUS, RECORD_KEY
 from analysis.errors import DarkFigureError
 from analysis.schema import OUTCOME_GROUP_OF
 from analysis.victim_counts import Selection
@@ -49,6 +49,9 @@ CELL_COLUMNS = ("cohort", "nrm_referred", "status", "outcome_group", "charged_wi
 TIME_COLUMNS = ("stage", "days", "event")
 TREND_COLUMNS = ("detection_date", "people", "nrm_referred", "crime_recorded", "observed",
                  "charged_within")
+# a linked person (analysis.disclosure.keys.IDENTITY_SQL); grouping on the raw columns is
+# cheaper than on the identity text, which is built once per person for the record key
+_LINKED = "coalesce(person_key <> '', false)"
 _DATES = ("referral_date", "outcome_date", "nrm_referral_date")
 _OPTIONAL = {"nrm_referred": "BOOLEAN", "crime_recorded": "BOOLEAN", "outcome_code": "VARCHAR",
              "outcome_date": "DATE", "nrm_referral_date": "DATE"}
@@ -219,7 +222,10 @@ def _sql(where: str, cols: dict[str, str], by: str, as_of: pd.Timestamp, follow_
     key = f"coalesce(sum({RECORD_KEY}) % {KEY_MODULUS}, 0)::UBIGINT"
     return f"""
     WITH records AS (
-        SELECT {IDENTITY_SQL} AS identity, referral_date, agency, record_id,
+        SELECT CASE WHEN {_LINKED} THEN person_key END AS _pk,
+               CASE WHEN NOT {_LINKED} THEN agency END AS _agency,
+               CASE WHEN NOT {_LINKED} THEN record_id END AS _record,
+               referral_date, agency, record_id,
                coalesce({cols['nrm_referred']}, false) AS referred,
                {cols['nrm_referral_date']} AS nrm_referral_date,
                coalesce({cols['crime_recorded']}, false) AS recorded,
@@ -229,14 +235,16 @@ def _sql(where: str, cols: dict[str, str], by: str, as_of: pd.Timestamp, follow_
                     THEN {cols['outcome_code']} END AS code
         FROM referrals WHERE {where}
     ), people AS MATERIALIZED (
-        SELECT identity, min(referral_date) AS detection_date,
+        SELECT CASE WHEN _pk IS NOT NULL THEN 'p' || chr(31) || _pk
+                    ELSE 'r' || chr(31) || _agency || chr(31) || _record END AS identity,
+               min(referral_date) AS detection_date,
                bool_or(referred) AS nrm_referred, min(nrm_referral_date) AS nrm_date,
                min(CASE WHEN recorded THEN referral_date END) AS recorded_date,
                min(CASE WHEN code IN ('1', '1A') THEN outcome_date END) AS charge_date,
                bool_or(recorded AND code IS NULL) AS is_open,
                arg_min({_group_case('code')}, (referral_date, agency, record_id))
                    FILTER (WHERE {_group_case('code')} IS NOT NULL) AS first_group
-        FROM records GROUP BY identity
+        FROM records GROUP BY _pk, _agency, _record
     ), staged AS MATERIALIZED (
         SELECT {record_key} AS {RECORD_KEY}, {_cohort_sql(by)} AS cohort, detection_date,
                nrm_referred, recorded_date IS NOT NULL AS crime_recorded,
