@@ -111,7 +111,7 @@ def shown_rate(count, parent, alpha: float = 0.05) -> tuple[float, float, float]
     Examples
     --------
     >>> [round(v, 3) for v in shown_rate(12, 48)]
-    [0.25, 0.149, 0.387]
+    [0.25, 0.149, 0.388]
     >>> shown_rate(pd.NA, 48)
     (nan, nan, nan)
     """
