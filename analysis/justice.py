@@ -311,9 +311,10 @@ def store_justice_funnel(con, area_code: str, *, start: str | None = None,
     where = (("agency_type", ("police",)),) if police_only else ()
     selection = Selection(area_codes=tuple(districts_of(area_code)), quarters=quarters,
                           where=where, snapshot=snapshot)
-    if extract_date(con, snapshot) is None:
+    as_of = extract_date(con, snapshot)
+    if as_of is None:
         raise DarkFigureError("no referrals stored")
-    counts = count_justice(con, selection, by=by, follow_up_days=follow_up_days)
+    counts = count_justice(con, selection, by=by, follow_up_days=follow_up_days, as_of=as_of)
     if counts.people == 0:
         raise DarkFigureError(f"no referrals for {area_code}"
                               + (f" in {start or ''}:{end or ''}" if start or end else ""))

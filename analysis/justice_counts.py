@@ -181,15 +181,18 @@ def _typed_trend(trend: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("detection_date").reset_index(drop=True)
 
 
+def _columns(con) -> set[str]:
+    return {r[0] for r in con.execute("SELECT name FROM pragma_table_info('referrals')")
+            .fetchall()}
+
+
 def _record_clauses(con, selection: Selection) -> tuple[str, list, dict[str, str]]:
     """WHERE text for the records that count (area, ``where``, snapshot; not the cohort
     quarters) and the crime-outcome columns, NULL where an older store has none."""
     where, params = replace(selection, quarters=None).clauses()
     if selection.snapshot is not None:
         where += f" AND load_id <= {int(selection.snapshot)}"
-    present = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'referrals'"
-    ).fetchall()}
+    present = _columns(con)
     columns = {c: (c if c in present else f"NULL::{kind}") for c, kind in _OPTIONAL.items()}
     return where, params, columns
 
@@ -198,9 +201,7 @@ def extract_date(con: duckdb.DuckDBPyConnection, snapshot: int | None = None
                  ) -> pd.Timestamp | None:
     """The latest date anywhere in the store's referrals (to ``snapshot``): the extract date
     outcomes are read as of. None for an empty store."""
-    present = {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'referrals'"
-    ).fetchall()}
+    present = _columns(con)
     dates = [c for c in _DATES if c in present]
     where = f" WHERE load_id <= {int(snapshot)}" if snapshot is not None else ""
     row = con.execute(f"SELECT {', '.join(f'max({c})' for c in dates)} FROM referrals"
