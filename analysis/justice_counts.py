@@ -39,12 +39,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure.keys import DOMAIN, KEY_MODULUS, RECORD_KEY
+from analysis.disclosure.keys import DOMAIN, KEY_MODULUS, RECORD_KEY, RECORD_KEY_SQL
 from analysis.errors import DarkFigureError
 from analysis.schema import OUTCOME_GROUP_OF
 from analysis.victim_counts import Selection
 
 FOLLOW_UP_DAYS = 365
+#: The store table :func:`refresh_records` makes for fast counting (optional).
+RECORDS_TABLE = "justice_records"
 CELL_COLUMNS = ("cohort", "nrm_referred", "status", "outcome_group", "charged_within")
 TIME_COLUMNS = ("stage", "days", "event")
 TREND_COLUMNS = ("detection_date", "people", "nrm_referred", "crime_recorded", "observed",
@@ -186,15 +188,62 @@ def _columns(con) -> set[str]:
             .fetchall()}
 
 
-def _record_clauses(con, selection: Selection) -> tuple[str, list, dict[str, str]]:
+def _record_clauses(con, selection: Selection, *, table: bool = False
+                    ) -> tuple[str, list, dict[str, str]]:
     """WHERE text for the records that count (area, ``where``, snapshot; not the cohort
     quarters) and the crime-outcome columns, NULL where an older store has none."""
     where, params = replace(selection, quarters=None).clauses()
     if selection.snapshot is not None:
         where += f" AND load_id <= {int(selection.snapshot)}"
+    if table:  # made at load with every column (NULL where the store has none)
+        return where, params, {c: c for c in _OPTIONAL}
     present = _columns(con)
     columns = {c: (c if c in present else f"NULL::{kind}") for c, kind in _OPTIONAL.items()}
     return where, params, columns
+
+
+def refresh_records(con: duckdb.DuckDBPyConnection) -> int:
+    """Rebuild :data:`RECORDS_TABLE` from ``referrals`` on ``con`` (call it where the store
+    refreshes ``new_victims``, inside the load's transaction); returns its row count.
+
+    The table holds each referral's justice columns with its record key and its place in the
+    order (referral date, agency, record id), sorted by district: a district's rows sit
+    together, so a query reads a few blocks instead of every referral's text columns, and
+    people are grouped by an integer key. :func:`count_justice` uses it when it is current
+    and falls back to ``referrals`` otherwise (a snapshot, an older store).
+
+    Examples
+    --------
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE TABLE referrals (record_id VARCHAR, person_key VARCHAR, "
+    ...     "agency VARCHAR, agency_type VARCHAR, referral_date DATE, area_code VARCHAR, "
+    ...     "nrm_referred BOOLEAN, load_id INTEGER)")
+    >>> _ = con.execute("INSERT INTO referrals VALUES ('1', 'p', 'police', 'police', "
+    ...                 "'2023-05-01', 'E06000016', true, 1)")
+    >>> refresh_records(con)
+    1
+    """
+    present = _columns(con)
+    cols = {c: (c if c in present else f"NULL::{kind}") for c, kind in _OPTIONAL.items()}
+    con.execute(f"""CREATE OR REPLACE TABLE {RECORDS_TABLE} AS
+        SELECT area_code, agency_type, load_id, {RECORD_KEY_SQL} AS {RECORD_KEY},
+               row_number() OVER (ORDER BY referral_date, agency, record_id) AS _order,
+               referral_date, {', '.join(f'{v} AS {c}' for c, v in cols.items())}
+        FROM referrals ORDER BY area_code, referral_date""").fetchall()
+    return con.execute(f"SELECT count(*) FROM {RECORDS_TABLE}").fetchall()[0][0]
+
+
+def _table_is_current(con, selection: Selection) -> bool:
+    """Whether :data:`RECORDS_TABLE` can answer: present, as many rows as ``referrals``
+    (not left behind by a load), no snapshot, and filters only on what it holds."""
+    if selection.snapshot is not None or any(c != "agency_type" for c, _ in selection.where):
+        return False
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if RECORDS_TABLE not in tables:
+        return False
+    rows = con.execute(f"SELECT (SELECT count(*) FROM {RECORDS_TABLE}), "
+                       "(SELECT count(*) FROM referrals)").fetchone()
+    return rows[0] == rows[1]
 
 
 def extract_date(con: duckdb.DuckDBPyConnection, snapshot: int | None = None
@@ -216,17 +265,26 @@ def _group_case(column: str) -> str:
 
 
 def _sql(where: str, cols: dict[str, str], by: str, as_of: pd.Timestamp, follow_up: int,
-         cohort_filter: str) -> str:
+         cohort_filter: str, *, table: bool = False) -> str:
+    """The one query. ``table``: read :data:`RECORDS_TABLE` (record keys and the order of
+    records made at load, sorted by district) instead of ``referrals``."""
     day = f"DATE '{as_of.date().isoformat()}'"
-    record_key = (f"('0x' || substr(sha256('{DOMAIN}' || chr(31) || identity), 1, 16))"
-                  "::UBIGINT")
     key = f"coalesce(sum({RECORD_KEY}) % {KEY_MODULUS}, 0)::UBIGINT"
+    if table:  # a person is their record key (64 bits: as analysis.disclosure.keys.cell_keys)
+        person, order, group = f"{RECORD_KEY} AS _person", "_order", "_person"
+        source, identity = RECORDS_TABLE, "_person"
+    else:
+        person = (f"CASE WHEN {_LINKED} THEN person_key END AS _pk, "
+                  f"CASE WHEN NOT {_LINKED} THEN agency END AS _agency, "
+                  f"CASE WHEN NOT {_LINKED} THEN record_id END AS _record")
+        order, group, source = "(referral_date, agency, record_id)", "_pk, _agency, _record", \
+            "referrals"
+        identity = (f"('0x' || substr(sha256('{DOMAIN}' || chr(31) || "
+                    "CASE WHEN _pk IS NOT NULL THEN 'p' || chr(31) || _pk "
+                    "ELSE 'r' || chr(31) || _agency || chr(31) || _record END), 1, 16))::UBIGINT")
     return f"""
     WITH records AS (
-        SELECT CASE WHEN {_LINKED} THEN person_key END AS _pk,
-               CASE WHEN NOT {_LINKED} THEN agency END AS _agency,
-               CASE WHEN NOT {_LINKED} THEN record_id END AS _record,
-               referral_date, agency, record_id,
+        SELECT {person}, {order} AS _order, referral_date,
                coalesce({cols['nrm_referred']}, false) AS referred,
                {cols['nrm_referral_date']} AS nrm_referral_date,
                coalesce({cols['crime_recorded']}, false) AS recorded,
@@ -234,20 +292,19 @@ def _sql(where: str, cols: dict[str, str], by: str, as_of: pd.Timestamp, follow_
                CASE WHEN coalesce({cols['crime_recorded']}, false)
                      AND ({cols['outcome_date']} IS NULL OR {cols['outcome_date']} <= {day})
                     THEN {cols['outcome_code']} END AS code
-        FROM referrals WHERE {where}
+        FROM {source} WHERE {where}
     ), people AS MATERIALIZED (
-        SELECT CASE WHEN _pk IS NOT NULL THEN 'p' || chr(31) || _pk
-                    ELSE 'r' || chr(31) || _agency || chr(31) || _record END AS identity,
+        SELECT {identity} AS {RECORD_KEY},
                min(referral_date) AS detection_date,
                bool_or(referred) AS nrm_referred, min(nrm_referral_date) AS nrm_date,
                min(CASE WHEN recorded THEN referral_date END) AS recorded_date,
                min(CASE WHEN code IN ('1', '1A') THEN outcome_date END) AS charge_date,
                bool_or(recorded AND code IS NULL) AS is_open,
-               arg_min({_group_case('code')}, (referral_date, agency, record_id))
+               arg_min({_group_case('code')}, _order)
                    FILTER (WHERE {_group_case('code')} IS NOT NULL) AS first_group
-        FROM records GROUP BY _pk, _agency, _record
+        FROM records GROUP BY {group}
     ), staged AS MATERIALIZED (
-        SELECT {record_key} AS {RECORD_KEY}, {_cohort_sql(by)} AS cohort, detection_date,
+        SELECT {RECORD_KEY}, {_cohort_sql(by)} AS cohort, detection_date,
                nrm_referred, recorded_date IS NOT NULL AS crime_recorded,
                CASE WHEN recorded_date IS NULL THEN 'not_recorded'
                     WHEN charge_date IS NOT NULL THEN 'charged'
@@ -322,13 +379,14 @@ def count_justice(con: duckdb.DuckDBPyConnection, selection: Selection, *, by: s
     as_of = pd.Timestamp(as_of) if as_of is not None else extract_date(con, selection.snapshot)
     if as_of is None:
         raise DarkFigureError("no referrals stored")
-    where, params, columns = _record_clauses(con, selection)
+    table = _table_is_current(con, selection)
+    where, params, columns = _record_clauses(con, selection, table=table)
     cohort_filter = "TRUE"
     if selection.quarters is not None:
         cohort_filter = (f"({_cohort_sql('quarter')}) IN (SELECT unnest(?::VARCHAR[]))")
         params = [*params, list(selection.quarters)]
-    frame = con.execute(_sql(where, columns, by, as_of, int(follow_up_days), cohort_filter),
-                        params).df()
+    frame = con.execute(_sql(where, columns, by, as_of, int(follow_up_days), cohort_filter,
+                             table=table), params).df()
     parts = dict(tuple(frame.groupby("part"))) if len(frame) else {}
     empty = frame.iloc[0:0]
     cells = parts.get("cell", empty)
