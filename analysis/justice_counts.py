@@ -39,24 +39,29 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure.keys import DOMAIN, KEY_MODULUS, RECORD_KEY, RECORD_KEY_SQL
+from analysis.disclosure.keys import KEY_MODULUS, RECORD_KEY
 from analysis.errors import DarkFigureError
-from analysis.schema import OUTCOME_GROUP_OF
+from analysis.justice_sql import (
+    OPTIONAL_COLUMNS,
+    RECORDS_TABLE,
+    cohort_sql,
+    funnel_sql,
+    refresh_records,
+    stored_columns,
+    table_is_current,
+)
 from analysis.victim_counts import Selection
 
+__all__ = ["CELL_COLUMNS", "FOLLOW_UP_DAYS", "RECORDS_TABLE", "TIME_COLUMNS", "TREND_COLUMNS",
+           "JusticeCounts", "cohort_of", "count_justice", "counts_from_people", "extract_date",
+           "refresh_records"]
+
 FOLLOW_UP_DAYS = 365
-#: The store table :func:`refresh_records` makes for fast counting (optional).
-RECORDS_TABLE = "justice_records"
 CELL_COLUMNS = ("cohort", "nrm_referred", "status", "outcome_group", "charged_within")
 TIME_COLUMNS = ("stage", "days", "event")
 TREND_COLUMNS = ("detection_date", "people", "nrm_referred", "crime_recorded", "observed",
                  "charged_within")
-# a linked person (analysis.disclosure.keys.IDENTITY_SQL); grouping on the raw columns is
-# cheaper than on the identity text, which is built once per person for the record key
-_LINKED = "coalesce(person_key <> '', false)"
 _DATES = ("referral_date", "outcome_date", "nrm_referral_date")
-_OPTIONAL = {"nrm_referred": "BOOLEAN", "crime_recorded": "BOOLEAN", "outcome_code": "VARCHAR",
-             "outcome_date": "DATE", "nrm_referral_date": "DATE"}
 
 
 @dataclass(frozen=True)
@@ -101,12 +106,6 @@ def cohort_of(dates: pd.Series, by: str) -> pd.Series:
     ['2023Q2']
     """
     return dates.dt.year.astype(str) if by == "year" else dates.dt.to_period("Q").astype(str)
-
-
-def _cohort_sql(by: str) -> str:
-    if by == "year":
-        return "strftime(detection_date, '%Y')"
-    return "strftime(detection_date, '%Y') || 'Q' || quarter(detection_date)::VARCHAR"
 
 
 def _fill_cohorts(present, by: str) -> tuple[str, ...]:
@@ -183,11 +182,6 @@ def _typed_trend(trend: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("detection_date").reset_index(drop=True)
 
 
-def _columns(con) -> set[str]:
-    return {r[0] for r in con.execute("SELECT name FROM pragma_table_info('referrals')")
-            .fetchall()}
-
-
 def _record_clauses(con, selection: Selection, *, table: bool = False
                     ) -> tuple[str, list, dict[str, str]]:
     """WHERE text for the records that count (area, ``where``, snapshot; not the cohort
@@ -196,157 +190,23 @@ def _record_clauses(con, selection: Selection, *, table: bool = False
     if selection.snapshot is not None:
         where += f" AND load_id <= {int(selection.snapshot)}"
     if table:  # made at load with every column (NULL where the store has none)
-        return where, params, {c: c for c in _OPTIONAL}
-    present = _columns(con)
-    columns = {c: (c if c in present else f"NULL::{kind}") for c, kind in _OPTIONAL.items()}
+        return where, params, {c: c for c in OPTIONAL_COLUMNS}
+    present = stored_columns(con)
+    columns = {c: (c if c in present else f"NULL::{kind}") for c, kind in OPTIONAL_COLUMNS.items()}
     return where, params, columns
-
-
-def refresh_records(con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild :data:`RECORDS_TABLE` from ``referrals`` on ``con`` (call it where the store
-    refreshes ``new_victims``, inside the load's transaction); returns its row count.
-
-    The table holds each referral's justice columns with its record key and its place in the
-    order (referral date, agency, record id), sorted by district: a district's rows sit
-    together, so a query reads a few blocks instead of every referral's text columns, and
-    people are grouped by an integer key. :func:`count_justice` uses it when it is current
-    and falls back to ``referrals`` otherwise (a snapshot, an older store).
-
-    Examples
-    --------
-    >>> con = duckdb.connect()
-    >>> _ = con.execute("CREATE TABLE referrals (record_id VARCHAR, person_key VARCHAR, "
-    ...     "agency VARCHAR, agency_type VARCHAR, referral_date DATE, area_code VARCHAR, "
-    ...     "nrm_referred BOOLEAN, load_id INTEGER)")
-    >>> _ = con.execute("INSERT INTO referrals VALUES ('1', 'p', 'police', 'police', "
-    ...                 "'2023-05-01', 'E06000016', true, 1)")
-    >>> refresh_records(con)
-    1
-    """
-    present = _columns(con)
-    cols = {c: (c if c in present else f"NULL::{kind}") for c, kind in _OPTIONAL.items()}
-    con.execute(f"""CREATE OR REPLACE TABLE {RECORDS_TABLE} AS
-        SELECT area_code, agency_type, load_id, {RECORD_KEY_SQL} AS {RECORD_KEY},
-               row_number() OVER (ORDER BY referral_date, agency, record_id) AS _order,
-               referral_date, {', '.join(f'{v} AS {c}' for c, v in cols.items())}
-        FROM referrals ORDER BY area_code, referral_date""").fetchall()
-    return con.execute(f"SELECT count(*) FROM {RECORDS_TABLE}").fetchall()[0][0]
-
-
-def _table_is_current(con, selection: Selection) -> bool:
-    """Whether :data:`RECORDS_TABLE` can answer: present, as many rows as ``referrals``
-    (not left behind by a load), no snapshot, and filters only on what it holds."""
-    if selection.snapshot is not None or any(c != "agency_type" for c, _ in selection.where):
-        return False
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    if RECORDS_TABLE not in tables:
-        return False
-    rows = con.execute(f"SELECT (SELECT count(*) FROM {RECORDS_TABLE}), "
-                       "(SELECT count(*) FROM referrals)").fetchone()
-    return rows[0] == rows[1]
 
 
 def extract_date(con: duckdb.DuckDBPyConnection, snapshot: int | None = None
                  ) -> pd.Timestamp | None:
     """The latest date anywhere in the store's referrals (to ``snapshot``): the extract date
     outcomes are read as of. None for an empty store."""
-    present = _columns(con)
+    present = stored_columns(con)
     dates = [c for c in _DATES if c in present]
     where = f" WHERE load_id <= {int(snapshot)}" if snapshot is not None else ""
     row = con.execute(f"SELECT {', '.join(f'max({c})' for c in dates)} FROM referrals"
                       f"{where}").fetchone()
     found = [d for d in row if d is not None]
     return pd.Timestamp(max(found)) if found else None
-
-
-def _group_case(column: str) -> str:
-    whens = " ".join(f"WHEN '{code}' THEN '{group}'" for code, group in OUTCOME_GROUP_OF.items())
-    return f"CASE {column} {whens} END"
-
-
-def _sql(where: str, cols: dict[str, str], by: str, as_of: pd.Timestamp, follow_up: int,
-         cohort_filter: str, *, table: bool = False) -> str:
-    """The one query. ``table``: read :data:`RECORDS_TABLE` (record keys and the order of
-    records made at load, sorted by district) instead of ``referrals``."""
-    day = f"DATE '{as_of.date().isoformat()}'"
-    key = f"coalesce(sum({RECORD_KEY}) % {KEY_MODULUS}, 0)::UBIGINT"
-    if table:  # a person is their record key (64 bits: as analysis.disclosure.keys.cell_keys)
-        person, order, group = f"{RECORD_KEY} AS _person", "_order", "_person"
-        source, identity = RECORDS_TABLE, "_person"
-    else:
-        person = (f"CASE WHEN {_LINKED} THEN person_key END AS _pk, "
-                  f"CASE WHEN NOT {_LINKED} THEN agency END AS _agency, "
-                  f"CASE WHEN NOT {_LINKED} THEN record_id END AS _record")
-        order, group, source = "(referral_date, agency, record_id)", "_pk, _agency, _record", \
-            "referrals"
-        identity = (f"('0x' || substr(sha256('{DOMAIN}' || chr(31) || "
-                    "CASE WHEN _pk IS NOT NULL THEN 'p' || chr(31) || _pk "
-                    "ELSE 'r' || chr(31) || _agency || chr(31) || _record END), 1, 16))::UBIGINT")
-    return f"""
-    WITH records AS (
-        SELECT {person}, {order} AS _order, referral_date,
-               coalesce({cols['nrm_referred']}, false) AS referred,
-               {cols['nrm_referral_date']} AS nrm_referral_date,
-               coalesce({cols['crime_recorded']}, false) AS recorded,
-               {cols['outcome_date']} AS outcome_date,
-               CASE WHEN coalesce({cols['crime_recorded']}, false)
-                     AND ({cols['outcome_date']} IS NULL OR {cols['outcome_date']} <= {day})
-                    THEN {cols['outcome_code']} END AS code
-        FROM {source} WHERE {where}
-    ), people AS MATERIALIZED (
-        SELECT {identity} AS {RECORD_KEY},
-               min(referral_date) AS detection_date,
-               bool_or(referred) AS nrm_referred, min(nrm_referral_date) AS nrm_date,
-               min(CASE WHEN recorded THEN referral_date END) AS recorded_date,
-               min(CASE WHEN code IN ('1', '1A') THEN outcome_date END) AS charge_date,
-               bool_or(recorded AND code IS NULL) AS is_open,
-               arg_min({_group_case('code')}, _order)
-                   FILTER (WHERE {_group_case('code')} IS NOT NULL) AS first_group
-        FROM records GROUP BY {group}
-    ), staged AS MATERIALIZED (
-        SELECT {RECORD_KEY}, {_cohort_sql(by)} AS cohort, detection_date,
-               nrm_referred, recorded_date IS NOT NULL AS crime_recorded,
-               CASE WHEN recorded_date IS NULL THEN 'not_recorded'
-                    WHEN charge_date IS NOT NULL THEN 'charged'
-                    WHEN is_open THEN 'open' ELSE 'other_outcome' END AS status,
-               CASE WHEN charge_date IS NOT NULL THEN 'charged_summonsed'
-                    WHEN is_open THEN NULL ELSE first_group END AS outcome_group,
-               coalesce(date_diff('day', detection_date, charge_date) <= {follow_up}, false)
-                   AS charged_within,
-               date_diff('day', detection_date, {day}) AS follow_up_days,
-               CASE WHEN nrm_date IS NOT NULL THEN
-                   greatest(date_diff('day', detection_date, nrm_date), 0) END AS d_nrm,
-               CASE WHEN recorded_date IS NOT NULL THEN
-                   greatest(date_diff('day', detection_date, recorded_date), 0) END AS d_recorded,
-               CASE WHEN charge_date IS NOT NULL THEN
-                   greatest(date_diff('day', detection_date, charge_date), 0) END AS d_charged,
-               charge_date IS NOT NULL AS charged, is_open
-        FROM people WHERE {cohort_filter}
-    ), timed AS (
-        SELECT 'nrm_referred' AS stage, d_nrm AS days, true AS event, {RECORD_KEY}
-        FROM staged WHERE nrm_referred AND d_nrm IS NOT NULL
-        UNION ALL SELECT 'crime_recorded', d_recorded, true, {RECORD_KEY}
-        FROM staged WHERE crime_recorded
-        UNION ALL SELECT 'charged', d_charged, true, {RECORD_KEY} FROM staged WHERE charged
-        UNION ALL SELECT 'charged', follow_up_days, false, {RECORD_KEY}
-        FROM staged WHERE is_open AND NOT charged
-    )
-    SELECT 'cell' AS part, cohort, nrm_referred, status, outcome_group, charged_within,
-           NULL::VARCHAR AS stage, NULL::BIGINT AS days, NULL::BOOLEAN AS event,
-           NULL::DATE AS detection_date, count(*)::BIGINT AS count, {key} AS cell_key,
-           NULL::BIGINT AS n_nrm, NULL::BIGINT AS n_recorded, NULL::BIGINT AS n_observed,
-           NULL::BIGINT AS n_within
-    FROM staged GROUP BY ALL
-    UNION ALL
-    SELECT 'time', NULL, NULL, NULL, NULL, NULL, stage, days, event, NULL, count(*), {key},
-           NULL, NULL, NULL, NULL
-    FROM timed GROUP BY stage, days, event
-    UNION ALL
-    SELECT 'trend', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, detection_date,
-           count(*), NULL, count_if(nrm_referred), count_if(crime_recorded),
-           count_if(crime_recorded AND follow_up_days >= {follow_up}),
-           count_if(crime_recorded AND follow_up_days >= {follow_up} AND charged_within)
-    FROM staged GROUP BY detection_date"""
 
 
 def count_justice(con: duckdb.DuckDBPyConnection, selection: Selection, *, by: str = "year",
@@ -379,14 +239,14 @@ def count_justice(con: duckdb.DuckDBPyConnection, selection: Selection, *, by: s
     as_of = pd.Timestamp(as_of) if as_of is not None else extract_date(con, selection.snapshot)
     if as_of is None:
         raise DarkFigureError("no referrals stored")
-    table = _table_is_current(con, selection)
+    table = table_is_current(con, selection)
     where, params, columns = _record_clauses(con, selection, table=table)
     cohort_filter = "TRUE"
     if selection.quarters is not None:
-        cohort_filter = (f"({_cohort_sql('quarter')}) IN (SELECT unnest(?::VARCHAR[]))")
+        cohort_filter = (f"({cohort_sql('quarter')}) IN (SELECT unnest(?::VARCHAR[]))")
         params = [*params, list(selection.quarters)]
-    frame = con.execute(_sql(where, columns, by, as_of, int(follow_up_days), cohort_filter,
-                             table=table), params).df()
+    sql = funnel_sql(where, columns, by, as_of, int(follow_up_days), cohort_filter, table=table)
+    frame = con.execute(sql, params).df()
     parts = dict(tuple(frame.groupby("part"))) if len(frame) else {}
     empty = frame.iloc[0:0]
     cells = parts.get("cell", empty)

@@ -143,14 +143,14 @@ def test_the_records_table_made_at_load_gives_the_same_funnel(sample_store, refe
                                                               tmp_path):
     import shutil
 
-    from analysis.justice_counts import RECORDS_TABLE, _table_is_current, refresh_records
+    from analysis.justice_counts import RECORDS_TABLE, refresh_records, table_is_current
 
     copy = tmp_path / "with_table.duckdb"
     shutil.copy(sample_store, copy)
     with Store(copy) as store:
         assert refresh_records(store.connection) == len(referrals)
         con = store.connection
-        assert _table_is_current(con, Selection(area_codes=("E06000016",)))
+        assert table_is_current(con, Selection(area_codes=("E06000016",)))
         for view in VIEWS:
             view = dict(view)
             area = view.pop("area")
@@ -161,6 +161,6 @@ def test_the_records_table_made_at_load_gives_the_same_funnel(sample_store, refe
                                               check_dtype=False, obj=name)
         # a table left behind by a load is not used
         con.execute(f"DELETE FROM {RECORDS_TABLE} WHERE area_code = 'E06000016'")
-        assert not _table_is_current(con, Selection(area_codes=("E06000016",)))
+        assert not table_is_current(con, Selection(area_codes=("E06000016",)))
         assert store_justice_funnel(con, HOME).stages.equals(
             area_justice_funnel(referrals, HOME).stages)
