@@ -9,12 +9,16 @@ record key and its place in the record order, sorted by district) for the store'
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import duckdb
 import pandas as pd
 
 from analysis.disclosure.keys import DOMAIN, KEY_MODULUS, RECORD_KEY, RECORD_KEY_SQL
 from analysis.schema import OUTCOME_GROUP_OF
-from analysis.victim_counts import Selection
+
+if TYPE_CHECKING:  # the store's load step may import this module: no cycle through it
+    from analysis.victim_counts import Selection
 
 #: The store table :func:`refresh_records` makes for fast counting (optional).
 RECORDS_TABLE = "justice_records"
