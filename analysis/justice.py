@@ -2,10 +2,11 @@
 
 Method
 ------
-Each detected person (one ``person_key``; a record without a key is its own person) is
-followed from their first record in the area (the *detection date*, which sets their
-cohort) through three stages, each a yes/no per person as known on the extract date
-(``as_of``, the latest date in the data unless given):
+Each detected person (one ``person_key``; a record without a key is its own person, as in
+:mod:`analysis.disclosure.keys`) is followed from their first record in the area (the
+*detection date*, which sets their cohort) through three stages, each a yes/no per person as
+known on the extract date (``as_of``: the latest date in the store unless given), using all
+their records in the area whatever the period asked for (the period picks cohorts):
 
 * **referred to the NRM**: any record says ``nrm_referred`` yes;
 * **crime recorded**: any police record says ``crime_recorded`` yes (the stage date is that
@@ -16,178 +17,45 @@ cohort) through three stages, each a yes/no per person as known on the extract d
   them (``analysis.schema.OUTCOME_GROUPS``); a recorded crime without an outcome is open.
 
 Rates are shares of the stage before (NRM and recording of detected people, charge of
-people with a recorded crime) with Wilson 95% intervals (:mod:`analysis.survival`). Times
-from detection to each stage are Kaplan-Meier quantiles over the people who reached the
-stage or may still reach it: a person whose crime is still open is censored at the extract
-date, one closed with another outcome cannot be charged and is left out (a cure-fraction
-reading; the charge *rate* is the stage share). Outcomes lag, so a recent cohort's charge
-rate is not final: :func:`funnel` also gives the share still open and the charge rate
-*within the same follow-up time* for every cohort observed that long, and the trend in each
-rate (odds ratio per year from a binomial GLM; the charge trend on the equal follow-up rates).
+people with a recorded crime) with Wilson 95% intervals (:mod:`analysis.survival`); times to
+each stage and the trend in each rate are in :mod:`analysis.justice_stats`. Outcomes lag, so
+a recent cohort's charge rate is not final: the result also gives the share still open and
+the charge rate *within the same follow-up time* for every cohort followed that long.
 
-Every count passes through :mod:`analysis.disclosure` (see :mod:`analysis.justice_tables`).
+Two routes give the same result: :func:`store_justice_funnel` finds the stages and counts
+the people in the store (:mod:`analysis.justice_counts`, what the dashboard, the CLI and the
+pack use); :func:`justice_funnel` and :func:`area_justice_funnel` do it in pandas for a frame
+of referrals (notebooks, CSV files). Every count passes through the cell-key layer and every
+rate is computed from the shown counts (:mod:`analysis.justice_tables`); ``mode="exact"``
+(analysts only) shows the true counts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
+from analysis.disclosure import PROTECTED, check_mode
 from analysis.errors import DarkFigureError
-from analysis.justice_tables import protect_funnel, protect_partition
-from analysis.schema import OUTCOME_GROUP_OF, OUTCOME_GROUPS
-from analysis.survival import km_quantiles, wilson_interval
+from analysis.justice_counts import FOLLOW_UP_DAYS, JusticeCounts, counts_from_people
+from analysis.justice_people import people_stages
+from analysis.justice_stats import STAGES, rate_trends, stage_times, trends_from_counts
+from analysis.justice_tables import (
+    PARENT,
+    protect_equal_follow_up,
+    protect_open,
+    protect_outcomes,
+    protect_stages,
+    protect_times,
+)
 
-STAGES = ("detected", "nrm_referred", "crime_recorded", "charged")
-PARENT = {"nrm_referred": "detected", "crime_recorded": "detected", "charged": "crime_recorded"}
+__all__ = ["FOLLOW_UP_DAYS", "PARENT", "STAGES", "STAGE_LABELS", "JusticeFunnelResult",
+           "area_justice_funnel", "funnel_from_counts", "justice_funnel", "people_stages",
+           "rate_trends", "stage_times", "store_justice_funnel"]
+
 STAGE_LABELS = {"detected": "Detected (people)", "nrm_referred": "Referred to the NRM",
                 "crime_recorded": "Crime recorded", "charged": "Charged or summonsed"}
-FOLLOW_UP_DAYS = 365
-MIN_TREND_EVENTS = 10
-
-
-def people_stages(referrals: pd.DataFrame, *, as_of: pd.Timestamp | None = None
-                  ) -> pd.DataFrame:
-    """One row per detected person: cohort dates and how far they got by ``as_of``.
-
-    Examples
-    --------
-    >>> r = pd.DataFrame({"record_id": ["a", "b"], "person_key": ["k1", "k1"],
-    ...     "agency_type": ["ngo", "police"], "area_code": ["E06000016"] * 2,
-    ...     "referral_date": pd.to_datetime(["2023-01-01", "2023-01-11"]),
-    ...     "nrm_referred": [True, None], "crime_recorded": [None, True],
-    ...     "outcome_code": [None, "1"], "outcome_date": pd.to_datetime([None, "2023-04-11"]),
-    ...     "nrm_referral_date": pd.to_datetime([None, None])})
-    >>> p = people_stages(r)
-    >>> row = p.iloc[0]
-    >>> bool(row["charged"]), int(row["days_to_crime_recorded"]), int(row["days_to_charged"])
-    (True, 10, 100)
-    """
-    if referrals.empty:
-        raise DarkFigureError("no referrals in the chosen area and period")
-    r = referrals.copy()
-    for column in ("crime_recorded", "outcome_code", "outcome_date", "nrm_referral_date"):
-        if column not in r:
-            r[column] = None
-    for column in ("referral_date", "outcome_date", "nrm_referral_date"):
-        r[column] = pd.to_datetime(r[column])
-    r["person"] = r["person_key"].astype(object).where(
-        r["person_key"].notna(), "record:" + r["agency_type"].astype(str) + ":"
-        + r["record_id"].astype(str))
-    as_of = pd.Timestamp(as_of) if as_of is not None else r[
-        ["referral_date", "outcome_date", "nrm_referral_date"]].max().max()
-    recorded = r["crime_recorded"].astype("boolean").fillna(False).astype(bool)
-    # An outcome after the extract date was not known then: the crime was still open.
-    known = recorded & (r["outcome_date"].isna() | (r["outcome_date"] <= as_of))
-    code = r["outcome_code"].astype(object).where(known)
-    r["charge_date"] = r["outcome_date"].where(code.isin(["1", "1A"]))
-    r["recorded_date"] = r["referral_date"].where(recorded)
-    r["open"] = recorded & code.isna()
-    r["closed_date"] = r["outcome_date"].where(recorded & code.notna())
-    r["group"] = code.map(OUTCOME_GROUP_OF)
-    r["referred"] = r["nrm_referred"].astype("boolean").fillna(False).astype(bool)
-    ordered = r.sort_values(["person", "referral_date"], kind="stable")
-    g = ordered.groupby("person", sort=True)
-    people = pd.DataFrame({
-        "detection_date": g["referral_date"].min(),
-        "area_code": g["area_code"].first(),  # first non-missing, in date order
-        "nrm_referred": g["referred"].any(),
-        "nrm_date": g["nrm_referral_date"].min(),
-        "crime_recorded": g["recorded_date"].count() > 0,
-        "recorded_date": g["recorded_date"].min(),
-        "charged": g["charge_date"].count() > 0,
-        "charge_date": g["charge_date"].min(),
-        "open": g["open"].any(),
-        "closed_date": g["closed_date"].min(),
-        "outcome_group": g["group"].first(),
-    })
-    people.loc[people["charged"], "outcome_group"] = "charged_summonsed"
-    people.loc[people["open"] & ~people["charged"], "outcome_group"] = None
-    people["status"] = np.select(
-        [~people["crime_recorded"], people["charged"], people["open"]],
-        ["not_recorded", "charged", "open"], "other_outcome")
-    people["follow_up_days"] = (as_of - people["detection_date"]).dt.days.astype(float)
-    for stage, column in (("nrm_referred", "nrm_date"), ("crime_recorded", "recorded_date"),
-                          ("charged", "charge_date")):
-        people[f"days_to_{stage}"] = (people[column] - people["detection_date"]).dt.days.astype(
-            float).clip(lower=0)
-    people.attrs["as_of"] = as_of
-    return people.reset_index(names="person")
-
-
-def _cohort(dates: pd.Series, by: str) -> pd.Series:
-    return dates.dt.year.astype(str) if by == "year" else dates.dt.to_period("Q").astype(str)
-
-
-def stage_times(people: pd.DataFrame, *, min_events: int = 1) -> pd.DataFrame:
-    """Kaplan-Meier quartiles (days from detection) of each stage; NaN when not reached or
-    when fewer than ``min_events`` people reached the stage.
-
-    Examples
-    --------
-    >>> p = pd.DataFrame({"nrm_referred": [True, True, False], "days_to_nrm_referred": [2.0, 6, None],
-    ...     "crime_recorded": [True, False, False], "days_to_crime_recorded": [0.0, None, None],
-    ...     "charged": [False, False, False], "days_to_charged": [None, None, None],
-    ...     "open": [True, False, False], "follow_up_days": [300.0, 200, 100]})
-    >>> stage_times(p)[["stage", "events", "median_days"]].values.tolist()[:2]
-    [['nrm_referred', 2, 2.0], ['crime_recorded', 1, 0.0]]
-    """
-    rows = []
-    for stage in STAGES[1:]:
-        reached = people[stage].astype(bool) & people[f"days_to_{stage}"].notna()
-        # Still possible: an open crime may yet be charged; NRM referral and recording are
-        # immediate or not at all in these data, so nobody is pending for them.
-        pending = (people["open"].astype(bool) & ~people[stage].astype(bool)) if stage == "charged" \
-            else pd.Series(False, index=people.index)
-        durations = np.where(reached, people[f"days_to_{stage}"], people["follow_up_days"])
-        events = reached.to_numpy()
-        use = (reached | pending).to_numpy()
-        q = km_quantiles(durations[use], events[use])
-        enough = int(events.sum()) >= min_events
-        rows.append({"stage": stage, "people": int(use.sum()), "events": int(events.sum()),
-                     "censored": int(pending.sum()),
-                     "q1_days": q[0.25] if enough else np.nan,
-                     "median_days": q[0.5] if enough else np.nan,
-                     "q3_days": q[0.75] if enough else np.nan})
-    return pd.DataFrame(rows)
-
-
-def rate_trends(people: pd.DataFrame, *, follow_up_days: int = FOLLOW_UP_DAYS,
-                alpha: float = 0.05) -> pd.DataFrame:
-    """Odds ratio per year of each stage rate (binomial GLM on the cohort year, Wald
-    interval); the charge rate within ``follow_up_days`` among people observed that long.
-    Not estimated (NaN) with fewer than ``MIN_TREND_EVENTS`` people reaching, or not
-    reaching, the stage."""
-    import statsmodels.api as sm
-
-    rows = []
-    year = people["detection_date"].dt.year + people["detection_date"].dt.day_of_year / 366
-    for stage in STAGES[1:]:
-        if stage == "charged":
-            use = people["crime_recorded"] & (people["follow_up_days"] >= follow_up_days)
-            y = people["charged"] & (people["days_to_charged"] <= follow_up_days)
-        else:
-            use = pd.Series(True, index=people.index)
-            y = people[stage]
-        x, y = year[use].to_numpy(float), y[use].to_numpy(float)
-        row = {"stage": stage, "people": int(use.sum()), "odds_ratio_per_year": np.nan,
-               "lower": np.nan, "upper": np.nan, "p_value": np.nan}
-        # At least MIN_TREND_EVENTS on each side (about ten events per parameter: Peduzzi et
-        # al. 1996, J Clin Epidemiol 49:1373): fewer and the odds ratio is noise, or infinite.
-        if min(y.sum(), len(y) - y.sum()) >= MIN_TREND_EVENTS and np.ptp(x) > 0:
-            try:
-                fit = sm.GLM(y, sm.add_constant(x - x.mean()),
-                             family=sm.families.Binomial()).fit()
-                lo, hi = fit.conf_int(alpha)[1]
-                row.update(odds_ratio_per_year=float(np.exp(fit.params[1])),
-                           lower=float(np.exp(lo)), upper=float(np.exp(hi)),
-                           p_value=float(fit.pvalues[1]))
-            except (ValueError, np.linalg.LinAlgError):
-                pass
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)
@@ -195,11 +63,13 @@ class JusticeFunnelResult:
     """The victim-to-charge funnel for one area and period (every count protected).
 
     ``stages``: one row per cohort (and ``all``) x stage with ``count`` (``pd.NA`` when
-    suppressed), ``parent_count``, ``rate``, ``lower``, ``upper``. ``outcomes``: people by
-    outcome group (all cohorts). ``open``: per cohort, recorded crimes still open.
-    ``equal_follow_up``: per cohort observed at least ``follow_up_days``, the share charged
-    within that time. ``times``: Kaplan-Meier quartiles (days). ``trends``: odds ratio per
-    year. ``national``: public comparison figures (secondary sources marked).
+    ``[c]``), ``parent_count``, ``rate``, ``lower``, ``upper`` (from the shown counts).
+    ``outcomes``: people by outcome group (all cohorts). ``open``: per cohort, recorded
+    crimes still open. ``equal_follow_up``: per cohort followed at least ``follow_up_days``,
+    the share charged within that time. ``times``: Kaplan-Meier quartiles (days) with the
+    protected counts they rest on. ``trends``: odds ratio per year. ``national``: public
+    comparison figures (secondary sources marked). ``mode``: ``"protected"`` or
+    ``"exact"`` (analysts only).
     """
 
     area_code: str
@@ -216,6 +86,7 @@ class JusticeFunnelResult:
     trends: pd.DataFrame
     national: pd.DataFrame
     notes: tuple[str, ...] = field(default_factory=tuple)
+    mode: str = PROTECTED
 
     def overall(self, stage: str) -> pd.Series:
         """The whole period's row for one stage."""
@@ -243,13 +114,67 @@ class JusticeFunnelResult:
                 "stages": records(self.stages), "outcomes": records(self.outcomes),
                 "open": records(self.open), "equal_follow_up": records(self.equal_follow_up),
                 "times_days": records(self.times), "trends": records(self.trends),
-                "national": records(self.national), "notes": list(self.notes)}
+                "national": records(self.national), "notes": list(self.notes),
+                "counts": ("exact (analyst mode: not for publication)" if self.mode != PROTECTED
+                           else "protected (cell-key method; [c] below the threshold)")}
+
+
+
+
+def funnel_from_counts(counts: JusticeCounts, *, area_code: str = "", period: str = "",
+                       alpha: float = 0.05, mode: str = PROTECTED,
+                       threshold: int | None = None) -> JusticeFunnelResult:
+    """The funnel's shown tables from its counts (either route): protected counts, rates
+    from them, times and trends.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"record_id": [str(i) for i in range(40)], "person_key": None,
+    ...     "agency_type": "police", "area_code": "E06000016",
+    ...     "referral_date": pd.to_datetime(["2023-03-01"] * 40),
+    ...     "nrm_referred": [True] * 30 + [False] * 10})
+    >>> counts = counts_from_people(people_stages(r))
+    >>> int(funnel_from_counts(counts, mode="exact").overall("nrm_referred")["count"])
+    30
+    """
+    check_mode(mode)
+    if not 0 < alpha < 1:
+        raise DarkFigureError(f"alpha must be between 0 and 1, not {alpha}")
+    if counts.people == 0:
+        raise DarkFigureError(f"no people detected in {area_code or 'the chosen area'}"
+                              + (f" in {period}" if period else ""))
+    notes = [f"Outcomes as known on {counts.as_of.date().isoformat()}: a recent cohort's "
+             "charge rate is not final (see the share still open and the rate at equal "
+             "follow-up)."]
+    if not counts.has_outcomes:
+        notes.append("No crime-outcome columns in these records: only police extracts with "
+                     "crime recorded / outcome columns fill the last two stages.")
+    from analysis.justice_reference import national_charge_figures
+
+    label = period or _label(counts, None, None)
+    kw = {"mode": mode, "threshold": threshold}
+    return JusticeFunnelResult(
+        area_code, label, counts.as_of, counts.by, alpha, counts.follow_up_days,
+        protect_stages(counts, alpha=alpha, **kw), protect_outcomes(counts, **kw),
+        protect_open(counts, alpha=alpha, **kw),
+        protect_equal_follow_up(counts, alpha=alpha, **kw), protect_times(counts, **kw),
+        trends_from_counts(counts.trend, alpha=alpha), national_charge_figures(),
+        tuple(notes), mode)
+
+
+def _label(counts: JusticeCounts, start: str | None, end: str | None) -> str:
+    """``FROM:TO`` quarters: those asked for, else the first and last quarter of detection."""
+    from analysis.periods import quarter_of
+
+    dates = quarter_of(counts.trend["detection_date"])
+    return f"{start or dates.min()}:{end or dates.max()}"
 
 
 def justice_funnel(referrals: pd.DataFrame, *, area_code: str = "", period: str = "",
-           by: str = "year", as_of: str | pd.Timestamp | None = None, alpha: float = 0.05,
-           follow_up_days: int = FOLLOW_UP_DAYS, threshold: int | None = None) -> JusticeFunnelResult:
-    """The funnel for the records given (already filtered to an area and period).
+                   by: str = "year", as_of: str | pd.Timestamp | None = None,
+                   alpha: float = 0.05, follow_up_days: int = FOLLOW_UP_DAYS,
+                   threshold: int | None = None, mode: str = PROTECTED) -> JusticeFunnelResult:
+    """The funnel for every person in the records given (already filtered to an area).
 
     Parameters
     ----------
@@ -268,6 +193,8 @@ def justice_funnel(referrals: pd.DataFrame, *, area_code: str = "", period: str 
         Follow-up time at which cohorts are compared (charge within this time).
     threshold : int, optional
         Disclosure threshold (default the setting).
+    mode : {"protected", "exact"}
+        ``"exact"`` for analysts under the data-sharing agreement only.
 
     Examples
     --------
@@ -283,48 +210,25 @@ def justice_funnel(referrals: pd.DataFrame, *, area_code: str = "", period: str 
         raise DarkFigureError(f"cohorts by '{by}': use year or quarter")
     if not 0 < alpha < 1:
         raise DarkFigureError(f"alpha must be between 0 and 1, not {alpha}")
-    people = people_stages(referrals, as_of=as_of)
-    as_of_ts = people.attrs["as_of"]
-    people["cohort"] = _cohort(people["detection_date"], by)
-    stages = protect_funnel(people, STAGES, PARENT, threshold=threshold)
-    k, n = stages["count"].astype(float), stages["parent_count"].astype(float)
-    stages["rate"] = k / n
-    stages["lower"], stages["upper"] = wilson_interval(k, n, alpha)
-    stages.loc[stages["stage"] == "detected", ["rate", "lower", "upper"]] = np.nan
-
-    recorded = people[people["crime_recorded"]]
-    outcomes = _outcome_groups(recorded, threshold)
-    open_ = protect_partition(recorded, "open", key="cohort", threshold=threshold)
-    open_ = _renamed(_shares(open_, True, False, alpha), "open_count", "closed_count")
-    observed = people[people["crime_recorded"] & (people["follow_up_days"] >= follow_up_days)]
-    within = observed.assign(charged_within=observed["charged"]
-                             & (observed["days_to_charged"] <= follow_up_days))
-    equal = protect_partition(within, "charged_within", key="cohort", threshold=threshold)
-    equal = _renamed(_shares(equal, True, False, alpha), "charged_count", "not_charged_count")
-    notes = [f"Outcomes as known on {as_of_ts.date().isoformat()}: a recent cohort's charge "
-             "rate is not final (see the share still open and the rate at equal follow-up)."]
-    if people["crime_recorded"].sum() == 0:
-        notes.append("No crime-outcome columns in these records: only police extracts with "
-                     "crime recorded / outcome columns fill the last two stages.")
-    from analysis.config import suppression_threshold
-    min_events = suppression_threshold() if threshold is None else int(threshold)
-    label = period or f"{people['cohort'].min()}:{people['cohort'].max()}"
-    from analysis.justice_reference import national_charge_figures
-    return JusticeFunnelResult(area_code, label, as_of_ts, by, alpha, int(follow_up_days), stages,
-                        outcomes, open_, equal, stage_times(people, min_events=min_events),
-                        rate_trends(people, follow_up_days=follow_up_days, alpha=alpha),
-                        national_charge_figures(), tuple(notes))
+    counts = counts_from_people(people_stages(referrals, as_of=as_of), by=by,
+                                follow_up_days=follow_up_days)
+    return funnel_from_counts(counts, area_code=area_code, period=period, alpha=alpha,
+                              mode=mode, threshold=threshold)
 
 
 def area_justice_funnel(referrals: pd.DataFrame, area_code: str, *, start: str | None = None,
-                end: str | None = None, police_only: bool = False, by: str = "year",
-                follow_up_days: int = FOLLOW_UP_DAYS, alpha: float = 0.05,
-                threshold: int | None = None,
-                as_of: pd.Timestamp | None = None) -> JusticeFunnelResult:
-    """The funnel for people detected in an area (district or police force area) between two
-    quarters, from *every* stored referral: the extract date is the latest date in them all,
-    so a period's outcomes are read as of the same day whatever the filter. A caller holding
-    only the area's referrals passes ``as_of`` (the latest date in the whole store) instead.
+                        end: str | None = None, police_only: bool = False, by: str = "year",
+                        follow_up_days: int = FOLLOW_UP_DAYS, alpha: float = 0.05,
+                        threshold: int | None = None, as_of: pd.Timestamp | None = None,
+                        mode: str = PROTECTED) -> JusticeFunnelResult:
+    """The funnel for people first detected in an area (district or police force area)
+    between two quarters, from a frame of stored referrals (the pandas route of
+    :func:`store_justice_funnel`, which gives the same numbers).
+
+    Every record of the area (police ones with ``police_only``) counts towards a person's
+    stages; ``start``/``end`` pick the people by the quarter of their first record in the
+    area. The extract date is the latest date in ``referrals``: a caller holding only the
+    area's referrals passes ``as_of`` (the latest date in the whole store) instead.
 
     Examples
     --------
@@ -336,64 +240,83 @@ def area_justice_funnel(referrals: pd.DataFrame, area_code: str, *, start: str |
     '2024Q1:2024Q4'
     """
     from analysis.detection import districts_of
-    from analysis.periods import quarter_of, quarter_start
+    from analysis.periods import quarter_of, quarter_range
 
     if follow_up_days < 1:
         raise DarkFigureError("the follow-up time must be a positive number of days")
+    if by not in ("year", "quarter"):
+        raise DarkFigureError(f"cohorts by '{by}': use year or quarter")
     if referrals.empty:
         raise DarkFigureError("no referrals stored")
     dates = [c for c in ("referral_date", "outcome_date", "nrm_referral_date") if c in referrals]
     as_of = pd.to_datetime(referrals[dates].stack()).max() if as_of is None else as_of
     keep = referrals["area_code"].isin(districts_of(area_code))
-    if start:
-        keep &= referrals["referral_date"] >= quarter_start(start)
-    if end:
-        keep &= referrals["referral_date"] < quarter_start(end) + pd.offsets.QuarterBegin(
-            startingMonth=1)
     if police_only:
         keep &= referrals["agency_type"] == "police"
     chosen = referrals[keep]
-    if chosen.empty:
+    people = people_stages(chosen, as_of=as_of) if len(chosen) else None
+    if people is not None and (start or end):
+        first = quarter_of(people["detection_date"])
+        low, high = start or first.min(), end or first.max()
+        people = people[first.isin(quarter_range(low, high))] if low <= high else people[:0]
+    if people is None or people.empty:
         raise DarkFigureError(f"no referrals for {area_code}"
                               + (f" in {start or ''}:{end or ''}" if start or end else ""))
-    quarters = quarter_of(chosen["referral_date"])
-    label = f"{start or quarters.min()}:{end or quarters.max()}"
-    return justice_funnel(chosen, area_code=area_code, period=label, by=by, as_of=as_of, alpha=alpha,
-                  follow_up_days=follow_up_days, threshold=threshold)
+    counts = counts_from_people(people, by=by, follow_up_days=follow_up_days)
+    return funnel_from_counts(counts, area_code=area_code, period=_label(counts, start, end),
+                              alpha=alpha, mode=mode, threshold=threshold)
 
 
-def _outcome_groups(recorded: pd.DataFrame, threshold: int | None) -> pd.DataFrame:
-    """People with a recorded crime by outcome group (whole period; ``open`` while no
-    outcome), protected as a cohort x group table of which this is the ``all`` row."""
-    present = set(recorded["outcome_group"].dropna())
-    values = [g for g in OUTCOME_GROUPS if g in present] + ["open"]
-    wide = protect_partition(recorded, "outcome_group", key="cohort", threshold=threshold,
-                             fill="open", values=values)
-    last = wide[wide["cohort"] == "all"].iloc[0]
-    rows = [{"outcome_group": g, "outcome_codes": ", ".join(OUTCOME_GROUPS.get(g, ())),
-             "count": last[f"count_{g}"], "count_suppressed": bool(last[f"count_{g}_suppressed"])}
-            for g in values]
-    out = pd.DataFrame(rows)
-    out["count"] = out["count"].astype("Int64")
-    return out
+def store_justice_funnel(con, area_code: str, *, start: str | None = None,
+                         end: str | None = None, police_only: bool = False, by: str = "year",
+                         follow_up_days: int = FOLLOW_UP_DAYS, alpha: float = 0.05,
+                         snapshot: int | None = None, threshold: int | None = None,
+                         mode: str = PROTECTED) -> JusticeFunnelResult:
+    """The funnel for people first detected in an area between two quarters, counted in the
+    store (:func:`analysis.justice_counts.count_justice`): what the dashboard, the
+    ``darkfigure funnel`` command and the board pack show.
 
+    Parameters
+    ----------
+    con : DuckDB connection to the store (``Store.connection``)
+    area_code : str
+        A district or police force area code.
+    start, end : str, optional
+        First and last quarter of first detection (default: every quarter stored).
+    police_only : bool
+        Count only police records (people detected by the police).
+    by, follow_up_days, alpha, threshold, mode
+        As :func:`justice_funnel`.
+    snapshot : int, optional
+        Read the store as it was after this load.
 
-def _renamed(table: pd.DataFrame, yes: str, no: str) -> pd.DataFrame:
-    """``count_true``/``count_false`` (and their suppression flags) -> readable names."""
-    names = {"count_true": yes, "count_false": no}
-    return table.rename(columns={**names, **{f"{k}_suppressed": f"{v}_suppressed"
-                                             for k, v in names.items()}})
+    Returns
+    -------
+    JusticeFunnelResult
 
+    Examples
+    --------
+    >>> from analysis.store import Store
+    >>> with Store(read_only=True) as store:                            # doctest: +SKIP
+    ...     result = store_justice_funnel(store.connection, "E23000021", start="2023Q1")
+    """
+    from analysis.detection import districts_of
+    from analysis.justice_counts import count_justice, extract_date
+    from analysis.periods import quarter_range
+    from analysis.victim_counts import Selection
 
-def _shares(table: pd.DataFrame, yes, no, alpha: float) -> pd.DataFrame:
-    """Wide ``count_<yes>`` / ``count_<no>`` -> share of yes with a Wilson interval."""
-    yes_col, no_col = f"count_{str(yes).lower()}", f"count_{str(no).lower()}"
-    for column in (yes_col, no_col):
-        if column not in table:
-            table[column] = pd.array([0] * len(table), dtype="Int64")
-            table[f"{column}_suppressed"] = False
-    k = table[yes_col].astype(float)
-    n = k + table[no_col].astype(float)
-    table["share"] = k / n
-    table["lower"], table["upper"] = wilson_interval(k, n, alpha)
-    return table
+    check_mode(mode)
+    quarters = (tuple(quarter_range(start or "1990Q1", end or "2100Q4"))
+                if start or end else None)
+    where = (("agency_type", ("police",)),) if police_only else ()
+    selection = Selection(area_codes=tuple(districts_of(area_code)), quarters=quarters,
+                          where=where, snapshot=snapshot)
+    as_of = extract_date(con, snapshot)
+    if as_of is None:
+        raise DarkFigureError("no referrals stored")
+    counts = count_justice(con, selection, by=by, follow_up_days=follow_up_days, as_of=as_of)
+    if counts.people == 0:
+        raise DarkFigureError(f"no referrals for {area_code}"
+                              + (f" in {start or ''}:{end or ''}" if start or end else ""))
+    return funnel_from_counts(counts, area_code=area_code, period=_label(counts, start, end),
+                              alpha=alpha, mode=mode, threshold=threshold)

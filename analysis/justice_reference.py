@@ -9,6 +9,7 @@ not marked primary is flagged ``secondary`` so pages can say so.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -57,7 +58,13 @@ def national_charge_figures(reference_dir: Path | None = None) -> pd.DataFrame:
     >>> row["period"], round(float(row["share"]), 3), bool(row["secondary"])
     ('2015 to Sep 2020', 0.044, True)
     """
-    table = read_national_offences(reference_dir)
+    return _charge_figures(str(Path(reference_dir or config.REFERENCE_DIR))).copy()
+
+
+@lru_cache(maxsize=4)
+def _charge_figures(reference_dir: str) -> pd.DataFrame:
+    """Read once per folder (a published file; callers get a copy)."""
+    table = read_national_offences(Path(reference_dir))
     rows = table[table["indicator"].isin(_CHARGE_INDICATORS)
                  & (table["geography"] == "England and Wales")].copy()
     rows["share"] = [_share(i, v) for i, v in zip(rows["indicator"], rows["value"], strict=True)]

@@ -48,8 +48,9 @@ def justice_pages(store_path: Path | str, state: ViewState) -> list[go.Figure]:
     snapshot = data.snapshot_label(store_path, state.snapshot)
     source = justice.SOURCE.replace("<br>", " ")
     footer = (f"{source} Dark Figure board pack, {today}. {area}; people detected in {period}; "
-              f"{snapshot}. Counts below the disclosure threshold shown as [c]. Rates with 95% "
-              "Wilson intervals; outcomes lag, so recent years are not final.")
+              f"{snapshot}. Counts perturbed by up to 2 (cell-key method); [c]: below the "
+              "disclosure threshold. Rates from the shown counts with 95% Wilson intervals; "
+              "outcomes lag, so recent years are not final.")
     pages = []
     for title, spec in justice_section():
         out = spec.build(Path(store_path), state)

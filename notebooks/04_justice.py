@@ -21,7 +21,9 @@
 # cohorts by year of first detection; rates of the stage before with Wilson 95% intervals;
 # times from detection with Kaplan-Meier (open crimes censored); the share still open; the
 # charge rate *within the same follow-up time* for every cohort observed that long; the trend
-# in each rate as an odds ratio per year. Every count goes through `analysis.disclosure`.
+# in each rate as an odds ratio per year. Every count goes through the cell-key layer
+# (`analysis.disclosure`: perturbed by up to 2, `[c]` below the threshold) and every rate is
+# computed from the shown counts (docs/privacy.md, "Justice").
 #
 # **Honesty.** Outcomes lag: a recent year's charge rate is not final. National charge rates
 # come from news reports of Home Office outcomes data: secondary sources, and they count
@@ -54,8 +56,9 @@ print(f"{len(referrals):,} records; {referrals['crime_recorded'].notna().sum():,
 # ## 1. The funnel for the force area, people detected by any agency
 #
 # `area_justice_funnel` takes *every* stored record so that the extract date (the latest date in the
-# data) is the same whatever area or period is asked for. Counts below the disclosure
-# threshold are `<NA>` (shown as `[c]` on the dashboard) and their rates are withheld.
+# data) is the same whatever area or period is asked for. Counts are perturbed by up to 2
+# (cell-key method); those below the disclosure threshold are `<NA>` (shown as `[c]` on the
+# dashboard) and their rates are withheld. Rates are computed from the shown counts.
 
 # %%
 result = area_justice_funnel(referrals, HOME)
@@ -67,8 +70,9 @@ result.stages[result.stages["cohort"] == "all"][
 justice_figures.funnel_chart(result.stages, result.national)
 
 # %% [markdown]
-# By year of detection. The charged count of each single year is small, so it is suppressed;
-# the whole period's count is shown because the protected table already implies it.
+# By year of detection. The charged count of a single year is small, so it is usually `[c]`;
+# the whole period's count is a cell of its own (a margin, perturbed on its own), not the
+# sum of the shown years.
 
 # %%
 result.stages.pivot(index="cohort", columns="stage", values="count")[
@@ -76,6 +80,19 @@ result.stages.pivot(index="cohort", columns="stage", values="count")[
 
 # %%
 justice_figures.stage_rates(result.stages, result.national)
+
+# %% [markdown]
+# The dashboard, `darkfigure funnel` and the board pack count the same people in the store
+# (`store_justice_funnel`: the stages found and counted in DuckDB, only small tables leave
+# the database). Both routes give the same table:
+
+# %%
+from analysis.justice import store_justice_funnel  # noqa: E402
+
+with Store(store_path, read_only=True) as store:
+    in_store = store_justice_funnel(store.connection, HOME)
+pd.testing.assert_frame_equal(in_store.stages, result.stages, check_dtype=False)
+"same numbers"
 
 # %% [markdown]
 # ## 2. Lags: cases still open and charges at equal follow-up

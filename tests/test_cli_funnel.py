@@ -35,3 +35,18 @@ def test_funnel_bad_area_and_follow_up_are_clear_errors(sample_store, capsys):
     assert "unknown area 'X1'" in capsys.readouterr().err
     assert main(["funnel", "--store", str(sample_store), "--follow-up", "0"]) != 0
     assert "follow-up" in capsys.readouterr().err
+
+
+def test_funnel_prints_the_pages_numbers_and_exact_counts_only_when_asked(sample_store, capsys):
+    from dashboard.pages import justice
+    from dashboard.state import ViewState
+
+    assert main(["funnel", "--store", str(sample_store), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    page = justice.justice_result(sample_store, ViewState()).as_dict()
+    assert shown["stages"] == json.loads(json.dumps(page["stages"], default=str))
+    assert shown["counts"].startswith("protected")
+    assert main(["funnel", "--store", str(sample_store), "--json", "--exact"]) == 0
+    exact = json.loads(capsys.readouterr().out)
+    assert exact["counts"].startswith("exact") and "[c]" not in json.dumps(exact["stages"])
+    assert exact["stages"] != shown["stages"]

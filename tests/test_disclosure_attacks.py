@@ -377,3 +377,137 @@ def test_overlapping_table_builder_queries_determine_no_hidden_count(views):
     guesses = [round((least + most) / 2) == true for true, least, most in solved]
     commonest = pd.Series([t for t, _, _ in solved]).value_counts(normalize=True).iloc[0]
     assert _consistent_with_guarantee(sum(guesses), len(guesses), commonest)
+
+
+# -- Justice: the victim-to-charge funnel (analysis.justice, store route) --------------------
+#
+# The attacker reads the Justice page, its downloads and ``darkfigure funnel`` for every area
+# and every window of years of first detection, and plays: period differencing (the
+# all-cohorts cell of 2019-Y minus that of 2019-(Y-1) gives cohort Y), the cohort margin (the
+# all-cohorts cell minus the other cohorts), the open table's partition (people with a
+# recorded crime minus the open, or the closed, ones) and the outcome groups (everyone with
+# a recorded crime minus every other group).
+
+JUSTICE_STAGES = ("nrm_referred", "crime_recorded", "charged")
+
+
+class JusticeViews:
+    """Every Justice view the attacker asks for, protected and exact, built once."""
+
+    def __init__(self, con):
+        self.con = con
+        self.cache: dict = {}
+
+    def result(self, area: str, first: int, last: int, mode: str = PROTECTED):
+        from analysis.justice import store_justice_funnel
+
+        key = (area, first, last, mode)
+        if key not in self.cache:
+            self.cache[key] = store_justice_funnel(self.con, area, start=f"{first}Q1",
+                                                   end=f"{last}Q4", mode=mode)
+        return self.cache[key]
+
+    def _value(self, area, first, last, mode, table, cohort, column):
+        frame = getattr(self.result(area, first, last, mode), table)
+        if table == "stages":
+            row = frame[(frame["cohort"] == cohort) & (frame["stage"] == column)]
+            value = row["count"].iloc[0]
+        elif table == "outcomes":
+            value = frame.set_index("outcome_group").loc[column, "count"]
+        else:
+            value = frame.set_index("cohort").loc[cohort, column]
+        return None if value is pd.NA else int(value)
+
+    def cell(self, area, first, last, table, cohort, column) -> tuple[int | None, int]:
+        """(shown, true) of one count of a view."""
+        return (self._value(area, first, last, PROTECTED, table, cohort, column),
+                self._value(area, first, last, EXACT, table, cohort, column))
+
+
+def _justice_attempts(jv: JusticeViews) -> list[Attempt]:
+    out = []
+    first, last = YEARS[0], YEARS[-1]
+    for area in (HOME, *DISTRICTS):
+        for year, stage in itertools.product(YEARS, JUSTICE_STAGES):
+            shown, true = jv.cell(area, first, last, "stages", str(year), stage)
+            if shown is not None or not 1 <= true <= 4:
+                continue
+            target = ("justice", area, year, stage)
+            if year > first:
+                out.append(_attempt("justice period differencing", target, true, [
+                    (1, jv.cell(area, first, year, "stages", "all", stage)),
+                    (-1, jv.cell(area, first, year - 1, "stages", "all", stage))]))
+            out.append(_attempt("justice cohort margin", target, true, [
+                (1, jv.cell(area, first, last, "stages", "all", stage))] + [
+                (-1, jv.cell(area, first, last, "stages", str(y), stage))
+                for y in YEARS if y != year]))
+        for cohort in [*map(str, YEARS), "all"]:
+            for part, other in (("open_count", "closed_count"), ("closed_count", "open_count")):
+                shown, true = jv.cell(area, first, last, "open", cohort, part)
+                if shown is None and 1 <= true <= 4:
+                    out.append(_attempt("justice open vs recorded", ("open", area, cohort, part),
+                                        true, [(1, jv.cell(area, first, last, "open", cohort,
+                                                           "total")),
+                                               (-1, jv.cell(area, first, last, "open", cohort,
+                                                            other))]))
+        groups = [*schema.OUTCOME_GROUPS, "open"]
+        for group in groups:
+            shown, true = jv.cell(area, first, last, "outcomes", None, group)
+            if shown is None and 1 <= true <= 4:
+                out.append(_attempt("justice outcome groups", ("group", area, group), true, [
+                    (1, jv.cell(area, first, last, "stages", "all", "crime_recorded"))] + [
+                    (-1, jv.cell(area, first, last, "outcomes", None, g))
+                    for g in groups if g != group]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def justice_attempts(sample_store) -> list[Attempt]:
+    with Store(sample_store, read_only=True) as store:
+        return _justice_attempts(JusticeViews(store.connection))
+
+
+def test_the_justice_routes_recover_hidden_counts_from_exact_figures(justice_attempts):
+    routes = {a.route for a in justice_attempts}
+    assert routes == {"justice period differencing", "justice cohort margin",
+                      "justice open vs recorded", "justice outcome groups"}
+    assert len(justice_attempts) >= 100
+    assert all(a.estimate_from_exact == a.true for a in justice_attempts)
+
+
+def test_no_justice_route_gives_a_hidden_count_more_often_than_one_in_five(justice_attempts):
+    used = [a for a in justice_attempts if not a.blocked]
+    hits = sum(a.estimate == a.true for a in used)
+    assert len(used) >= 30
+    assert _consistent_with_guarantee(hits, len(used)), (hits, len(used))
+    by_route = pd.DataFrame({"route": [a.route for a in used],
+                             "hit": [a.estimate == a.true for a in used]})
+    for route, group in by_route.groupby("route"):
+        assert _consistent_with_guarantee(int(group["hit"].sum()), len(group)), route
+
+
+def test_no_justice_route_determines_a_hidden_count_with_certainty(justice_attempts):
+    for a in justice_attempts:
+        if not a.blocked:
+            low, high = a.feasible()
+            assert math.floor(high) - math.ceil(low) >= 1, a
+            assert low <= a.true <= high, a
+
+
+def test_justice_rates_give_back_the_shown_counts_not_the_true_ones(sample_store):
+    """A stage rate times its shown parent is the shown count; its Wilson bounds are those
+    of the shown counts, so a rate reveals nothing the counts do not."""
+    from analysis.justice import store_justice_funnel
+    from analysis.survival import wilson_interval
+
+    with Store(sample_store, read_only=True) as store:
+        shown = store_justice_funnel(store.connection, HOME).stages
+        exact = store_justice_funnel(store.connection, HOME, mode=EXACT).stages
+    rows = shown[shown["rate"].notna()]
+    assert len(rows) >= 10
+    for _, row in rows.iterrows():
+        assert round(row["rate"] * row["parent_count"]) == min(row["count"], row["parent_count"])
+        lower, _ = wilson_interval(min(row["count"], row["parent_count"]), row["parent_count"])
+        assert row["lower"] == pytest.approx(float(lower))
+    differs = (shown["count"].astype(float) != exact["count"].astype(float)) & shown["rate"].notna()
+    assert differs.any()  # perturbed counts, so the check has teeth

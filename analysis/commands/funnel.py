@@ -22,27 +22,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only people detected by the police (default: every agency)")
     parser.add_argument("--follow-up", metavar="DAYS", type=int, default=365,
                         help="follow-up time at which cohorts' charge rates are compared")
+    parser.add_argument("--exact", action="store_true",
+                        help="exact counts, not protected (analysts under the data-sharing "
+                             "agreement only; never for publication)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def load_funnel(store_path, area: str | None, period: str | None, *, by: str = "year",
-                police_only: bool = False, follow_up_days: int = 365):
-    """The :class:`analysis.justice.JusticeFunnelResult` for the stored referrals."""
+                police_only: bool = False, follow_up_days: int = 365, mode: str = "protected"):
+    """The :class:`analysis.justice.JusticeFunnelResult` counted in the store (the same
+    call as the dashboard's Justice page)."""
     from analysis.config import get_setting
-    from analysis.justice import area_justice_funnel
+    from analysis.justice import store_justice_funnel
     from analysis.periods import parse_period_range
     from analysis.store import Store
 
     start, end = parse_period_range(period)
     with Store(store_path, read_only=True) as store:
-        referrals = store.referrals()
-    return area_justice_funnel(referrals, area or get_setting("home_area"), start=start, end=end,
-                       police_only=police_only, by=by, follow_up_days=follow_up_days)
+        return store_justice_funnel(store.connection, area or get_setting("home_area"),
+                                    start=start, end=end, police_only=police_only, by=by,
+                                    follow_up_days=follow_up_days, mode=mode)
 
 
 def run(args: argparse.Namespace) -> int:
     result = load_funnel(args.store, args.area, args.period, by=args.by,
-                         police_only=args.police_only, follow_up_days=args.follow_up)
+                         police_only=args.police_only, follow_up_days=args.follow_up,
+                         mode="exact" if args.exact else "protected")
     out = result.as_dict()
     out["scope"] = "police-detected people" if args.police_only else "people detected by any agency"
     if args.json:
@@ -70,7 +75,8 @@ def as_text(out: dict) -> str:
 
     lines = [f"Victim-to-charge funnel, {out['area_code']}, detected {out['period']} "
              f"({out['scope']}); outcomes as known on {out['as_of']}",
-             f"Rates with {out['interval']} intervals; unit: people.", "",
+             f"Rates with {out['interval']} intervals, from the shown counts; unit: people; "
+             f"counts {out['counts']}.", "",
              f"  {'stage':<26}{'people':>8}  {'rate':>7}  interval"]
     for row in (r for r in out["stages"] if r["cohort"] == "all"):
         rate = "" if row["stage"] == "detected" else _pct(row["rate"])
@@ -90,7 +96,7 @@ def as_text(out: dict) -> str:
     for row in out["times_days"]:
         lines.append(f"  {STAGE_LABELS[row['stage']]:<26} median {_days(row['median_days'])}, "
                      f"quartiles {_days(row['q1_days'])} to {_days(row['q3_days'])} "
-                     f"({row['events']} reached)")
+                     f"({_n(row['events'])} people reached)")
     lines += ["", "  recorded crimes still open, by cohort:"]
     lines += [f"  {r['cohort']:<10}{_n(r['open_count'])} open of {_n(r['total'])} "
               f"({_pct(r['share'])})" for r in out["open"]]

@@ -122,12 +122,22 @@ JUSTICE_TABLES = {
 }
 
 
-def justice_code(store_path, state: ViewState, area_code: str, table: str) -> str:
-    return "\n".join(_referrals(store_path, state.snapshot) + [
-        "from analysis.justice import area_justice_funnel",
+def justice_code(store_path, state: ViewState, area_code: str, table: str, *,
+                 mode: str = "protected") -> str:
+    """The funnel counted in the store (``analysis.justice.store_justice_funnel``), as the
+    page does, then ``table``."""
+    options = [f"start={state.start!r}", f"end={state.end!r}"]
+    if state.snapshot is not None:  # the view is frozen to a load
+        options.append(f"snapshot={state.snapshot}")
+    if mode != "protected":
+        options.append(f"mode={mode!r}")
+    return "\n".join([
+        "from analysis.justice import store_justice_funnel",
+        "from analysis.store import Store",
         "",
-        f"result = area_justice_funnel(referrals, {area_code!r}, start={state.start!r}, "
-        f"end={state.end!r})",
+        f"with Store({_store(store_path)}, read_only=True) as store:",
+        f"    result = store_justice_funnel(store.connection, {area_code!r},",
+        f"                                  {', '.join(options)})",
         JUSTICE_TABLES[table],
     ])
 

@@ -29,38 +29,28 @@ SOURCE = fig.JUSTICE_SOURCE
 
 
 def justice_result(store_path, state: ViewState):
-    """The JusticeFunnelResult for the view (area, period, snapshot), or the reason there is none."""
+    """The JusticeFunnelResult for the view (area, period, snapshot, disclosure mode), or the
+    reason there is none."""
     return _justice_result(data.store_version(store_path), state.area or data.home_area(),
-                           state.start, state.end, state.snapshot)
+                           state.start, state.end, state.snapshot, data.disclosure_mode(state))
 
 
 @lru_cache(maxsize=32)
 def _justice_result(version, area: str, start: str | None, end: str | None,
-                    snapshot: int | None):
+                    snapshot: int | None, mode: str):
     from analysis.errors import DarkFigureError
-    from analysis.justice import area_justice_funnel
+    from analysis.justice import store_justice_funnel
 
     if version[1] == 0:
         return "No store yet: load data on the Data page."
-    # only the area's referrals leave the database, with the whole store's latest date
-    with data.open_store(version) as store:
-        referrals = store.referrals(area_codes=data.lads_in(area), start=start, end=end)
-        dates = [c for c in ("referral_date", "outcome_date", "nrm_referral_date")
-                 if c in referrals]
-        latest = ", ".join(f"max({c})" for c in dates)
-        where = f" WHERE load_id <= {int(snapshot)}" if snapshot is not None else ""
-        as_of = max((d for d in store.connection.execute(
-            f"SELECT {latest} FROM referrals{where}").fetchone() if d is not None),
-            default=None)
-    if snapshot is not None:
-        referrals = referrals[referrals["load_id"] <= snapshot]
-    if referrals.empty:
-        return f"No referrals for {data.area_name(area)} in this period."
     try:
-        return area_justice_funnel(referrals, area, start=start, end=end,
-                                   as_of=pd.Timestamp(as_of) if as_of is not None else None)
+        # people, stages and counts found in the database; only small tables come back
+        with data.open_store(version) as store:
+            return store_justice_funnel(store.connection, area, start=start, end=end,
+                                        snapshot=snapshot, mode=mode)
     except DarkFigureError as exc:
-        return str(exc)
+        return (f"No referrals for {data.area_name(area)} in this view."
+                if str(exc).startswith("no referrals") else str(exc))
 
 
 def _period(result) -> str:
@@ -74,7 +64,8 @@ def _period(result) -> str:
 
 
 def _code(store_path, state: ViewState, table: str) -> str:
-    return code.justice_code(store_path, state, state.area or data.home_area(), table)
+    return code.justice_code(store_path, state, state.area or data.home_area(), table,
+                             mode=data.disclosure_mode(state))
 
 
 def _none(message: str, state: ViewState) -> ChartOutput:
@@ -168,9 +159,10 @@ def layout(**_query) -> html.Div:
             "charge rate at equal follow-up are shown beside it.",
         ),
         chart_panel("justice-funnel", CHARTS[0].caption,
-                    caption="Rates are of the stage before (charge: of people with a recorded "
-                    "crime) with 95% Wilson intervals. [c]: fewer than the disclosure "
-                    "threshold."),
+                    caption="People first detected in the period. Rates are of the stage "
+                    "before (charge: of people with a recorded crime), computed from the "
+                    "shown counts, with 95% Wilson intervals. Counts perturbed by up to 2 "
+                    "(cell-key method); [c]: below the disclosure threshold."),
         chart_panel("justice-rates", CHARTS[1].caption, board=False,
                     caption="Dotted lines: England and Wales charge rates for modern slavery "
                     "offences as reported from Home Office outcomes data (secondary sources; "
