@@ -30,14 +30,13 @@ def _frame() -> pd.DataFrame:
 @pytest.fixture
 def store(tmp_path):
     """A real store holding the six referrals (loads 1 to 3), read through the dashboard."""
-    from analysis.store import Store, linked_referrals, new_victims
+    from analysis.store import Store, derived
 
     frame = _frame().assign(sex="female", nationality_group="uk")
     path = tmp_path / "store.duckdb"
     with Store(path) as opened:
         opened._insert("referrals", frame)
-        new_victims.refresh(opened.connection)
-        linked_referrals.refresh(opened.connection)
+        derived.refresh_all(opened.connection)
     yield path
     data.release_store()
 

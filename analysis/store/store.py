@@ -16,7 +16,7 @@ from analysis.errors import DarkFigureError
 from analysis.periods import quarter_start
 from analysis.private_files import make_private, private_folder
 from analysis.schema import SCHEMA_VERSION, NrmCounts, Referrals
-from analysis.store import linked_referrals, new_victims
+from analysis.store import derived
 from analysis.store.database import _DATABASES, _DDL, TABLES
 from analysis.store.staging import StagedFile, content_hash, stage_files
 
@@ -120,10 +120,7 @@ class Store:
             self._exec(_DDL)
             if self._con.execute("SELECT count(*) FROM areas").fetchall()[0][0] == 0:
                 self._load_reference()
-            if not new_victims.has_table(self._con):  # a store made before the table
-                new_victims.refresh(self._con)
-            if not linked_referrals.has_table(self._con):  # (its key comes from new_victims)
-                linked_referrals.refresh(self._con)
+            derived.build_missing(self._con)  # a store made before a derived table
             self._exec("COMMIT")
         except duckdb.Error as exc:
             try:
@@ -220,8 +217,7 @@ class Store:
                                           item.row_count, *counts, load_id=load_id, notes=notes))
             if any(r.kind == "referrals" and not r.skipped for r in records):
                 # in the same transaction: a failed load leaves the old tables too
-                new_victims.refresh(self._con)
-                linked_referrals.refresh(self._con)
+                derived.refresh_all(self._con)
             self._exec("COMMIT")
         except BaseException as exc:
             try:
