@@ -91,14 +91,14 @@ def _area_populations(reference_dir: Path | None) -> pd.DataFrame:
 def _population(area_code: str, populations: pd.DataFrame) -> tuple[str, float]:
     # a positional lookup: this runs for every area and quarter of an expected grid
     rows = np.flatnonzero(populations["area_code"].to_numpy(dtype=object) == area_code)
-    hit = populations.iloc[rows[:1]]
-    if hit.empty or pd.isna(hit["population"].iloc[0]):
+    population = populations["population"].to_numpy()[rows[0]] if len(rows) else None
+    if population is None or pd.isna(population):
         raise DarkFigureError(
             f"no population figure for area '{area_code}': the expected figure needs one "
             f"(Census 2021 covers districts and police force areas of England and Wales; "
             f"Scotland and Northern Ireland forces are not included)"
         )
-    return str(hit["area_name"].iloc[0]), float(hit["population"].iloc[0])
+    return str(populations["area_name"].to_numpy()[rows[0]]), float(population)
 
 
 def _base(scenario: Scenario, uk_population: float) -> tuple[float, list[str]]:
