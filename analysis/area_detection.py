@@ -148,6 +148,25 @@ def _trend_quarters(quarters: list[str], history_start: str | None,
     return history if len(history) > len(quarters) else quarters
 
 
+def _unlinked(referrals: pd.DataFrame, districts: Sequence[str], quarters: Sequence[str],
+              where: Mapping[str, str] | None) -> int:
+    """Records in the view without a person key (each counted as a person of its own)."""
+    if "person_key" in referrals.columns:
+        key = referrals["person_key"].isna()
+    elif {"linked", "count"} <= set(referrals.columns):  # counted in the store
+        key = ~referrals["linked"].astype(bool)
+    else:
+        return 0
+    chosen = referrals["area_code"].isin(districts)
+    if "quarter" in referrals.columns:
+        chosen &= referrals["quarter"].astype(str).isin(list(quarters))
+    for column, value in (where or {}).items():
+        chosen &= referrals[column].astype(str) == str(value)
+    if "person_key" in referrals.columns:
+        return int((chosen & key).sum())
+    return int(referrals.loc[chosen & key, "count"].sum())
+
+
 def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[str], *,
                    scenario=None, duration=None, alpha: float = 0.05,
                    where: Mapping[str, str] | None = None, shares=None,
@@ -158,10 +177,12 @@ def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[s
     ``referrals`` are every stored referral (all areas and dates), so that a person's
     first-ever record decides where and when they count; equivalently, already-first records
     (:func:`new_victims`) of the area's districts, with ``history_start`` (the store's first
-    quarter) given. The trend comes from :func:`fit_detection_model` over district x quarter
-    cells; it is skipped, with a note, for fewer than ``MIN_TREND_QUARTERS`` quarters or no
-    detections. It covers the store's history clear of left censoring up to the period's end
-    (:func:`_trend_quarters`), and says so.
+    quarter) given, or those new victims counted in the store by district, quarter, the
+    ``where`` columns and ``linked`` (:func:`analysis.victim_counts.count_cells`). The trend
+    comes from :func:`fit_detection_model` over district x quarter cells; it is skipped, with
+    a note, for fewer than ``MIN_TREND_QUARTERS`` quarters or no detections. It covers the
+    store's history clear of left censoring up to the period's end (:func:`_trend_quarters`),
+    and says so.
 
     ``where`` restricts to a group (e.g. ``{"exploitation_type": "labour"}``: people whose
     first-ever record is in it); a ratio for a group needs its expected share, given as
@@ -181,7 +202,8 @@ def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[s
         raise DarkFigureError(
             f"no expected figure for the group {dict(where)}: a ratio for a group needs a "
             f"documented share assumption; show its count and composition instead")
-    counts = detected_counts(referrals, quarters=quarters, area_codes=districts, where=where)
+    counts = detected_counts(referrals, by=("area_code", "quarter"), quarters=quarters,
+                             area_codes=districts, where=where)
     detected = int(counts["detected"].sum())
     expected = expected_flow(area_code, scenario=chosen, duration=duration,
                              period_years=len(quarters) / 4, shares=shares, category=category)
@@ -209,17 +231,10 @@ def area_detection(referrals: pd.DataFrame, area_code: str, quarters: Sequence[s
             trend_counts.merge(grid, on=["area_code", "quarter"]), alpha)
         notes.append(f"trend: {model.family} GLM over district x quarter, "
                      f"{period_label(trend_quarters)}; {model.dispersion_test.rule}")
-    unlinked = 0
-    if "person_key" in referrals.columns:
-        chosen_rows = referrals[referrals["area_code"].isin(districts)]
-        if "quarter" in chosen_rows.columns:
-            chosen_rows = chosen_rows[chosen_rows["quarter"].isin(quarters)]
-        for column, value in (where or {}).items():
-            chosen_rows = chosen_rows[chosen_rows[column].astype(str) == str(value)]
-        unlinked = int(chosen_rows["person_key"].isna().sum())
-        if unlinked:
-            notes.append(f"{unlinked:,} record(s) without a person key cannot be linked and "
-                         f"count once each (an upper bound on distinct people)")
+    unlinked = _unlinked(referrals, districts, quarters, where)
+    if unlinked:
+        notes.append(f"{unlinked:,} record(s) without a person key cannot be linked and "
+                     f"count once each (an upper bound on distinct people)")
     trend = None
     if model is not None and model.trend is not None:
         trend = replace(model.trend, name=f"rate ratio per year, {period_label(trend_quarters)}")

@@ -328,7 +328,9 @@ def detected_counts(referrals: pd.DataFrame,
     """Detected people per combination of ``by``, over the complete grid (zeros present).
 
     Each linked person (``person_key``) counts once, in the cell of their first-ever record in
-    ``referrals`` (pass the whole store); records without a key count once each. Then rows
+    ``referrals`` (pass the whole store); records without a key count once each. ``referrals``
+    may instead be the new victims already counted in the store (columns of ``by`` with a
+    ``count``, from :func:`analysis.victim_counts.count_cells`): the same table. Then rows
     outside ``quarters`` or ``area_codes`` are dropped; those lists also fix the grid, so
     empty cells appear as 0. Counts are additive: quarters sum to years.
 
@@ -344,6 +346,11 @@ def detected_counts(referrals: pd.DataFrame,
     from analysis.tables import count_referrals, first_detections
 
     keys = list(by)
+    if "count" in referrals.columns and "person_key" not in referrals.columns:
+        from analysis.victim_counts import detected_from_cells
+
+        return detected_from_cells(referrals, keys, quarters=quarters, area_codes=area_codes,
+                                   where=where)
     frame = referrals
     if "quarter" not in frame.columns and "referral_date" in frame.columns:
         from analysis.periods import quarter_of

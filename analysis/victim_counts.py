@@ -38,7 +38,10 @@ from analysis.store.new_victims import COLUMNS, TABLE, source_sql
 #: Columns a view may filter or count by (besides ``year``, derived from ``quarter``).
 DIMENSIONS = ("area_code", "quarter", "sector", "exploitation_type", "age_group", "sex",
               "nationality_group", "agency", "agency_type")
-_DERIVED = {"year": "substr(quarter, 1, 4)"}
+_DERIVED = {"year": "substr(quarter, 1, 4)",
+            # whether the person was linked (has a person key): records without one count
+            # once each, and the headline says how many
+            "linked": "coalesce(person_key <> '', false)"}
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,43 @@ def protected_counts(con: duckdb.DuckDBPyConnection, selection: Selection,
     """
     return protect(count_cells(con, selection, by), by, levels=levels, margins=margins,
                    mode=mode, threshold=threshold)
+
+
+def detected_from_cells(cells: pd.DataFrame, keys: Sequence[str], *,
+                        quarters: Sequence[str] | None = None,
+                        area_codes: Sequence[str] | None = None,
+                        where: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """:func:`analysis.detection.detected_counts` from new victims counted by
+    :func:`count_cells` (true counts, for estimators): the ``keys`` columns and ``detected``
+    over the complete grid of the ``quarters`` and ``area_codes`` given.
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({"area_code": ["a", "a", "b"], "quarter": ["2024Q1"] * 3,
+    ...                       "exploitation_type": ["labour", "sexual", "labour"],
+    ...                       "count": [3, 2, 4], "cell_key": [1, 2, 3]})
+    >>> detected_from_cells(cells, ["area_code", "quarter"], quarters=["2024Q1", "2024Q2"],
+    ...                     where={"exploitation_type": "labour"})["detected"].tolist()
+    [3, 0, 4, 0]
+    """
+    keys = list(keys)
+    frame = cells
+    for column, value in (where or {}).items():
+        frame = frame[frame[column].astype(str) == str(value)]
+    levels = {}
+    for column, chosen in (("quarter", quarters), ("area_code", area_codes)):
+        if chosen is not None:
+            frame = frame[frame[column].astype(str).isin([str(v) for v in chosen])]
+            levels[column] = [str(v) for v in chosen]
+    missing = [c for c in keys if c not in frame.columns]
+    if missing:
+        raise DarkFigureError(f"the counted cells lack column(s) {missing}")
+    sums = frame.assign(**{c: frame[c].astype(str) for c in keys}).groupby(keys)["count"].sum()
+    grid = [levels.get(c, sorted(frame[c].astype(str).unique())) for c in keys]
+    out = (sums.reindex(pd.MultiIndex.from_product(grid, names=keys), fill_value=0)
+           .rename("detected").reset_index())
+    out["detected"] = out["detected"].astype(int)
+    return out.sort_values(keys, ignore_index=True)
 
 
 def new_victim_rows(con: duckdb.DuckDBPyConnection, selection: Selection,

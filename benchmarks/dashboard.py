@@ -142,7 +142,6 @@ def naive_data_step(store_path: Path):
     """Patch ``dashboard.queries``' database queries with the naive path (pandas over every
     referral, filtered per view). Returns a function that restores the queries."""
     from analysis.disclosure.keys import cell_keys
-    from analysis.victim_counts import COLUMNS
     from dashboard import data, queries
 
     if "frame" not in _NAIVE:
@@ -166,7 +165,9 @@ def naive_data_step(store_path: Path):
 
     def cells(version, chosen, by):
         rows = select(chosen)
-        rows = rows.assign(**{c: rows[c].astype(str) for c in by if c != "year"})
+        if "linked" in by:
+            rows = rows.assign(linked=rows["person_key"].notna().to_numpy())
+        rows = rows.assign(**{c: rows[c].astype(str) for c in by if c not in ("year", "linked")})
         if "year" in by:
             rows = rows.assign(year=rows["quarter"].astype(str).str[:4])
         return cell_keys(rows, list(by))
@@ -181,12 +182,6 @@ def naive_data_step(store_path: Path):
         rows = select(chosen, first_only=False)
         return data.prepare_referrals(rows.assign(**{c: rows[c].astype(str) for c in
                                                      ("area_code", "agency_type")}))
-
-    def headline(version, chosen):
-        rows = select(chosen)
-        return rows[[c for c in ("area_code", "quarter", "sector", "exploitation_type",
-                                 "age_group", "person_key", "referral_date", "record_key")
-                     if c in COLUMNS]].astype({"area_code": str, "quarter": str})
 
     def capture(version, chosen):
         from analysis.mse import AGENCY_TYPE_MERGE
@@ -210,9 +205,9 @@ def naive_data_step(store_path: Path):
         return out.sort_values("count", ascending=False, ignore_index=True)
 
     saved = {n: getattr(queries, n) for n in ("_cells", "_people", "_referrals",
-                                              "_headline_referrals", "_capture_cells")}
+                                              "_capture_cells")}
     for name, fn in (("_cells", cells), ("_people", people), ("_referrals", referrals),
-                     ("_headline_referrals", headline), ("_capture_cells", capture)):
+                     ("_capture_cells", capture)):
         setattr(queries, name, fn)
 
     def restore():

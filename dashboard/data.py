@@ -26,7 +26,7 @@ from dashboard.queries import (  # noqa: F401,E402 (the pages' one import for da
     cell_counts,
     counts,
     disclosure_mode,
-    headline_referrals,
+    headline_cells,
     people,
     prepare_referrals,
     referrals,

@@ -86,7 +86,7 @@ def _headline(version, state: ViewState) -> Headline:
         where = ({"exploitation_type": state.exploitation_type}
                  if state.exploitation_type != ALL else None)
         exact = compute(
-            data.headline_referrals(store_path, state.snapshot, tuple(data.lads_in(area))),
+            data.headline_cells(store_path, state.snapshot, tuple(data.lads_in(area))),
             area, quarters, scenario=_scenario(state.scenario), where=where, shares=shares,
             category=category, history_start=data.history_start(store_path))
         # the ratio and gap are recomputed from the shown count (analysis.disclosure rule)

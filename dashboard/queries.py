@@ -205,28 +205,22 @@ def _capture_cells(version: StoreVersion, chosen) -> pd.DataFrame:
         return cells(store.connection, chosen, merge=AGENCY_TYPE_MERGE)
 
 
-def headline_referrals(store_path: Path | str, snapshot: int | None = None,
-                       area_codes: tuple[str, ...] | None = None) -> pd.DataFrame:
+#: What ``analysis.headline`` needs of the new victims: counts by district, quarter, the
+#: group it may filter on, and whether the person was linked.
+HEADLINE_BY = ("area_code", "quarter", "exploitation_type", "linked")
+
+
+def headline_cells(store_path: Path | str, snapshot: int | None = None,
+                   area_codes: tuple[str, ...] | None = None) -> pd.DataFrame:
     """New victims (first-ever records, to the snapshot) in the districts given, every
-    quarter, in the columns ``analysis.headline`` reads. First records are found over the
-    whole store (``analysis.store.new_victims``), so this small frame gives ``analysis``
-    exactly what the whole store would."""
+    quarter, counted in the store by :data:`HEADLINE_BY` (true counts, for the headline's
+    estimators). First records are found over the whole store
+    (``analysis.store.new_victims``), so these cells give ``analysis`` exactly what the
+    whole store would."""
     from analysis.victim_counts import Selection
 
-    return _headline_referrals(store_version(store_path),
-                               Selection(area_codes=area_codes, snapshot=snapshot))
-
-
-@lru_cache(maxsize=32)
-def _headline_referrals(version: StoreVersion, chosen) -> pd.DataFrame:
-    from analysis.victim_counts import new_victim_rows
-
-    columns = ["area_code", "quarter", "sector", "exploitation_type", "age_group",
-               "person_key", "referral_date", "record_key"]
-    if version[1] == 0:
-        return pd.DataFrame(columns=columns)
-    with _open(version) as store:
-        return new_victim_rows(store.connection, chosen, columns)
+    return _cells(store_version(store_path), Selection(area_codes=area_codes, snapshot=snapshot),
+                  HEADLINE_BY).copy()
 
 
 def disclosure_mode(state: ViewState) -> str:

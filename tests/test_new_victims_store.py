@@ -179,3 +179,27 @@ def test_a_load_rebuilds_every_derived_table(sample_store, tmp_path):
     derived.refresh_all(con)  # from scratch: the same tables
     con.close()
     assert _derived(rebuilt) == after
+
+
+@pytest.mark.parametrize("area, quarters", [
+    (HOME, ("2025Q1", "2025Q2", "2025Q3", "2025Q4")),
+    ("E06000016", ("2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2")),
+])
+def test_the_headline_from_store_cells_equals_the_headline_from_every_referral(
+        sample_store, stored, area, quarters):
+    from analysis.area_detection import area_detection
+    from analysis.detection import districts_of
+    from analysis.periods import quarter_of
+
+    first = str(quarter_of(pd.Series([stored["referral_date"].min()])).iloc[0])
+    with Store(sample_store, read_only=True) as store:
+        cells = count_cells(store.connection, Selection(area_codes=tuple(districts_of(area))),
+                            ["area_code", "quarter", "exploitation_type", "linked"])
+    counted = area_detection(cells, area, list(quarters), history_start=first)
+    direct = area_detection(stored, area, list(quarters))
+    assert counted.detection.detected == direct.detection.detected > 0
+    assert counted.detection.expected.value == pytest.approx(direct.detection.expected.value)
+    assert counted.unlinked == direct.unlinked  # 15 on the force's 2025
+    assert counted.notes == direct.notes
+    assert counted.model.trend.value == pytest.approx(direct.model.trend.value)
+    assert counted.model.trend.lower == pytest.approx(direct.model.trend.lower)
