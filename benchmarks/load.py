@@ -42,7 +42,7 @@ SERVE = """
 import sys
 from dashboard.app import create_app
 from dashboard.production import run_production
-run_production(create_app(sys.argv[1]), host="127.0.0.1", port=int(sys.argv[2]),
+run_production(create_app(sys.argv[1], warm=True), host="127.0.0.1", port=int(sys.argv[2]),
                threads=int(sys.argv[3]), workers=int(sys.argv[4]))
 """
 PAGES = ("/", "/areas", "/sectors", "/trends", "/hidden", "/national", "/data")
