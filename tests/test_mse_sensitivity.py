@@ -177,3 +177,16 @@ def test_latent_classes_inside_a_loglinear_interval_leave_the_headline_alone():
     assert headline == "bic" and "Silverman, Chan and Vincent 2024" in reason
     fits["bic"] = Fit(estimate=1100, lower=900, upper=1300)
     assert choose_headline(fits)[0] == "latent-class"
+
+
+def test_cli_help_gives_the_latent_class_defaults(capsys):
+    import re
+
+    from analysis.mse import LatentClassEstimator
+
+    with pytest.raises(SystemExit):
+        main(["mse", "--help"])
+    text = re.sub(r"\s+", " ", capsys.readouterr().out)
+    defaults = LatentClassEstimator()
+    assert f"kept per chain (default {defaults.draws})" in text
+    assert f"discarded per chain (default {defaults.burn_in})" in text
