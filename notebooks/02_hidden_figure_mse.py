@@ -19,7 +19,8 @@
 # * **Bayesian model averaging over decomposable graphical models** (Madigan and York 1997;
 #   R `dga`), hyper-Dirichlet prior with `2**-k` prior people per cell, `p(N) ~ 1/N`;
 # * **Bayesian latent classes** (Manrique-Vallier 2016; R `LCMCR`), which let people differ
-#   in how catchable they are, four Gibbs chains with R-hat and effective sample size.
+#   in how catchable they are, four Gibbs chains (each with tempered companions on a
+#   scaled-down table) with R-hat and effective sample size.
 #
 # **Assumptions to keep in view.** A closed population over the window (hence an annual
 # window: people enter and leave exploitation over years); linkage without error (records are
@@ -51,7 +52,7 @@ pd.set_option("display.max_colwidth", 70)
 FORCE = "E23000021"                      # Leicestershire police force area
 WINDOW = ("2025Q1", "2025Q4")            # one year: the closed-population assumption holds best
 BOOTSTRAP = 1000                         # replicates behind every bootstrap interval shown
-CHAINS: dict = {}  # latent-class chains at the default length, 4 x (4,000 + 12,000)
+CHAINS: dict = {}  # latent-class chains at the default length, 4 x (3,000 + 10,000)
 REFERENCE_TABLE = config.REPO_ROOT / "data" / "examples" / "capture_patterns_example.csv"  # UK 2013
 
 # %% [markdown]
@@ -81,7 +82,8 @@ format_suppressed(suppress_small_counts(patterns[patterns["count"] > 0], "count"
 #
 # `compare_methods` runs the four methods on the same table. The headline is chosen by a
 # fixed rule (BIC with bootstrap reselection first; the latent-class model only when its
-# chains converged), the spread is stated in a sentence, and the warnings say what the data
+# chains converged, and first when its estimate is above every log-linear interval, the sign
+# of heterogeneity under which those intervals undercover), the spread is stated in a sentence, and the warnings say what the data
 # cannot support. Confidence intervals are bootstrap sampling intervals; posterior intervals
 # are Bayesian.
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis.cli import main
-from analysis.mse import all_patterns, compare_methods, read_capture_table
+from analysis.mse import all_patterns, choose_headline, compare_methods, read_capture_table
 
 DATA = Path(__file__).parent / "data" / "mse"
 UK = DATA / "uk_2013_5list.csv"
@@ -126,3 +126,67 @@ def test_bare_command_uses_the_configured_store(capsys, request, monkeypatch):
     assert main(["mse", "--method", "stepwise", "--bootstrap", "0", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["observed"] > 0 and out["window"]["years"] == 1.0
+
+
+def _independent_table() -> pd.DataFrame:
+    table = pd.DataFrame(all_patterns(3), columns=["A", "B", "C"])
+    table["count"] = [210, 140, 140, 90, 90, 60, 60]  # independent lists, N = 1,000
+    return table
+
+
+@pytest.mark.parametrize("converged", [True, False])
+def test_latent_classes_above_every_loglinear_interval_are_headlined_with_an_undercover_note(
+        monkeypatch, converged):
+    # The log-linear methods run for real (about 1,000, intervals well below 1,600); the
+    # latent-class fit is replaced by a result well above them, as heterogeneity gives.
+    import analysis.mse.latent_class as latent_class
+
+    class AboveEveryInterval:
+        def __init__(self, **options):
+            pass
+
+        def fit(self, table):
+            return latent_class.LatentClassResult(
+                observed=790, estimate=1600.0, lower=1300.0, upper=2200.0,
+                interval_kind="credible", converged=converged)
+
+    monkeypatch.setattr(latent_class, "LatentClassEstimator", AboveEveryInterval)
+    r = compare_methods(_independent_table(), ["stepwise", "dga", "latent-class"],
+                        bootstrap=0)
+    assert max(r.results[k].upper for k in ("stepwise", "dga")) < 1600
+    notes = " ".join(r.notes)
+    if converged:
+        assert r.headline == "latent-class"
+        assert "above the upper limit of every log-linear" in r.reason
+        assert "intervals likely undercover" in r.reason
+        assert "the latent-class estimate (1,600) is above the upper limit" in notes
+        assert "log-linear intervals likely undercover" in notes
+        assert r.to_dict()["estimate"] == 1600.0
+    else:  # unconverged chains neither move the headline nor speak for heterogeneity
+        assert r.headline == "dga"
+        assert "likely undercover" not in notes
+
+
+def test_latent_classes_inside_a_loglinear_interval_leave_the_headline_alone():
+    from types import SimpleNamespace as Fit
+
+    fits = {"stepwise": Fit(estimate=1000, lower=950, upper=1050),
+            "bic": Fit(estimate=1100, lower=900, upper=1500),
+            "latent-class": Fit(estimate=1400, lower=1100, upper=2000, converged=True)}
+    headline, reason = choose_headline(fits)
+    assert headline == "bic" and "Silverman, Chan and Vincent 2024" in reason
+    fits["bic"] = Fit(estimate=1100, lower=900, upper=1300)
+    assert choose_headline(fits)[0] == "latent-class"
+
+
+def test_cli_help_gives_the_latent_class_defaults(capsys):
+    import re
+
+    from analysis.mse import LatentClassEstimator
+
+    with pytest.raises(SystemExit):
+        main(["mse", "--help"])
+    text = re.sub(r"\s+", " ", capsys.readouterr().out)
+    defaults = LatentClassEstimator()
+    assert f"kept per chain (default {defaults.draws})" in text
+    assert f"discarded per chain (default {defaults.burn_in})" in text

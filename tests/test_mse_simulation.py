@@ -46,3 +46,19 @@ def test_model_conditional_intervals_cover_when_the_model_holds():
     # models cannot fully absorb: the known downward bias (Fienberg 1972) must show
     assert rows.loc[("heterogeneity 1.0", "model-conditional"), "relative_bias"] < -0.1
     assert (study["failed"] == 0).all()
+
+
+def test_method_study_reports_monte_carlo_errors_and_every_fit():
+    from analysis.mse import MultipleSystemsEstimator
+    from analysis.mse.simulation import method_study
+
+    study = method_study({"stepwise": MultipleSystemsEstimator(goodness_of_fit=0)},
+                         [Scenario("heterogeneity 1.0", 1.0)], n_populations=6, size=800)
+    fits = study.attrs["estimates"]
+    assert len(fits) == 6 and set(fits["population"]) == set(range(6))
+    row = study.iloc[0]
+    relative = fits["estimate"].to_numpy() / 800 - 1
+    assert row["relative_bias"] == pytest.approx(relative.mean())
+    assert row["relative_bias_se"] == pytest.approx(relative.std(ddof=1) / 6 ** 0.5)
+    p = row["coverage"]
+    assert row["coverage_se"] == pytest.approx((p * (1 - p) / 6) ** 0.5)

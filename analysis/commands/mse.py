@@ -49,9 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--interval", choices=("conditional", "profile", "bca", "parametric"),
                         default=None, help="interval of the stepwise method (default: bca)")
     parser.add_argument("--draws", type=int, default=None, metavar="N",
-                        help="latent-class iterations kept per chain (default 12000)")
+                        help="latent-class iterations kept per chain (default 10000)")
     parser.add_argument("--burn-in", type=int, default=None, metavar="N",
-                        help="latent-class iterations discarded per chain (default 4000)")
+                        help="latent-class iterations discarded per chain (default 3000)")
     parser.add_argument("--seed", type=int, default=1234, help="random seed (default 1234)")
     parser.add_argument("--alpha", type=float, default=0.05, help="significance level")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

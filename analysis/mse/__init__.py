@@ -48,7 +48,12 @@ from analysis.mse.model_averaging import (
     negative_binomial_prior,
 )
 from analysis.mse.results import PopulationResult
-from analysis.mse.sensitivity import METHODS, SensitivityResult, compare_methods
+from analysis.mse.sensitivity import (
+    METHODS,
+    SensitivityResult,
+    choose_headline,
+    compare_methods,
+)
 from analysis.mse.simulation import (
     DEFAULT_SCENARIOS,
     Scenario,
@@ -68,7 +73,7 @@ __all__ = [
     "LatentClassResult", "MSEResult", "ModelAveragingEstimator", "ModelAveragingResult",
     "ModelCache", "ModelFit", "MultipleSystemsEstimator", "PopulationResult", "Scenario",
     "SensitivityResult", "all_pairs", "all_patterns", "bca_interval", "bca_limits",
-    "capture_patterns", "compare_methods", "coverage_study", "criterion_search",
+    "capture_patterns", "choose_headline", "compare_methods", "coverage_study", "criterion_search",
     "decomposable_graphs", "design", "deviance", "deviance_test", "ess", "existence_code",
     "fit_poisson", "fit_poisson_batch", "hierarchical_models", "method_study", "negative_binomial_prior",
     "overlap_counts", "parametric_interval", "profile_interval", "quantile_mc_error",

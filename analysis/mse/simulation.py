@@ -143,8 +143,11 @@ def method_study(estimators: dict, scenarios: Sequence[Scenario] = DEFAULT_SCENA
 
     ``estimators`` maps a label to an object with ``fit(table)`` returning a result with
     ``estimate``, ``lower`` and ``upper`` (every estimator of :mod:`analysis.mse`). Returns
-    one row per scenario and method: ``coverage``, ``mean_estimate``, ``relative_bias``,
-    ``median_relative_width`` and ``failed`` (populations where the method raised).
+    one row per scenario and method: ``coverage`` and its Monte Carlo standard error
+    ``coverage_se`` (binomial), ``mean_estimate``, ``relative_bias`` and ``relative_bias_se``
+    (standard error of the mean over populations), ``median_relative_width`` and ``failed``
+    (populations where the method raised). ``attrs["estimates"]`` holds every fit (scenario,
+    population, method, estimate, lower, upper, converged), for paired comparisons between methods.
 
     Examples
     --------
@@ -155,11 +158,11 @@ def method_study(estimators: dict, scenarios: Sequence[Scenario] = DEFAULT_SCENA
     [{'scenario': 'independent', 'method': 'stepwise', 'populations': 4}]
     """
     rng = np.random.default_rng(seed)
-    rows = []
+    rows, fits = [], []
     for scenario in scenarios:
         found: dict[str, list] = {name: [] for name in estimators}
         failed = dict.fromkeys(estimators, 0)
-        for _ in range(n_populations):
+        for population in range(n_populations):
             table = simulate_table(size, capture_probs, heterogeneity=scenario.heterogeneity,
                                    dependence=scenario.dependence, rng=rng)
             for name, estimator in estimators.items():
@@ -169,16 +172,26 @@ def method_study(estimators: dict, scenarios: Sequence[Scenario] = DEFAULT_SCENA
                     failed[name] += 1
                     continue
                 found[name].append((r.estimate, r.lower, r.upper))
+                fits.append((scenario.name, population, name, r.estimate, r.lower, r.upper,
+                             bool(getattr(r, "converged", True))))
         for name, values in found.items():
             row = {"scenario": scenario.name, "method": name, "populations": n_populations,
                    "failed": failed[name]}
             if values:
                 est, lower, upper = np.asarray(values, dtype=float).T
+                covered = float(np.mean((lower <= size) & (size <= upper)))
                 row.update({
-                    "coverage": float(np.mean((lower <= size) & (size <= upper))),
+                    "coverage": covered,
+                    "coverage_se": float(np.sqrt(covered * (1 - covered) / len(est))),
                     "mean_estimate": float(est.mean()),
                     "relative_bias": float(est.mean() / size - 1),
+                    "relative_bias_se": float(est.std(ddof=1) / size / np.sqrt(len(est)))
+                    if len(est) > 1 else float("nan"),
                     "median_relative_width": float(np.median((upper - lower) / size)),
                 })
             rows.append(row)
-    return pd.DataFrame(rows)
+    study = pd.DataFrame(rows)
+    study.attrs["estimates"] = pd.DataFrame(
+        fits, columns=["scenario", "population", "method", "estimate", "lower", "upper",
+                       "converged"])
+    return study
