@@ -30,9 +30,9 @@
 #
 # **Data and privacy.** The synthetic sample in `data/sample/` (every row synthetic), loaded
 # into a store in a temporary folder; nothing is written under `data/`. Capture-pattern
-# counts come from record-level data and are shown only after
-# `analysis.disclosure.suppress_small_counts`; the estimates are fitted to the unprotected
-# table.
+# counts come from record-level data and are shown only through the protection layer
+# (`analysis.disclosure`, the cell-key method every page uses); the estimates are fitted to
+# the unprotected table.
 
 # %%
 import json
@@ -42,9 +42,12 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import config, mse
-from analysis.disclosure import format_suppressed, protected_total, suppress_small_counts
+from analysis.capture_counts import capture_cells
+from analysis.disclosure import format_suppressed, protect_cell_table, protect_count
 from analysis.expected import expected_during_window, expected_stock
+from analysis.periods import quarter_range
 from analysis.store import Store, build_sample_store
+from analysis.victim_counts import Selection, protect_total
 
 pd.set_option("display.width", 140)
 pd.set_option("display.max_columns", 12)
@@ -69,13 +72,19 @@ workdir = tempfile.TemporaryDirectory()
 store = Store(build_sample_store(Path(workdir.name) / "sample.duckdb"), read_only=True)
 from analysis.detection import districts_of  # noqa: E402  (the force's nine districts)
 
+# people per capture pattern, counted in the store as the Hidden figure page counts them
+window = Selection(area_codes=tuple(districts_of(FORCE)), quarters=tuple(quarter_range(*WINDOW)))
+cells = capture_cells(store.connection, window, merge=mse.AGENCY_TYPE_MERGE)
+lists = [c for c in cells.columns if c not in ("count", "cell_key")]
+patterns = cells[[*lists, "count"]]      # true counts: what the estimators are fitted to
 referrals = store.referrals(area_codes=districts_of(FORCE), start=WINDOW[0], end=WINDOW[1])
-patterns = mse.capture_patterns(referrals, "agency_type", merge=mse.AGENCY_TYPE_MERGE)
-linked = protected_total(patterns, "count")
-print(f"{linked:,} linked people on {len(patterns.columns) - 1} lists in {WINDOW[0]}-"
-      f"{WINDOW[1]}; {patterns.attrs['unlinked_records']} records without a key left out; "
-      f"merged: {patterns.attrs['merged_lists']}")
-format_suppressed(suppress_small_counts(patterns[patterns["count"] > 0], "count"))
+unlinked = protect_count(referrals[referrals["person_key"].isna()])
+print(f"{protect_total(cells)} linked people on {len(lists)} lists in {WINDOW[0]}-{WINDOW[1]}; "
+      f"{unlinked} records without a key left out; merged: {cells.attrs['merged_lists']}")
+words = ["".join(str(v) for v in row) for row in cells[lists].to_numpy()]
+shown = protect_cell_table(cells.assign(pattern=words), "pattern").to_frame()
+format_suppressed(patterns.assign(count=shown["count"].to_numpy(),
+                                  count_suppressed=shown["count_suppressed"].to_numpy()))
 
 # %% [markdown]
 # ## 2. The method-sensitivity table
@@ -83,9 +92,9 @@ format_suppressed(suppress_small_counts(patterns[patterns["count"] > 0], "count"
 # `compare_methods` runs the four methods on the same table. The headline is chosen by a
 # fixed rule (BIC with bootstrap reselection first; the latent-class model only when its
 # chains converged, and first when its estimate is above every log-linear interval, the sign
-# of heterogeneity under which those intervals undercover), the spread is stated in a sentence, and the warnings say what the data
-# cannot support. Confidence intervals are bootstrap sampling intervals; posterior intervals
-# are Bayesian.
+# of heterogeneity under which those intervals undercover), the spread is stated in a
+# sentence, and the warnings say what the data cannot support. Confidence intervals are
+# bootstrap sampling intervals; posterior intervals are Bayesian.
 
 # %%
 result = mse.compare_methods(patterns, bootstrap=BOOTSTRAP, window_years=1,
