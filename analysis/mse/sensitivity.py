@@ -311,12 +311,14 @@ def _notes(clean: pd.DataFrame, raw: pd.DataFrame, lists, results: dict,
         if n == 0:
             empty.append(name)
         elif n < SPARSE_OVERLAP:
-            sparse.append(f"{name} ({n})")
+            # named, never counted: a pairwise overlap is a count of people, and below the
+            # threshold the protection layer would show it as [c]
+            sparse.append(name)
     if empty:
         notes.append("lists that never overlap: " + ", ".join(empty) + " (their "
                      "interactions are fitted as -inf; estimates lean on the other overlaps)")
     if sparse:
-        notes.append(f"sparse overlaps (fewer than {SPARSE_OVERLAP} people): "
+        notes.append(f"sparse overlaps (1 to {SPARSE_OVERLAP - 1} people each, not shown): "
                      + ", ".join(sparse))
     merged = raw.attrs.get("merged_lists")
     if merged:
