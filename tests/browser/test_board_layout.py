@@ -16,7 +16,7 @@ pytestmark = pytest.mark.browser
 
 BOARD_VIEWS = ("/", "/national", "/areas", "/sectors", "/trends", "/hidden", "/justice")
 
-SMALL_TEXT_JS = """
+SMALL_TEXT_JS = r"""
 const out = [];
 for (const el of document.querySelectorAll('#main *, header *, nav *')) {
   const r = el.getBoundingClientRect();
