@@ -16,6 +16,7 @@ import pandas as pd
 
 from analysis.disclosure.keys import DOMAIN, KEY_MODULUS, RECORD_KEY, RECORD_KEY_SQL
 from analysis.schema import OUTCOME_GROUP_OF
+from analysis.store.database import has_table
 
 if TYPE_CHECKING:  # the store's load step may import this module: no cycle through it
     from analysis.victim_counts import Selection
@@ -71,8 +72,7 @@ def table_is_current(con: duckdb.DuckDBPyConnection, selection: Selection) -> bo
     (not left behind by a load), no snapshot, and filters only on what it holds."""
     if selection.snapshot is not None or any(c != "agency_type" for c, _ in selection.where):
         return False
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    if RECORDS_TABLE not in tables:
+    if not has_table(con, RECORDS_TABLE):
         return False
     rows = con.execute(f"SELECT (SELECT count(*) FROM {RECORDS_TABLE}), "
                        "(SELECT count(*) FROM referrals)").fetchone()

@@ -246,10 +246,11 @@ def _first_records_sql(con) -> str:
     """Each person's first-ever record among all the rows on ``con``, found *before* the
     view's filters (a person first seen elsewhere or earlier is not a new victim): the
     store's ``new_victims`` table when the connection is a store's, else computed."""
-    from analysis.store.new_victims import has_table
+    from analysis.store.database import has_table
+    from analysis.store.new_victims import TABLE
 
-    if has_table(con):
-        return "SELECT *, record_key AS _key FROM new_victims"
+    if has_table(con, TABLE):
+        return f"SELECT *, record_key AS _key FROM {TABLE}"
     return ("SELECT * FROM referrals QUALIFY row_number() OVER (PARTITION BY _identity "
             "ORDER BY referral_date, agency, record_id) = 1")
 

@@ -133,6 +133,13 @@ class _DatabaseRegistry:
                 self._open[key] = (database, is_read_only, users - 1)
 
 
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the database on ``con`` holds a table ``name`` (older stores lack the derived
+    ones: ``new_victims``, ``linked_referrals``, ``justice_records``)."""
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                            [name]).fetchall()[0][0])
+
+
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(path), read_only=read_only)

@@ -12,10 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from analysis.store import linked_referrals, new_victims
-
-
-def _present(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+from analysis.store.database import has_table
 
 
 def refresh_all(con: duckdb.DuckDBPyConnection) -> None:
@@ -31,10 +28,9 @@ def build_missing(con: duckdb.DuckDBPyConnection) -> None:
     """Build the derived tables an older store lacks (in the caller's transaction)."""
     from analysis.justice_sql import RECORDS_TABLE, refresh_records
 
-    present = _present(con)
-    if new_victims.TABLE not in present:
+    if not has_table(con, new_victims.TABLE):
         new_victims.refresh(con)
-    if linked_referrals.TABLE not in present:
+    if not has_table(con, linked_referrals.TABLE):  # its person keys come from new_victims
         linked_referrals.refresh(con)
-    if RECORDS_TABLE not in present:
+    if not has_table(con, RECORDS_TABLE):
         refresh_records(con)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import duckdb
 
 from analysis.disclosure.keys import RECORD_KEY_SQL
+from analysis.store.database import has_table
 
 TABLE = "linked_referrals"
 
@@ -47,12 +48,6 @@ def refresh(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0]
 
 
-def has_table(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the store on ``con`` holds the table (older stores do not)."""
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                            [TABLE]).fetchall()[0][0])
-
-
 def source_sql(con: duckdb.DuckDBPyConnection) -> str:
     """A relation of the linked referrals to query: the stored table, or (an older store
     opened read-only) the same rows computed from ``referrals``.
@@ -77,6 +72,6 @@ def source_sql(con: duckdb.DuckDBPyConnection) -> str:
     >>> con.execute(f"SELECT area_code, record_key FROM {source_sql(con)}").fetchall() == computed
     True
     """
-    if has_table(con):
+    if has_table(con, TABLE):
         return TABLE
     return f"({_computed()})"

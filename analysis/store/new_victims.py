@@ -20,6 +20,7 @@ from __future__ import annotations
 import duckdb
 
 from analysis.disclosure.keys import IDENTITY_SQL, RECORD_KEY_SQL
+from analysis.store.database import has_table
 
 TABLE = "new_victims"
 
@@ -44,12 +45,6 @@ def refresh(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {_select()} "
                 "ORDER BY area_code, quarter").fetchall()
     return con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0]
-
-
-def has_table(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the store on ``con`` holds the ``new_victims`` table (older stores do not)."""
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                            [TABLE]).fetchall()[0][0])
 
 
 def source_sql(con: duckdb.DuckDBPyConnection, snapshot: int | None = None) -> str:
@@ -79,6 +74,6 @@ def source_sql(con: duckdb.DuckDBPyConnection, snapshot: int | None = None) -> s
     """
     if snapshot is not None:
         return f"({_select(f'WHERE load_id <= {int(snapshot)}')})"
-    if has_table(con):
+    if has_table(con, TABLE):
         return TABLE
     return f"({_select()})"

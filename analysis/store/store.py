@@ -17,7 +17,7 @@ from analysis.periods import quarter_start
 from analysis.private_files import make_private, private_folder
 from analysis.schema import SCHEMA_VERSION, NrmCounts, Referrals
 from analysis.store import derived
-from analysis.store.database import _DATABASES, _DDL, TABLES
+from analysis.store.database import _DATABASES, _DDL, TABLES, has_table
 from analysis.store.staging import StagedFile, content_hash, stage_files
 
 if TYPE_CHECKING:
@@ -379,9 +379,7 @@ class Store:
 
     def load_notes(self) -> pd.DataFrame:
         """What each load read, skipped and assumed (``load_id``, ``note``), in order."""
-        exists = self._con.execute("SELECT count(*) FROM duckdb_tables() "
-                                   "WHERE table_name = 'load_notes'").fetchall()[0][0]
-        if not exists:  # a store made before notes were kept, opened read-only
+        if not has_table(self._con, "load_notes"):  # a store made before notes were kept, opened read-only
             return pd.DataFrame({"load_id": pd.Series(dtype="int64"),
                                  "note": pd.Series(dtype="object")})
         return self._con.execute("SELECT * FROM load_notes ORDER BY load_id, rowid").df()
