@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.disclosure.keys import KEY_MODULUS
 from dashboard import data, fit_cache
 from dashboard.estimates import view_quarters, without_board
 from dashboard.state import ViewState
@@ -70,7 +69,7 @@ def window_patterns(store_path: Path | str, state: ViewState) -> pd.DataFrame:
 
 @lru_cache(maxsize=32)
 def _window_patterns(version, state: ViewState):
-    from analysis.disclosure import protect_cells
+    from analysis.victim_counts import protect_total
 
     store_path = version[0]
     # an annual window by default (MSE assumes a closed population)
@@ -83,10 +82,7 @@ def _window_patterns(version, state: ViewState):
     mode = data.disclosure_mode(state)
     protected = _protect_patterns(cells, lists, mode) if len(raw) else raw
     # one cell: the people on at least one list (the patterns partition them)
-    total = int(cells["count"].sum())
-    key = int(sum(int(k) for k in cells["cell_key"]) % KEY_MODULUS) if len(cells) else 0
-    shown = protect_cells([total], [key], mode=mode)[0] if total else 0
-    observed = None if shown is pd.NA else int(shown)
+    observed = protect_total(cells, mode=mode).value if len(cells) else 0
     return protected, raw, lists, quarters, observed
 
 
