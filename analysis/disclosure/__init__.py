@@ -37,13 +37,15 @@ from analysis.disclosure.derived import (
     protected_share,
 )
 from analysis.disclosure.keys import cell_keys, record_keys
-from analysis.disclosure.ptable import PerturbationTable, perturbation_table
-from analysis.disclosure.suppression import (
+from analysis.disclosure.markers import (
     NOT_AVAILABLE_MARKER,
     SUFFIX,
     SUPPRESSED_MARKER,
-    DisclosureError,
     format_suppressed,
+)
+from analysis.disclosure.ptable import PerturbationTable, perturbation_table
+from analysis.disclosure.suppression import (
+    DisclosureError,
     protected_total,
     suppress_series,
     suppress_small_counts,

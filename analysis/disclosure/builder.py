@@ -35,8 +35,8 @@ from analysis.disclosure.cellkey import (
     protect_cells,
 )
 from analysis.disclosure.keys import IDENTITY_SQL, KEY_MODULUS, RECORD_KEY_SQL
+from analysis.disclosure.markers import SUFFIX
 from analysis.disclosure.ptable import perturbation_table
-from analysis.disclosure.suppression import SUFFIX
 from analysis.errors import DarkFigureError
 
 #: Dimensions a table can be built on, with the SQL that reads each from a referral.

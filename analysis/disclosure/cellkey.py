@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.disclosure.keys import KEY_MODULUS, cell_keys
+from analysis.disclosure.markers import SUFFIX, SUPPRESSED_MARKER
 from analysis.disclosure.ptable import PerturbationTable, draws, perturbation_table
-from analysis.disclosure.suppression import SUFFIX, SUPPRESSED_MARKER
 from analysis.errors import DarkFigureError
 
 PROTECTED = "protected"

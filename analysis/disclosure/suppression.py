@@ -1,18 +1,13 @@
 """Small-number suppression with primary and secondary (complementary) cell suppression.
 
-The earlier, per-table layer. Counts of people from stored referrals go through the
-cell-key layer instead (:mod:`analysis.disclosure.cellkey`): per-table suppression cannot
-stay consistent across the free filters of a table builder. This one remains for tables not
-counted from records in one query.
+The earlier, per-table layer, kept for published tables rearranged by hand. Counts of
+people from stored referrals go through the cell-key layer (:mod:`analysis.disclosure.cellkey`):
+per-table suppression cannot stay consistent across the free filters of a table builder.
 
 Method
 ------
-Counts derived from record-level referrals can identify a person when they are small, so
-every such count is protected before it is shown or exported, following the Government
-Statistical Service guidance for tables from administrative sources (GSS/GSR, *Disclosure
-Control Guidance for Tables Produced from Administrative Sources*, 2014) and the standard
-cell-suppression approach of Hundepool et al., *Statistical Disclosure Control* (Wiley,
-2012), chapter 4:
+After GSS/GSR, *Disclosure Control Guidance for Tables Produced from Administrative Sources*
+(2014) and Hundepool et al., *Statistical Disclosure Control* (Wiley, 2012), chapter 4:
 
 1. **Primary suppression**: a count ``1 <= n < threshold`` is hidden (threshold from
    :func:`analysis.config.suppression_threshold`, default 5). A zero is *not* hidden by
@@ -55,11 +50,9 @@ import numpy as np
 import pandas as pd
 
 from analysis import config
+from analysis.disclosure.markers import SUFFIX, format_suppressed  # noqa: F401 (doctests)
 from analysis.errors import DarkFigureError
 
-SUPPRESSED_MARKER = "[c]"
-NOT_AVAILABLE_MARKER = "[x]"
-SUFFIX = "_suppressed"
 _VIRTUAL_TOTAL = "__total__"
 _TOL = 1e-9
 
@@ -405,30 +398,3 @@ def protected_total(table: pd.DataFrame, count_columns: str | Sequence[str],
     if value and value < threshold:
         return pd.NA
     return value
-
-
-def format_suppressed(table: pd.DataFrame) -> pd.DataFrame:
-    """Counts as text for display: hidden ones as ``[c]``, missing as ``[x]``.
-
-    Columns with a ``<col>_suppressed`` flag are converted and the flag columns dropped
-    (the GSS symbols: ``[c]`` confidential, ``[x]`` not available).
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"n": pd.array([7, pd.NA, pd.NA], dtype="Int64"),
-    ...                   "n_suppressed": [False, True, False]})
-    >>> format_suppressed(t)["n"].tolist()
-    ['7', '[c]', '[x]']
-    """
-    out = table.copy()
-    flags = [c for c in out.columns if isinstance(c, str) and c.endswith(SUFFIX)
-             and c[: -len(SUFFIX)] in out.columns]
-    for flag in flags:
-        col = flag[: -len(SUFFIX)]
-        hidden = out[flag].fillna(False).to_numpy(dtype=bool)
-        values = pd.to_numeric(out[col], errors="coerce")
-        text = [SUPPRESSED_MARKER if h else (NOT_AVAILABLE_MARKER if pd.isna(v)
-                                             else str(int(round(v))))
-                for h, v in zip(hidden, values, strict=True)]
-        out[col] = pd.Series(text, index=out.index, dtype=object)
-    return out.drop(columns=flags)
