@@ -3,7 +3,7 @@
 Vocabularies follow the National Referral Mechanism (NRM) categories used in the
 Home Office quarterly statistics, widened where agencies record more detail
 (``sector``). ``docs/data_dictionary.md`` is rendered from these models by
-``render_data_dictionary`` and a test keeps it current.
+:func:`analysis.data_dictionary.render_data_dictionary` and a test keeps it current.
 """
 
 from __future__ import annotations
@@ -383,27 +383,3 @@ TABLE_SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "areas": Areas,
     "prevalence_estimates": PrevalenceEstimates,
 }
-
-
-def render_data_dictionary() -> str:
-    """Render every schema as a Markdown data dictionary.
-
-    Examples
-    --------
-    >>> text = render_data_dictionary()
-    >>> "| `person_key` |" in text
-    True
-    """
-    lines = ["# Data dictionary", "", f"Schema version {SCHEMA_VERSION}. Generated from "
-             "`analysis/schema.py` by `render_data_dictionary()`; do not edit by hand.", ""]
-    for table, model in TABLE_SCHEMAS.items():
-        schema = model.to_schema()
-        lines += [f"## `{table}`", "", (model.__doc__ or "").strip(), "",
-                  "| column | type | missing allowed | description |", "|---|---|---|---|"]
-        for name, column in schema.columns.items():
-            lines.append(
-                f"| `{name}` | {column.dtype} | {'yes' if column.nullable else 'no'} | "
-                f"{column.description or ''} |"
-            )
-        lines.append("")
-    return "\n".join(lines)

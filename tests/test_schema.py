@@ -4,7 +4,8 @@ import pandas as pd
 import pandera.pandas as pa
 import pytest
 
-from analysis.schema import Referrals, render_data_dictionary
+from analysis.data_dictionary import render_data_dictionary
+from analysis.schema import Referrals
 
 DICTIONARY = Path(__file__).resolve().parents[1] / "docs" / "data_dictionary.md"
 
