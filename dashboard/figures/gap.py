@@ -58,30 +58,39 @@ def gap_band(
         )
     )
     size = theme.font_size(board)
+    # on a projector the panel is short: the range's ends are labelled inside the band, clear
+    # of the tick labels, the axis title and the detected marker's label
+    label_shift = 0 if board else -50
     fig.add_annotation(
         x=expected_lower,
         y=y[0],
         text=fmt_count(expected_lower),
-        yshift=-50,
+        yshift=label_shift,
+        xanchor="left" if board else "center",
         showarrow=False,
-        font=dict(size=size, color=theme.GREY),
+        font=dict(size=size, color=theme.INK if board else theme.GREY),
     )
     fig.add_annotation(
         x=expected_upper,
         y=y[0],
         text=fmt_count(expected_upper),
-        yshift=-50,
+        yshift=label_shift,
+        xanchor="right" if board else "center",
         showarrow=False,
-        font=dict(size=size, color=theme.GREY),
+        font=dict(size=size, color=theme.INK if board else theme.GREY),
     )
-    fig.add_annotation(
-        x=(expected_lower + expected_upper) / 2,
-        y=y[0],
-        text=f"grey band: {range_label} (not a confidence interval)",
-        yshift=-80 if board else -62,
-        showarrow=False,
-        font=dict(size=size - 2, color=theme.GREY),
-    )
+    band_note = f"grey band: {range_label} (not a confidence interval)"
+    if board:  # under the axis title, where it cannot collide with the tick labels
+        axis_title = f"{axis_title}<br><span style='font-size:{size - 2}px'>{band_note}</span>"
+    else:
+        fig.add_annotation(
+            x=(expected_lower + expected_upper) / 2,
+            y=y[0],
+            text=band_note,
+            yshift=-62,
+            showarrow=False,
+            font=dict(size=size - 2, color=theme.GREY),
+        )
     fig.add_annotation(
         x=expected,
         y=y[0],
@@ -104,7 +113,8 @@ def gap_band(
                     line=dict(color=theme.INK, width=2),
                 ),
                 text=[f"<b>detected {fmt_count(detected)}</b>"],
-                textposition="bottom center",
+                textposition="top center" if board else "bottom center",
+                cliponaxis=False,
                 textfont=dict(size=size + 2, color=theme.BLUE),
                 hovertemplate=f"Detected {fmt_count(detected)}<extra></extra>",
             )
