@@ -263,3 +263,19 @@ def test_the_python_action_reproduces_the_headline_numbers(sample_store):
     mine = namespace["frame"].set_index(keys)[["value", "lower", "upper"]]
     shown = out.table.set_index(keys)[["value", "lower", "upper"]]
     pd.testing.assert_frame_equal(mine.loc[shown.index], shown)
+
+
+def test_the_hidden_board_view_shows_the_headline_method_beside_the_expected_figure(sample_store):
+    from analysis.mse import AGENCY_TYPE_MERGE  # noqa: F401 (fitted once for both views)
+    from dashboard.pages import hidden as page
+    from dashboard.state import ViewState
+
+    analyst = page._estimates(sample_store, ViewState())
+    board = page._estimates(sample_store, ViewState(board=True))
+    headline = analyst.table[analyst.table["label"].str.contains("(headline)", regex=False)]
+    names = [t.name for t in board.figure.data]
+    assert len(names) == 2 and len(analyst.figure.data) == len(analyst.table) > 2
+    assert names[0] == headline["label"].iloc[0].split(" (headline)")[0]
+    assert names[1].startswith("Expected from the national estimate")
+    assert board.figure.data[0].x[0] == headline["value"].iloc[0]
+    assert board.table.equals(analyst.table)  # the downloads keep every method

@@ -117,6 +117,7 @@ def estimates_chart(table: pd.DataFrame, *, board: bool = False, source: str = "
                     f"{fmt_count(row['upper'])})"
                 ],
                 textposition="top center",
+                cliponaxis=False,  # a value label near an edge is shown whole
                 textfont=dict(size=theme.font_size(board)),
                 name=row["label"],
                 hovertemplate="%{text}<extra></extra>",

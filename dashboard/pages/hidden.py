@@ -94,8 +94,15 @@ def _estimates(store_path, state) -> ChartOutput:
     table = _estimates_table(view)
     area = data.area_name(state.area or data.home_area())
     shown = table
-    if state.board and len(table):  # one line a row on a projected screen; the kind is in the source
-        shown = table.assign(label=table["label"].str.split("<br>").str[0])
+    if state.board and len(table):
+        # a projected screen shows what its message says, legibly: the headline method beside
+        # the expected figure, one line a row (every method stays in the table, the downloads
+        # and the analyst's page; at 1280x720 five rows left room for two labels)
+        keep = (table["label"].str.contains("(headline)", regex=False)
+                | (table["method"] == "expected_during_window"))
+        shown = table[keep] if keep.sum() == 2 else table
+        shown = shown.assign(label=shown["label"].str.split("<br>").str[0]
+                             .str.replace(" (headline)", "", regex=False))
     if view.pending:
         return ChartOutput(fig.message_figure(view.note + "…", board=state.board),
                            f"{area}, {_window_text(view)}: {view.note}.", table,
