@@ -276,6 +276,6 @@ def test_the_hidden_board_view_shows_the_headline_method_beside_the_expected_fig
     names = [t.name for t in board.figure.data]
     assert len(names) == 2 and len(analyst.figure.data) == len(analyst.table) > 2
     assert names[0] == headline["label"].iloc[0].split(" (headline)")[0]
-    assert names[1].startswith("Expected from the national estimate")
+    assert names[1] == "Expected (range over assumptions)"
     assert board.figure.data[0].x[0] == headline["value"].iloc[0]
     assert board.table.equals(analyst.table)  # the downloads keep every method

@@ -103,6 +103,9 @@ def _estimates(store_path, state) -> ChartOutput:
         shown = table[keep] if keep.sum() == 2 else table
         shown = shown.assign(label=shown["label"].str.split("<br>").str[0]
                              .str.replace(" (headline)", "", regex=False))
+        # the expected figure's range is over assumptions, not a sampling interval: say so
+        shown.loc[shown["method"] == "expected_during_window", "label"] = \
+            "Expected (range over assumptions)"
     if view.pending:
         return ChartOutput(fig.message_figure(view.note + "…", board=state.board),
                            f"{area}, {_window_text(view)}: {view.note}.", table,
