@@ -8,6 +8,7 @@ pack and the notebooks) and every count from ``analysis.disclosure``.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +38,6 @@ class Headline:
     result: object | None  # AreaDetectionResult (None: no data, or a group without a share)
     group: str | None  # the sub-group in words, when the filters select one
     group_has_expected: bool
-    composition: pd.DataFrame  # local shares against the national NRM mix (protected)
     notes: tuple[str, ...]
 
     @property
@@ -66,7 +66,6 @@ def headline(store_path: Path | str, state: ViewState) -> Headline:
 
 @fit_cache.per_view("headline")
 def _headline(version, state: ViewState) -> Headline:
-    from analysis.composition import protected_composition
     from analysis.headline import headline as compute
     from analysis.headline import protect_headline
     from analysis.victim_counts import protect_total
@@ -99,12 +98,35 @@ def _headline(version, state: ViewState) -> Headline:
     expected = expected_for(area, max(len(quarters), 1), state.scenario,
                             state.sector if has_share else ALL,
                             state.exploitation_type if has_share else ALL, ALL)
-    everyone = data.cell_counts(store_path, replace(view, sector=ALL, exploitation_type=ALL,
-                                                    age_group=ALL),
-                                ("age_group", "nationality_group", "exploitation_type"))
-    comp = protected_composition(everyone, mode=mode) if len(everyone) else pd.DataFrame()
     return Headline(area, data.area_name(area), tuple(quarters), shown.value, expected, result,
-                    group_label(state), has_share, comp, tuple(dict.fromkeys(notes)))
+                    group_label(state), has_share, tuple(dict.fromkeys(notes)))
+
+
+def composition(store_path: Path | str, state: ViewState) -> tuple[pd.DataFrame,
+                                                                    tuple[str, ...]]:
+    """Who the view's new victims are (every sector, type and age: the composition is the
+    filter's context) against the national NRM mix, protected, with the headline's quarters.
+
+    Apart from the headline so the composition never waits for the headline's trend fit.
+    """
+    return _composition(data.store_version(store_path), without_board(state))
+
+
+@lru_cache(maxsize=256)
+def _composition(version, state: ViewState) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    from analysis.composition import protected_composition
+
+    store_path = version[0]
+    quarters = tuple(view_quarters(store_path, state))
+    if not quarters:
+        return pd.DataFrame(), quarters
+    view = replace(state, period=f"{quarters[0]}:{quarters[-1]}", sector=ALL,
+                   exploitation_type=ALL, age_group=ALL)
+    everyone = data.cell_counts(store_path, view,
+                                ("age_group", "nationality_group", "exploitation_type"))
+    if not len(everyone):
+        return pd.DataFrame(), quarters
+    return protected_composition(everyone, mode=data.disclosure_mode(state)), quarters
 
 
 def headline_tiles(h: Headline) -> tuple[str, ...]:

@@ -115,6 +115,29 @@ def test_overview_download_matches_notebook_for_leicester_2025(client, store_pat
     assert flow["period"] == "2025Q1:2025Q4" and str(flow["period_label"]) == "2025"
 
 
+def test_overview_composition_download_is_the_protected_mix_of_the_headline_period(
+        client, store_path):
+    """The composition is the context of the whole view: the same people (every sector,
+    type and age) whatever those filters say, over the headline's own period."""
+    from analysis.composition import protected_composition
+    from dashboard import headline_view
+    from dashboard.state import ViewState
+
+    view = ViewState(area=DISTRICT, period=":".join(PERIOD), sector="agriculture",
+                     age_group="adult")
+    sheet = _download(client, "overview-composition", view)
+    independent = protected_composition(_notebook_people(store_path, [DISTRICT]))
+    assert sheet["group"].tolist() == independent["group"].tolist()
+    for column in ("count", "known"):
+        want = independent[column].astype(object).where(independent[column].notna(), "[c]")
+        assert sheet[column].astype(str).tolist() == want.astype(str).tolist()
+    assert sheet["share"].to_numpy() == pytest.approx(independent["share"].to_numpy(),
+                                                      nan_ok=True)
+    assert set(sheet["period"]) == {"2025Q1:2025Q4"}
+    headline = headline_view.headline(store_path, view)
+    assert headline.period_code == "2025Q1:2025Q4"
+
+
 def test_cli_headline_equals_the_overview_download(client, store_path, capsys):
     import json
 

@@ -68,16 +68,18 @@ def _band(store_path, state) -> ChartOutput:
 
 
 def _composition(store_path, state) -> ChartOutput:
-    h = headline_view.headline(store_path, state)
-    table = h.composition
+    from analysis.periods import period_label
+
+    table, quarters = headline_view.composition(store_path, state)
+    label = period_label(quarters) if quarters else "no data"
+    code = f"{quarters[0]}:{quarters[-1]}" if quarters else ""
     return ChartOutput(
         composition_fig.composition_dots(table, board=state.board, source=COMPOSITION_SOURCE),
-        composition_fig.describe_composition(table, h.period_label),
-        table.assign(period=h.period_code, period_label=h.period_label) if not table.empty
-        else table,
-        h.period_label,
-        code=chart_code.composition_code(store_path, state, h.area_code, list(h.quarters))
-        if h.quarters else "",
+        composition_fig.describe_composition(table, label),
+        table.assign(period=code, period_label=label) if not table.empty else table,
+        label,
+        code=chart_code.composition_code(store_path, state, state.area or data.home_area(),
+                                         list(quarters)) if quarters else "",
     )
 
 
