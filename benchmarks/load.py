@@ -11,7 +11,9 @@ simulated user logs in and fetches the page's scripts and stylesheets once, as a
 browser with an empty cache does (asking for gzip, and never again: they are cached for a
 year), then loops: load a page, then post that page's chart callbacks to
 ``/_dash-update-component`` with a filter state (area, period, age group, sector) picked
-at random. Payloads are built from the app's own ``/_dash-dependencies``. Bounded: loopback
+at random, up to ``--parallel`` at once (default 6: a browser sends a page's callbacks
+together, at most six connections to one server; ``--parallel 1`` sends them one by
+one). Payloads are built from the app's own ``/_dash-dependencies``. Bounded: loopback
 only, at most 100 users, 300 s and ``--max-requests``. Prints p50/p95 latency per kind of
 request and checks there were zero errors (exit status 1 otherwise).
 """
@@ -34,6 +36,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 MAX_USERS, MAX_SECONDS = 100, 300
@@ -45,7 +48,7 @@ from dashboard.production import run_production
 run_production(create_app(sys.argv[1], warm=True), host="127.0.0.1", port=int(sys.argv[2]),
                threads=int(sys.argv[3]), workers=int(sys.argv[4]))
 """
-PAGES = ("/", "/areas", "/sectors", "/trends", "/hidden", "/national", "/data")
+PAGES = ("/", "/areas", "/sectors", "/trends", "/hidden", "/justice", "/national", "/data")
 AREAS = ("", "E06000016", "E07000130", "E07000129", "E06000017")
 PERIODS = ("", "2023Q1:2023Q4", "2021Q1:2024Q4", "2024Q1:")
 AGES = ("all", "adult", "child")
@@ -143,45 +146,56 @@ def payload(cb: dict, state: dict) -> bytes:
     }).encode()
 
 
-def user_loop(base, headers, callbacks, stop_at, budget, results, rng, view_state, assets):
+def user_loop(base, headers, callbacks, stop_at, budget, results, rng, view_state, assets,
+              parallel=1):
     try:
         for url in assets:  # an empty browser cache, once; then cached for a year
             started = time.perf_counter()
             status = request(url, headers=headers)[0]
             results.append(("asset", time.perf_counter() - started, status))
-        _user_loop(base, headers, callbacks, stop_at, budget, results, rng, view_state)
+        _user_loop(base, headers, callbacks, stop_at, budget, results, rng, view_state,
+                   parallel)
     except Exception as exc:  # a crashed simulated user is an error, not silence
         results.append(("crash", 0.0, repr(exc)))
 
 
-def _user_loop(base, headers, callbacks, stop_at, budget, results, rng, ViewState):  # noqa: N803
+def _user_loop(base, headers, callbacks, stop_at, budget, results, rng, ViewState,  # noqa: N803
+               parallel):
     while time.monotonic() < stop_at and budget.acquire(blocking=False):
         page = rng.choice(PAGES)
         slug = page.strip("/") or "overview"
         state = ViewState(area=rng.choice(AREAS), period=rng.choice(PERIODS),
                           age_group=rng.choice(AGES)).to_dict()
-        jobs = [("page", base + page, None)]
-        jobs += [("callback", base + "/_dash-update-component", payload(cb, state))
-                 for cb in callbacks.get(slug, [])]
-        for kind, url, data in jobs:
-            hdrs = {**headers, **({"Content-Type": "application/json"} if data else {})}
-            started = time.perf_counter()
-            try:
-                status = request(url, data=data, headers=hdrs)[0]
-            except OSError as exc:
-                status = f"{type(exc).__name__}"
-            results.append((kind, time.perf_counter() - started, status))
+        _timed(results, headers, "page", base + page, None)
+        jobs = [("callback", base + "/_dash-update-component", payload(cb, state))
+                for cb in callbacks.get(slug, [])]
+        if parallel > 1 and len(jobs) > 1:
+            with ThreadPoolExecutor(max_workers=parallel) as pool:
+                list(pool.map(lambda job: _timed(results, headers, *job), jobs))
+        else:
+            for job in jobs:
+                _timed(results, headers, *job)
+
+
+def _timed(results, headers, kind, url, data) -> None:
+    hdrs = {**headers, **({"Content-Type": "application/json"} if data else {})}
+    started = time.perf_counter()
+    try:
+        status = request(url, data=data, headers=hdrs)[0]
+    except OSError as exc:
+        status = f"{type(exc).__name__}"
+    results.append((kind, time.perf_counter() - started, status))
 
 
 def _run_users(base, sessions, callbacks, duration, max_requests, results, seed, view_state,
-               assets) -> None:
+               assets, parallel=1) -> None:
     if duration <= 0:
         return
     budget = threading.Semaphore(max_requests)
     stop_at = time.monotonic() + duration
     threads = [threading.Thread(target=user_loop, args=(base, session, callbacks, stop_at, budget,
                                                         results, random.Random(seed + i),
-                                                        view_state, assets))
+                                                        view_state, assets, parallel))
                for i, session in enumerate(sessions)]
     for thread in threads:
         thread.start()
@@ -203,6 +217,8 @@ def main(argv=None) -> int:
     parser.add_argument("--max-requests", type=int, default=100_000,
                         help="stop after this many page views in all")
     parser.add_argument("--no-auth", action="store_true", help="serve without login")
+    parser.add_argument("--parallel", type=int, default=6,
+                        help="a page's callbacks sent at once by each user (a browser: 6)")
     args = parser.parse_args(argv)
     # Run as a script, this folder leads sys.path, and benchmarks/dashboard.py would shadow
     # the dashboard package.
@@ -244,12 +260,13 @@ def main(argv=None) -> int:
         callbacks = chart_callbacks(base, sessions[0])
         assets = static_files(base, sessions[0])
         print(f"{users} users for {duration:.0f} s against {store} ({args.workers} worker "
-              f"process(es) x {args.threads} threads); load average before "
+              f"process(es) x {args.threads} threads; each user sends up to {args.parallel} "
+              "callbacks at once); load average before "
               f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; chart callbacks per page: "
               + ", ".join(f"{k} {len(v)}" for k, v in sorted(callbacks.items())))
         warm: list[tuple[str, float, object]] = []
         _run_users(base, sessions, callbacks, min(args.warmup, MAX_SECONDS), args.max_requests,
-                   warm, 1000, ViewState, assets)
+                   warm, 1000, ViewState, assets, args.parallel)
         if warm:
             failed = sum(not (isinstance(r[2], int) and r[2] in (200, 204)) for r in warm)
             print(f"warm-up: {len(warm):,} requests in {args.warmup:.0f} s, {failed} failed "
@@ -257,7 +274,7 @@ def main(argv=None) -> int:
         results: list[tuple[str, float, object]] = []
         started = time.monotonic()
         _run_users(base, sessions, callbacks, duration, args.max_requests, results, 0,
-                   ViewState, [] if warm else assets)
+                   ViewState, [] if warm else assets, args.parallel)
         elapsed = time.monotonic() - started
         load_after = os.getloadavg()
     finally:

@@ -8,7 +8,6 @@ pack and the notebooks) and every count from ``analysis.disclosure``.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +22,7 @@ from dashboard.estimates import (
     view_quarters,
     without_board,
 )
+from dashboard.shared_cache import shared_cache
 from dashboard.state import ALL, ViewState
 
 
@@ -112,7 +112,7 @@ def composition(store_path: Path | str, state: ViewState) -> tuple[pd.DataFrame,
     return _composition(data.store_version(store_path), without_board(state))
 
 
-@lru_cache(maxsize=256)
+@shared_cache(maxsize=256)
 def _composition(version, state: ViewState) -> tuple[pd.DataFrame, tuple[str, ...]]:
     from analysis.composition import protected_composition
 

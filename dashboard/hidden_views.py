@@ -6,7 +6,6 @@ number of people exploited during the same window and area
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ import pandas as pd
 
 from dashboard import data, fit_cache
 from dashboard.estimates import view_quarters, without_board
+from dashboard.shared_cache import shared_cache
 from dashboard.state import ViewState
 
 
@@ -67,7 +67,7 @@ def window_patterns(store_path: Path | str, state: ViewState) -> pd.DataFrame:
     return _window_patterns(data.store_version(store_path), without_board(state))[0]
 
 
-@lru_cache(maxsize=32)
+@shared_cache(maxsize=32)
 def _window_patterns(version, state: ViewState):
     from analysis.victim_counts import protect_total
 

@@ -9,12 +9,12 @@ version, selection), so a page revisited costs nothing.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from dashboard.shared_cache import shared_cache
 from dashboard.state import ALL, ViewState
 from dashboard.store_reader import StoreVersion, open_store, store_version
 
@@ -121,7 +121,7 @@ def cell_counts(store_path: Path | str, state: ViewState, by: str | tuple[str, .
                                                        use_period=use_period), by).copy()
 
 
-@lru_cache(maxsize=1024)
+@shared_cache(maxsize=1024)
 def _cells(version: StoreVersion, chosen, by: tuple[str, ...]) -> pd.DataFrame:
     from analysis.victim_counts import count_cells
 
@@ -147,7 +147,7 @@ def people(
                                                         use_period=use_period)).copy()
 
 
-@lru_cache(maxsize=64)
+@shared_cache(maxsize=64)
 def _people(version: StoreVersion, chosen) -> pd.DataFrame:
     from analysis.victim_counts import new_victim_rows
 
@@ -166,7 +166,7 @@ def referrals(
                                                            use_period=use_period)).copy()
 
 
-@lru_cache(maxsize=32)
+@shared_cache(maxsize=32)
 def _referrals(version: StoreVersion, chosen) -> pd.DataFrame:
     from analysis.disclosure.keys import RECORD_KEY_SQL
 
@@ -192,7 +192,7 @@ def capture_cells(store_path: Path | str, state: ViewState) -> pd.DataFrame:
     return _capture_cells(store_version(store_path), selection(state)).copy()
 
 
-@lru_cache(maxsize=32)
+@shared_cache(maxsize=32)
 def _capture_cells(version: StoreVersion, chosen) -> pd.DataFrame:
     from analysis.capture_counts import capture_cells as cells
     from analysis.mse import AGENCY_TYPE_MERGE

@@ -64,9 +64,27 @@ def start(store_path: Path | str) -> threading.Thread | None:
     return thread
 
 
+def freeze_long_lived() -> int:
+    """Move every object alive now (modules, reference tables, the warmed caches) out of the
+    cyclic garbage collector's reach; returns how many it moved.
+
+    A full collection walks every tracked object. After warming on a store of a million
+    referrals a process tracks about 346,000 (Plotly's validators, pandas frames in caches)
+    and a full collection took 125 to 146 ms, holding whichever request triggered it; after
+    this call it took under 0.1 ms. Objects moved are still freed when nothing refers to them
+    (reference counting); only cycles among them wait for the process to end.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
+
+
 def _run(store_path: Path | str) -> None:
     t = time.perf_counter()
     took = warm(store_path)
+    freeze_long_lived()
     slowest = max(took, key=took.get) if took else "-"
     LOG.info("warmed %d charts in %.1f s (slowest %s)", len(took), time.perf_counter() - t,
              slowest)

@@ -4,8 +4,6 @@ outcome groups and the time each stage takes."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import pandas as pd
 from dash import Input, Output, html
 
@@ -15,6 +13,7 @@ from dashboard.components import chart_code as code
 from dashboard.components.chart import chart_panel
 from dashboard.components.page import page_header
 from dashboard.figures import justice as fig
+from dashboard.shared_cache import shared_cache
 from dashboard.state import ViewState, from_dict
 
 SLUG = "justice"
@@ -35,7 +34,7 @@ def justice_result(store_path, state: ViewState):
                            state.start, state.end, state.snapshot, data.disclosure_mode(state))
 
 
-@lru_cache(maxsize=32)
+@shared_cache(maxsize=32)
 def _justice_result(version, area: str, start: str | None, end: str | None,
                     snapshot: int | None, mode: str):
     from analysis.errors import DarkFigureError
