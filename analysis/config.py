@@ -102,8 +102,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "workers",
         "DARKFIGURE_WORKERS",
-        "1",
-        "Worker processes of the production server, sharing its port (POSIX only; 1 on Windows).",
+        "auto",
+        "Worker processes of the production server, sharing its port: a number, or auto (one "
+        "per core up to 2 on Linux and macOS; 1 on Windows).",
     ),
 )
 

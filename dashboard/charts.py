@@ -26,6 +26,7 @@ from dashboard import context
 from dashboard.components.chart import GRAPH_CONFIG
 from dashboard.components.table import data_table
 from dashboard.figures.common import SOURCE_NAME
+from dashboard.shared_cache import shared_cache
 from dashboard.state import ViewState, from_dict
 
 
@@ -114,6 +115,36 @@ def protected(view: ViewState) -> ViewState:
     return replace(view, exact=False)
 
 
+#: Rendered charts kept per process: the views a team keeps opening (the home area, this
+#: year, the board's pages) are drawn once per store version, not once per request.
+RENDERED_KEPT = 512
+
+
+def _settings() -> tuple:
+    """The settings in force (read at call time, as ``analysis.config`` does): a chart drawn
+    under another home area or threshold is another chart."""
+    import os
+
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("DARKFIGURE_")))
+
+
+@shared_cache(maxsize=RENDERED_KEPT, keep=lambda outputs: outputs[-1])
+def _rendered(spec: ChartSpec, version, view: ViewState, settings: tuple) -> tuple:
+    """The render callback's outputs for one chart, store version, granted view and settings.
+    A chart whose model fit is still running (its poll left on) is not kept."""
+    store_path = Path(version[0])
+    out = spec.build(store_path, view)
+    # exact on screen: the image downloads draw this protected figure instead
+    image = spec.build(store_path, protected(view)).figure.to_dict() if view.exact else None
+    # a chart without a period keeps the title its page wrote (e.g. periods from the store)
+    title = chart_title(spec.caption, out.period) if out.period else no_update
+    figure, source = fit_to_screen(out.figure) if view.board else (out.figure, "")
+    pending = "" if out.table is not None and len(out.table) else "No data for this selection."
+    # the poll stays on while a model fit for this view runs in the background
+    return (figure.to_dict(), out.summary, pending, title, graph_config(view.board, view.exact),
+            source, code_block(out.code), image, not out.pending)
+
+
 def register_chart(app, spec: ChartSpec) -> None:
     cid = spec.chart_id
 
@@ -123,18 +154,12 @@ def register_chart(app, spec: ChartSpec) -> None:
                (f"{cid}-code", "children"), (f"{cid}-image", "data"), (f"{cid}-poll", "disabled")]
 
     def rendered(state):
+        from dashboard.store_reader import store_version
+
+        # the view as granted to this user (exact counts only for an analyst), so the cache
+        # below never hands one user's exact figure to another
         view = from_dict(state)
-        out = spec.build(context.current().store_path, view)
-        # exact on screen: the image downloads draw this protected figure instead
-        image = (spec.build(context.current().store_path, protected(view)).figure
-                 if view.exact else None)
-        # a chart without a period keeps the title its page wrote (e.g. periods from the store)
-        title = chart_title(spec.caption, out.period) if out.period else no_update
-        figure, source = fit_to_screen(out.figure) if view.board else (out.figure, "")
-        pending = "" if out.table is not None and len(out.table) else "No data for this selection."
-        # the poll stays on while a model fit for this view runs in the background
-        return (figure, out.summary, pending, title, graph_config(view.board, view.exact), source,
-                code_block(out.code), image, not out.pending)
+        return _rendered(spec, store_version(context.current().store_path), view, _settings())
 
     @app.callback(*[Output(i, p) for i, p in targets], Input("filter-state", "data"))
     def render(state):

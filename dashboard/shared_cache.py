@@ -35,9 +35,13 @@ class _Flight:
         self.error: BaseException | None = None
 
 
-def shared_cache(maxsize: int = 128) -> Callable[[Callable[..., T]], Callable[..., T]]:
+def shared_cache(maxsize: int = 128, *, keep: Callable[[object], bool] | None = None
+                 ) -> Callable[[Callable[..., T]], Callable[..., T]]:
     """Decorator: an LRU cache of ``maxsize`` results keyed by the positional and keyword
     arguments (hashable), computing each key at most once at a time.
+
+    ``keep(result)`` false: the result goes to the callers waiting for it but is not kept
+    (e.g. a chart that says its model fit is still running).
 
     The wrapped function keeps ``cache_clear()`` and ``cache_info()`` (hits, misses,
     maxsize, currsize) as ``functools.lru_cache`` does.
@@ -91,9 +95,10 @@ def shared_cache(maxsize: int = 128) -> Callable[[Callable[..., T]], Callable[..
                 raise
             flight.value = value
             with lock:
-                results[key] = value
-                while len(results) > maxsize:
-                    results.popitem(last=False)
+                if keep is None or keep(value):
+                    results[key] = value
+                    while len(results) > maxsize:
+                        results.popitem(last=False)
                 flights.pop(key, None)
             flight.done.set()
             return value

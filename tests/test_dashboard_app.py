@@ -137,8 +137,11 @@ def _ids(node, found: set) -> set:
 
 def test_every_callback_id_exists_in_some_page(app, client):
     """A callback wired to a missing component fails in the browser console, not in Python."""
+    from dashboard.app import every_layout
+
     client.get("/")
-    ids = _ids(app.validation_layout, set())
+    with app.server.test_request_context("/"):
+        ids = _ids(every_layout(), set())
     wired = set()
     for callback in _callbacks(client):
         wired |= {part.rpartition(".")[0] for part in callback["output"].strip(".").split("...")}

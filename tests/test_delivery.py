@@ -122,9 +122,13 @@ def test_the_login_page_is_never_compressed(tmp_path):
 def test_server_settings_are_checked_with_clear_errors(monkeypatch):
     monkeypatch.delenv("DARKFIGURE_WORKERS", raising=False)
     monkeypatch.delenv("DARKFIGURE_THREADS", raising=False)
-    settings = server_settings()
-    assert (settings.host, settings.threads, settings.workers) == ("127.0.0.1", 8, 1)
-    with pytest.raises(DarkFigureError, match=r"--workers must be a whole number from 1 to 32, not '0'"):
+    import os
+
+    settings = server_settings()  # workers = auto: one per core, at most two
+    assert (settings.host, settings.threads) == ("127.0.0.1", 8)
+    assert settings.workers == min(os.cpu_count() or 1, 2)
+    with pytest.raises(DarkFigureError,
+                       match=r"--workers must be a whole number from 1 to 32 or auto, not '0'"):
         server_settings(workers=0)
     with pytest.raises(DarkFigureError, match=r"--threads must be a whole number from 1 to 64"):
         server_settings(threads=500)
@@ -143,6 +147,10 @@ def test_server_settings_are_checked_with_clear_errors(monkeypatch):
     with pytest.raises(DarkFigureError, match="POSIX"):
         server_settings(workers=2)
     assert server_settings(workers=1).workers == 1
+    assert server_settings(workers="auto").workers == 1  # one process where none can fork
+    monkeypatch.setattr(dashboard.workers, "can_fork", lambda: True)
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert server_settings(workers="AUTO").workers == 2  # each process holds its own caches
 
 
 def test_serve_refuses_bad_worker_settings_before_building_anything(tmp_path, capsys):

@@ -208,6 +208,24 @@ def test_analyst_switches_exact_on_and_off_and_both_are_logged(app, callbacks, f
         PROTECTED_2025)
 
 
+def test_a_chart_drawn_exact_for_an_analyst_is_never_served_to_a_viewer(app, callbacks):
+    """Rendered charts are kept per view (dashboard.charts): the analyst's exact drawing of
+    a view must not come back from that store for a viewer asking for the same state."""
+    state = ViewState(period=YEAR, exact=True).to_dict()
+    render = _output(callbacks, "overview-band-graph.figure")
+
+    def drawn_detected(client) -> str:
+        figure = _call(client, render, {"filter-state.data": state})["overview-band-graph"]
+        (trace,) = [t for t in figure["figure"]["data"] if t.get("name") == "Detected"]
+        return str(trace["x"][0])
+
+    analyst, viewer = _client(app, "ana"), _client(app, "vera")
+    assert EXACT_2025 != PROTECTED_2025
+    for _ in range(2):  # the second round is served from the kept drawings
+        assert drawn_detected(analyst) == EXACT_2025
+        assert drawn_detected(viewer) == PROTECTED_2025
+
+
 def test_admin_may_act_as_analyst(app, callbacks):
     admin = _client(app, "adam")
     assert _detected(admin, callbacks, ViewState(period=YEAR, exact=True).to_dict()) == EXACT_2025

@@ -122,6 +122,19 @@ def test_least_recently_used_result_is_dropped_and_clear_forgets_all():
     assert double(x=5) == 10 and double(x=5) == 10 and calls[-1] == 5 and calls.count(5) == 1
 
 
+def test_a_result_not_to_keep_is_returned_but_computed_again_next_time():
+    calls = []
+
+    @shared_cache(maxsize=4, keep=lambda result: result != "fitting")
+    def chart(view):
+        calls.append(view)
+        return "fitting" if calls.count(view) == 1 else "fitted"
+
+    assert chart("hidden") == "fitting"
+    assert chart("hidden") == "fitted" and chart("hidden") == "fitted"
+    assert calls == ["hidden", "hidden"]
+
+
 def test_maxsize_must_be_positive():
     with pytest.raises(ValueError, match="at least 1"):
         shared_cache(maxsize=0)

@@ -22,9 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--board", action="store_true", help="open in board (presentation) mode")
     parser.add_argument("--threads", type=int, default=None,
                         help="threads per worker process (default: setting threads)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="worker processes sharing the port (default: setting workers; "
-                             "POSIX only)")
+    parser.add_argument("--workers", default=None,
+                        help="worker processes sharing the port, or auto: one per core up to "
+                             "2 (default: setting workers, auto; several need POSIX)")
     parser.add_argument(
         "--production", action="store_true",
         help="serve a team: refuse to start unless login is on (DARKFIGURE_AUTH=true) and the "
