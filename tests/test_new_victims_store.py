@@ -181,6 +181,27 @@ def test_a_load_rebuilds_every_derived_table(sample_store, tmp_path):
     assert _derived(rebuilt) == after
 
 
+def test_a_rebuild_runs_within_its_memory_bound_then_lifts_it(tmp_path, monkeypatch):
+    """DuckDB may take 80% of the machine's memory by default; rebuilding the derived tables
+    of a large store is held to rebuild_memory_mib (it spills to disk beyond), then the
+    store's own limit is back for its readers."""
+    from analysis.store import derived, new_victims
+
+    con = duckdb.connect(str(tmp_path / "bounded.duckdb"))
+    default = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    seen = []
+    monkeypatch.setattr(new_victims, "refresh", lambda c: seen.append(
+        c.execute("SELECT current_setting('memory_limit')").fetchone()[0]))
+    monkeypatch.setattr(derived.linked_referrals, "refresh", lambda c: None)
+    monkeypatch.setattr("analysis.justice_sql.refresh_records", lambda c: None)
+    monkeypatch.setattr(derived, "rebuild_memory_mib", lambda: 512)
+    derived.refresh_all(con)
+    assert seen == ["512.0 MiB"] and seen[0] != default
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == default
+    monkeypatch.undo()
+    assert 0 < derived.rebuild_memory_mib() <= derived.REBUILD_MEMORY_MIB
+
+
 @pytest.mark.parametrize("area, quarters", [
     (HOME, ("2025Q1", "2025Q2", "2025Q3", "2025Q4")),
     ("E06000016", ("2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1", "2025Q2")),
