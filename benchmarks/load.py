@@ -26,6 +26,7 @@ import json
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -280,6 +281,7 @@ def main(argv=None) -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)  # the throwaway users, key and audit log
 
     errors = [r for r in results if not (isinstance(r[2], int) and r[2] in (200, 204))]
     if not results:
