@@ -166,7 +166,7 @@ def _whole(name: str, given: object, low: int, high: int) -> int:
 
 #: ``workers = auto`` runs one process per core up to this many: each holds its own caches
 #: (about 600 MB at a million referrals), and two on this project's two-core reference machine
-#: served 25 users at a p95 of 1.2 s against 2.0 s for one (benchmarks/load.py).
+#: served 25 users at a p95 of 1.3 s against 2.0 s for one (benchmarks/load.py).
 AUTO_WORKERS = 2
 
 
