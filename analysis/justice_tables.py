@@ -146,10 +146,18 @@ def protect_stages(counts: JusticeCounts, *, mode: str = PROTECTED, threshold: i
     return out
 
 
-def _share_table(parts: dict[str, pd.Series], total: pd.Series, yes: str,
+def _share_table(counts: JusticeCounts, cohorts: list[str] | tuple[str, ...],
+                 parts: dict[str, str], yes: str, *, mode: str, threshold: int | None,
                  alpha: float) -> pd.DataFrame:
+    """Per cohort (and ``all``): the shown counts of ``parts`` (column -> ``SELECT`` name) and
+    of ``total`` (people with a recorded crime), and the share ``yes`` / ``total`` from them."""
+    shown = shown_by_cohort(counts.cells, {**{name: (SELECT[part], cohorts)
+                                              for name, part in parts.items()},
+                                           "total": (SELECT["crime_recorded"], cohorts)},
+                            mode=mode, threshold=threshold)
+    total = shown.pop("total")
     out = pd.DataFrame({"cohort": total.index})
-    for name, series in {**parts, "total": total}.items():
+    for name, series in {**shown, "total": total}.items():
         out[name] = pd.array(series.reindex(total.index).array, dtype="Int64")
         out[name + SUFFIX] = out[name].isna().to_numpy()
     rates = [shown_rate(k, n, alpha) for k, n in zip(out[yes], out["total"], strict=True)]
@@ -163,14 +171,8 @@ def protect_open(counts: JusticeCounts, *, mode: str = PROTECTED, threshold: int
     """Per cohort (and ``all``): people whose recorded crime is still open (``open_count``)
     or closed (``closed_count``), of ``total`` with a recorded crime (the funnel's crime
     recorded cell), and the share still open from the shown counts."""
-    c = counts.cohorts
-    shown = shown_by_cohort(counts.cells, {"open_count": (SELECT["open"], c),
-                                           "closed_count": (SELECT["closed"], c),
-                                           "total": (SELECT["crime_recorded"], c)},
-                            mode=mode, threshold=threshold)
-    total = shown.pop("total")
-    parts = shown
-    return _share_table(parts, total, "open_count", alpha)
+    return _share_table(counts, counts.cohorts, {"open_count": "open", "closed_count": "closed"},
+                        "open_count", mode=mode, threshold=threshold, alpha=alpha)
 
 
 def cohort_end(cohort: str, by: str) -> pd.Timestamp:
@@ -197,14 +199,10 @@ def protect_equal_follow_up(counts: JusticeCounts, *, mode: str = PROTECTED,
     """For each cohort followed at least ``follow_up_days`` (and ``all`` of them): people with
     a recorded crime charged within that time (``charged_count``) or not
     (``not_charged_count``), of ``total``, and the share from the shown counts."""
-    c = followed_cohorts(counts)
-    shown = shown_by_cohort(counts.cells, {"charged_count": (SELECT["charged_within"], c),
-                                           "not_charged_count": (SELECT["not_charged_within"], c),
-                                           "total": (SELECT["crime_recorded"], c)},
-                            mode=mode, threshold=threshold)
-    total = shown.pop("total")
-    parts = shown
-    return _share_table(parts, total, "charged_count", alpha)
+    return _share_table(counts, followed_cohorts(counts),
+                        {"charged_count": "charged_within",
+                         "not_charged_count": "not_charged_within"},
+                        "charged_count", mode=mode, threshold=threshold, alpha=alpha)
 
 
 def protect_outcomes(counts: JusticeCounts, *, mode: str = PROTECTED,

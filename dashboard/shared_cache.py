@@ -110,8 +110,7 @@ def shared_cache(maxsize: int = 128, *, keep: Callable[[object], bool] | None = 
 
         def cache_info() -> CacheInfo:
             with lock:
-                return CacheInfo(stats["hits"], stats["misses"], maxsize,
-                                            len(results))
+                return CacheInfo(stats["hits"], stats["misses"], maxsize, len(results))
 
         wrapper.cache_clear = cache_clear
         wrapper.cache_info = cache_info

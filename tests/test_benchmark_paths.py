@@ -4,22 +4,15 @@ referral) gives the same counts as the store's queries, so its ratio measures sp
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.scripts import load_script
 
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("benchmark_dashboard",
-                                                  ROOT / "benchmarks" / "dashboard.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def naive():
+    return load_script("benchmarks/naive_path.py")
 
 
 def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -32,7 +25,7 @@ def _sorted(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     (("E06000016",), ("2025Q1", "2025Q2", "2025Q3", "2025Q4"), ()),
     (None, None, (("sector", ("agriculture",)),)),
 ])
-def test_naive_cells_and_justice_counts_equal_the_store_queries(sample_store, bench, area,
+def test_naive_cells_and_justice_counts_equal_the_store_queries(sample_store, naive, area,
                                                                 quarters, where):
     from analysis import justice_counts
     from analysis.store import Store
@@ -47,7 +40,7 @@ def test_naive_cells_and_justice_counts_equal_the_store_queries(sample_store, be
     with Store(sample_store, read_only=True) as store:
         justice = justice_counts.count_justice(
             store.connection, Selection(area_codes=area or ("E06000016",), quarters=quarters))
-    restore = bench.naive_data_step(sample_store)
+    restore = naive.naive_data_step(sample_store)
     try:
         naive = queries._cells(version, chosen, by)
         naive_justice = justice_counts.count_justice(

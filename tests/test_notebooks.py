@@ -7,13 +7,14 @@ fresh checkout would run it; ``data/`` must be byte-for-byte the same afterwards
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from tests.scripts import load_script
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
@@ -23,11 +24,7 @@ EXPECTED = ("01_detection_gap", "02_hidden_figure_mse", "03_national_context", "
 
 
 def _builder():
-    spec = importlib.util.spec_from_file_location("build_notebooks",
-                                                  REPO / "scripts" / "build_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/build_notebooks.py")
 
 
 def test_every_expected_notebook_has_a_source_and_no_drafts_are_left():
